@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "csn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "csn", targets: ["csn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, bound as system-library targets.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
+                       providers: [.apt(["libfreetype-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Errors, seeded randomness, gzip, safetensors, atomic files.
+        .target(name: "Basics", dependencies: ["CZlib"]),
+        // Images with attributes, conditions, splits and triplets; the fonts renderer.
+        .target(name: "Datasets", dependencies: ["Basics", "CFreeType"]),
+
+        // The command-line tool: parses arguments, calls the libraries, prints.
+        .executableTarget(name: "csn", dependencies: [
+            "Basics", "Datasets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["Basics", "Datasets"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (libopenblas-dev).
+#include <cblas.h>

@@ -1,0 +1,133 @@
+import Basics
+
+/// Images with attributes: the data every command of csn trains on and explores.
+///
+/// `pixels` holds `count` images of `channels` x `imageSize` x `imageSize` bytes each (NCHW, one
+/// byte per pixel, 0 = background, 255 = ink). Each image belongs to a group (for fonts, its font)
+/// and to the split of its group. Fonts datasets order images font by font, 62 characters each,
+/// so image `f * 62 + c` is character `c` of font `f`.
+public struct ImageDataset: Sendable {
+    public var imageSize: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+    public var imageNames: [String]
+    public var conditions: [Condition]
+    /// One group index per image, into `groupNames`.
+    public var groups: [Int32]
+    public var groupNames: [String]
+    public var splits: [Split]
+    /// Fixed evaluation triplets, deterministic from the seed the dataset was built with.
+    public var valTriplets: TripletList
+    public var testTriplets: TripletList
+    /// Per-font attributes read from the font files (empty for other datasets).
+    public var fonts: [FontInfo]
+    /// Free-form facts about how the dataset was made (command, seed, skip counts).
+    public var provenance: [String: String]
+
+    public init(imageSize: Int, channels: Int, pixels: [UInt8], imageNames: [String], conditions: [Condition],
+                groups: [Int32], groupNames: [String], splits: [Split], valTriplets: TripletList = TripletList(),
+                testTriplets: TripletList = TripletList(), fonts: [FontInfo] = [], provenance: [String: String] = [:]) {
+        self.imageSize = imageSize
+        self.channels = channels
+        self.pixels = pixels
+        self.imageNames = imageNames
+        self.conditions = conditions
+        self.groups = groups
+        self.groupNames = groupNames
+        self.splits = splits
+        self.valTriplets = valTriplets
+        self.testTriplets = testTriplets
+        self.fonts = fonts
+        self.provenance = provenance
+    }
+
+    public var count: Int { imageNames.count }
+    public var bytesPerImage: Int { channels * imageSize * imageSize }
+
+    /// The bytes of image `index`.
+    public func image(_ index: Int) -> ArraySlice<UInt8> {
+        pixels[(index * bytesPerImage)..<((index + 1) * bytesPerImage)]
+    }
+
+    public func imageIndices(in split: Split) -> [Int32] {
+        (0..<count).compactMap { splits[$0] == split ? Int32($0) : nil }
+    }
+
+    /// The index of the condition called `name`, or an error that lists the known ones.
+    public func conditionIndex(named name: String) throws -> Int {
+        guard let index = conditions.firstIndex(where: { $0.name == name }) else {
+            throw CSNError("unknown condition '\(name)'; this dataset has: \(conditions.map(\.name).joined(separator: ", "))")
+        }
+        return index
+    }
+
+    public func triplets(for split: Split) -> TripletList {
+        switch split {
+        case .val: valTriplets
+        case .test: testTriplets
+        case .train: TripletList()
+        }
+    }
+
+    /// Samples and stores the fixed val and test triplet lists (`perCondition` each), seeded.
+    /// Returns warnings for conditions a split cannot give triplets for (tiny datasets).
+    @discardableResult
+    public mutating func sampleEvaluationTriplets(perCondition: Int, seed: UInt64) throws -> [String] {
+        var generator = SeededGenerator(seed: seed ^ 0x5641_4C5F_5445_5354)
+        let val = try TripletSampler(dataset: self, split: .val, requireAll: false)
+        let test = try TripletSampler(dataset: self, split: .test, requireAll: false)
+        valTriplets = val.sampleFixed(perCondition: perCondition, using: &generator)
+        testTriplets = test.sampleFixed(perCondition: perCondition, using: &generator)
+        return (val.unavailable.sorted { $0.key < $1.key } + test.unavailable.sorted { $0.key < $1.key }).map(\.value)
+    }
+
+    /// Checks that every part agrees with every other; `source` names the file in errors.
+    public func validate(source: String) throws {
+        let n = count
+        func fail(_ message: String) -> CSNError { CSNError.file(source, message) }
+        guard imageSize > 0, channels == 1 || channels == 3 else {
+            throw fail("image size \(imageSize) and \(channels) channel(s) are not supported")
+        }
+        guard pixels.count == n * bytesPerImage else {
+            throw fail("the header says \(n) images of \(bytesPerImage) bytes but the pixel data has \(pixels.count) bytes")
+        }
+        guard groups.count == n, splits.count == n else {
+            throw fail("groups (\(groups.count)) and splits (\(splits.count)) must have one entry per image (\(n))")
+        }
+        if let bad = groups.firstIndex(where: { $0 < 0 || Int($0) >= groupNames.count }) {
+            throw fail("image \(bad) has group \(groups[bad]), but there are \(groupNames.count) groups")
+        }
+        guard !conditions.isEmpty else { throw fail("the dataset has no conditions") }
+        for condition in conditions {
+            guard condition.labels.count == n else {
+                throw fail("condition '\(condition.name)' has \(condition.labels.count) labels for \(n) images")
+            }
+            if let bad = condition.labels.firstIndex(where: { $0 < 0 || Int($0) >= condition.valueNames.count }) {
+                throw fail("image \(bad) has value \(condition.labels[bad]) for condition '\(condition.name)', which has \(condition.valueNames.count) values")
+            }
+        }
+        for split in Split.allCases where !splits.contains(split) {
+            throw fail("the \(split) split is empty")
+        }
+        for split in [Split.val, .test] {
+            let list = triplets(for: split)
+            for t in 0..<list.count {
+                let triplet = list[t]
+                let inRange = { (image: Int32) in image >= 0 && Int(image) < n }
+                guard triplet.condition >= 0, Int(triplet.condition) < conditions.count,
+                      inRange(triplet.anchor), inRange(triplet.positive), inRange(triplet.negative) else {
+                    throw fail("\(split) triplet \(t) refers to a condition or image that does not exist")
+                }
+                let inSplit = { (image: Int32) in splits[Int(image)] == split }
+                guard inSplit(triplet.anchor), inSplit(triplet.positive), inSplit(triplet.negative) else {
+                    throw fail("\(split) triplet \(t) uses an image from another split")
+                }
+                let labels = conditions[Int(triplet.condition)].labels
+                guard labels[Int(triplet.anchor)] == labels[Int(triplet.positive)],
+                      labels[Int(triplet.anchor)] != labels[Int(triplet.negative)] else {
+                    throw fail("\(split) triplet \(t) does not match its condition's labels")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Basics
+import Foundation
+
+/// The triplet files of the original CSN code: a file of image names, one per line, and for each
+/// condition and split a file `{condition}_tripletlist_{split}.txt` whose lines `a b c` are
+/// indices into the names, meaning that under the condition a is closer to c than to b.
+public enum TripletTextFormat {
+    public static let filenamesFile = "filenames.json"
+
+    public static func listFile(condition: String, split: Split) -> String {
+        "\(condition)_tripletlist_\(split).txt"
+    }
+
+    /// The text of one triplet list: `anchor negative positive` per line.
+    public static func encode(_ triplets: TripletList) -> String {
+        var text = ""
+        for t in 0..<triplets.count {
+            let triplet = triplets[t]
+            text += "\(triplet.anchor) \(triplet.negative) \(triplet.positive)\n"
+        }
+        return text
+    }
+
+    /// Parses one triplet list for `condition`; indices must be below `imageCount`.
+    /// Errors name the file and line.
+    public static func decode(_ text: String, condition: Int, imageCount: Int, source: String) throws -> TripletList {
+        var list = TripletList()
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            guard fields.count == 3 else {
+                throw CSNError.file("\(source):\(lineNumber)", "expected three indices 'a b c', found \(fields.count) field(s)")
+            }
+            var values: [Int32] = []
+            for field in fields {
+                guard let value = Int32(field) else {
+                    throw CSNError.file("\(source):\(lineNumber)", "'\(field)' is not an image index")
+                }
+                guard value >= 0, Int(value) < imageCount else {
+                    throw CSNError.file("\(source):\(lineNumber)", "image index \(value) is out of range (there are \(imageCount) images)")
+                }
+                values.append(value)
+            }
+            list.append(Triplet(condition: Int32(condition), anchor: values[0], positive: values[2], negative: values[1]))
+        }
+        return list
+    }
+
+    /// Writes the names file and the val and test lists of every condition into `directory`.
+    public static func export(_ dataset: ImageDataset, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.write(dataset.imageNames.joined(separator: "\n") + "\n", to: directory + "/" + filenamesFile)
+        for split in [Split.val, .test] {
+            let list = dataset.triplets(for: split)
+            for (c, condition) in dataset.conditions.enumerated() {
+                let path = directory + "/" + listFile(condition: condition.name, split: split)
+                try AtomicFile.write(encode(list.filtered(condition: c)), to: path)
+            }
+        }
+    }
+
+    /// Reads the lists of `split` for every condition of `dataset` from `directory`, checking
+    /// that the names file lists the dataset's images in the same order.
+    public static func importLists(for dataset: ImageDataset, split: Split, from directory: String) throws -> TripletList {
+        let namesPath = directory + "/" + filenamesFile
+        let names = String(decoding: try AtomicFile.read(namesPath), as: UTF8.self)
+            .split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard names == dataset.imageNames else {
+            let firstDifference = (0..<min(names.count, dataset.count)).first(where: { names[$0] != dataset.imageNames[$0] }) ?? min(names.count, dataset.count)
+            throw CSNError.file(namesPath, "line \(firstDifference + 1) does not match the dataset's image names (\(names.count) names, dataset has \(dataset.count))")
+        }
+        var all = TripletList()
+        for (c, condition) in dataset.conditions.enumerated() {
+            let path = directory + "/" + listFile(condition: condition.name, split: split)
+            let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+            let list = try decode(text, condition: c, imageCount: dataset.count, source: path)
+            for t in 0..<list.count { all.append(list[t]) }
+        }
+        return all
+    }
+}

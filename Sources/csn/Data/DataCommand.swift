@@ -1,0 +1,22 @@
+import ArgumentParser
+import Datasets
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Build, inspect and export datasets.",
+        subcommands: [FontsDataCommand.self, ShowDataCommand.self, StatsDataCommand.self, ExportTripletsCommand.self]
+    )
+}
+
+/// `--data FILE`, defaulting to the embedded fonts dataset.
+struct DataFileOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Dataset file (.safetensors.gz); default: the embedded fonts data.")
+    var path: String?
+
+    var resolvedPath: String { path ?? DefaultDataset.path }
+
+    func load() throws -> ImageDataset {
+        try ImageDataset.load(from: resolvedPath)
+    }
+}

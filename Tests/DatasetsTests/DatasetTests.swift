@@ -1,0 +1,193 @@
+import Basics
+@testable import Datasets
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct SplitTests {
+    @Test func noGroupInTwoSplitsAndFractionsHold() throws {
+        let strata = (0..<1000).map { $0 % 6 }
+        let splits = try GroupSplit.assign(groupCount: 1000, strata: strata, seed: 3)
+        let counts = Split.allCases.map { s in splits.filter { $0 == s }.count }
+        #expect(counts == [800, 100, 100], "counts \(counts)")
+        // Each stratum is spread in proportion: every kind reaches val and test.
+        for stratum in 0..<6 {
+            let members = (0..<1000).filter { strata[$0] == stratum }.map { splits[$0] }
+            for split in [Split.val, .test] {
+                let share = Double(members.filter { $0 == split }.count) / Double(members.count)
+                #expect(abs(share - 0.1) < 0.02, "stratum \(stratum) \(split) share \(share)")
+            }
+        }
+    }
+
+    @Test func seededAndSmallSetsStillGetEverySplit() throws {
+        #expect(try GroupSplit.assign(groupCount: 50, seed: 1) == GroupSplit.assign(groupCount: 50, seed: 1))
+        #expect(try GroupSplit.assign(groupCount: 50, seed: 1) != GroupSplit.assign(groupCount: 50, seed: 2))
+        let tiny = try GroupSplit.assign(groupCount: 3, seed: 9)
+        #expect(Set(tiny) == Set(Split.allCases))
+        #expect(throws: CSNError("cannot split 2 group(s) into train, val and test: need at least 3 (an empty split)")) {
+            try GroupSplit.assign(groupCount: 2, seed: 1)
+        }
+    }
+
+    @Test func theDejaVuDatasetKeepsEachFontInOneSplit() {
+        let dataset = TestSupport.dejavuDataset
+        for f in dataset.fonts.indices {
+            let splits = Set((0..<62).map { dataset.splits[f * 62 + $0] })
+            #expect(splits.count == 1, "font \(dataset.fonts[f].name) is in \(splits)")
+        }
+        #expect(Set(dataset.splits) == Set(Split.allCases))
+    }
+}
+
+@Suite struct TripletTests {
+    let dataset = TestSupport.dejavuDataset
+
+    /// Every triplet of every condition obeys the paper's rule, checked one by one.
+    func checkRule(_ list: TripletList, split: Split) {
+        let character = dataset.conditions[0].labels, font = dataset.conditions[1].labels
+        for t in 0..<list.count {
+            let triplet = list[t]
+            let labels = dataset.conditions[Int(triplet.condition)].labels
+            let (a, p, n) = (Int(triplet.anchor), Int(triplet.positive), Int(triplet.negative))
+            #expect(a != p, "triplet \(t) repeats its anchor")
+            #expect(labels[a] == labels[p] && labels[a] != labels[n], "triplet \(t) breaks its condition")
+            #expect([a, p, n].allSatisfy { dataset.splits[$0] == split })
+            switch dataset.conditions[Int(triplet.condition)].name {
+            case "font": // two different letters of one font, the negative from another font
+                #expect(font[a] == font[p] && character[a] != character[p] && font[n] != font[a])
+            case "character": // the same letter in two fonts, the negative another letter
+                #expect(character[a] == character[p] && font[a] != font[p] && character[n] != character[a])
+            default: break
+            }
+        }
+    }
+
+    @Test func trainingDrawsFollowTheRuleForEveryConditionAndMixEvenly() throws {
+        let sampler = try TripletSampler(dataset: dataset, split: .train)
+        var generator = SeededGenerator(seed: 1)
+        let batch = sampler.sampleMixed(count: 4000, using: &generator)
+        checkRule(batch, split: .train)
+        let perCondition = (0..<4).map { batch.filtered(condition: $0).count }
+        #expect(perCondition == [1000, 1000, 1000, 1000])
+    }
+
+    @Test func fixedEvaluationListsAreValidAndDeterministic() throws {
+        checkRule(dataset.valTriplets, split: .val)
+        checkRule(dataset.testTriplets, split: .test)
+        var again = dataset
+        try again.sampleEvaluationTriplets(perCondition: 500, seed: 7)
+        #expect(again.valTriplets == dataset.valTriplets && again.testTriplets == dataset.testTriplets)
+        try again.sampleEvaluationTriplets(perCondition: 500, seed: 8)
+        #expect(again.valTriplets != dataset.valTriplets)
+    }
+
+    @Test func negativesCoverEveryOtherValue() throws {
+        // With a fixed draw, the negative of a weight triplet takes each other value at least once.
+        let sampler = try TripletSampler(dataset: dataset, split: .train)
+        var generator = SeededGenerator(seed: 2)
+        var seen = Set<[Int32]>()
+        let weight = dataset.conditions[2].labels
+        for _ in 0..<2000 {
+            let t = sampler.sample(condition: 2, using: &generator)
+            seen.insert([weight[Int(t.anchor)], weight[Int(t.negative)]])
+        }
+        let present = Set(dataset.imageIndices(in: .train).map { weight[Int($0)] })
+        #expect(seen.count == present.count * (present.count - 1), "pairs seen: \(seen)")
+    }
+}
+
+@Suite struct DatasetFileTests {
+    let dataset = TestSupport.dejavuDataset
+
+    @Test func saveAndLoadRoundTrip() throws {
+        let loaded = try ImageDataset.load(from: TestSupport.dejavuDatasetFile)
+        #expect(loaded.pixels == dataset.pixels)
+        #expect(loaded.conditions == dataset.conditions)
+        #expect(loaded.splits == dataset.splits && loaded.groups == dataset.groups)
+        #expect(loaded.valTriplets == dataset.valTriplets && loaded.testTriplets == dataset.testTriplets)
+        #expect(loaded.fonts == dataset.fonts && loaded.imageNames == dataset.imageNames)
+        #expect(loaded.provenance == dataset.provenance)
+    }
+
+    @Test func truncatedAndCorruptFilesNameTheFile() throws {
+        let bytes = try AtomicFile.read(TestSupport.dejavuDatasetFile)
+        let folder = TestSupport.temporaryDirectory()
+        let cut = folder + "/cut.safetensors.gz"
+        try AtomicFile.write(Array(bytes.prefix(bytes.count / 2)), to: cut)
+        #expect(throws: CSNError("\(cut): truncated gzip data (the file ends early)")) { try ImageDataset.load(from: cut) }
+        let noise = folder + "/noise.safetensors.gz"
+        try AtomicFile.write((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }, to: noise)
+        #expect(throws: CSNError("\(noise): not a gzip file")) { try ImageDataset.load(from: noise) }
+        #expect(throws: CSNError("\(folder)/absent.gz: no such file")) { try ImageDataset.load(from: folder + "/absent.gz") }
+    }
+
+    /// Re-encodes the dataset with one part changed, so that the header disagrees with the data.
+    func tampered(_ change: (inout SafeTensorsArchive) -> Void) throws -> Error? {
+        let raw = try Gzip.decompress(try AtomicFile.read(TestSupport.dejavuDatasetFile), source: "x")
+        var archive = try SafeTensorsArchive(decoding: raw, source: "x")
+        change(&archive)
+        do { _ = try ImageDataset(decoding: archive.encoded(), source: "t.safetensors"); return nil } catch { return error }
+    }
+
+    @Test func headerThatDisagreesWithTheDataIsCaught() throws {
+        let n = dataset.count
+        let fewerNames = try tampered { $0.metadata["image_names"] = "[\"a\", \"b\"]" }
+        #expect("\(fewerNames!)" == "t.safetensors: tensor 'images' has shape [\(n), 32, 32], expected [2, 32, 32]")
+        let badLabel = try tampered { $0.tensors["condition.weight"] = SafeTensor([Int32](repeating: 9, count: n), shape: [n]) }
+        #expect("\(badLabel!)" == "t.safetensors: image 0 has value 9 for condition 'weight', which has 3 values")
+        let missing = try tampered { $0.tensors["condition.slant"] = nil }
+        #expect("\(missing!)" == "t.safetensors: missing tensor 'condition.slant'")
+        let emptyVal = try tampered { $0.tensors["split"] = SafeTensor([UInt8](repeating: 0, count: n), shape: [n]) }
+        #expect("\(emptyVal!)" == "t.safetensors: the val split is empty")
+        let badSplit = try tampered { $0.tensors["split"] = SafeTensor([UInt8](repeating: 5, count: n), shape: [n]) }
+        #expect("\(badSplit!)" == "t.safetensors: image 0 has split code 5, expected 0, 1 or 2")
+        let wrongFormat = try tampered { $0.metadata["format"] = "other" }
+        #expect("\(wrongFormat!)" == "t.safetensors: not a csn dataset (format 'other', expected 'csn-dataset/1')")
+        let strayTriplet = try tampered { $0.tensors["triplets.val"] = SafeTensor([0, 0, 1, Int32(n)] as [Int32], shape: [1, 4]) }
+        #expect("\(strayTriplet!)" == "t.safetensors: val triplet 0 refers to a condition or image that does not exist")
+    }
+
+    @Test func unknownConditionListsTheKnownOnes() {
+        #expect(throws: CSNError("unknown condition 'colour'; this dataset has: character, font, weight, slant")) {
+            try dataset.conditionIndex(named: "colour")
+        }
+        #expect((try? dataset.conditionIndex(named: "slant")) == 3)
+    }
+}
+
+@Suite struct TripletTextFormatTests {
+    let dataset = TestSupport.dejavuDataset
+
+    @Test func exportThenImportGivesTheSameLists() throws {
+        let folder = TestSupport.temporaryDirectory()
+        try TripletTextFormat.export(dataset, to: folder)
+        #expect(try TripletTextFormat.importLists(for: dataset, split: .val, from: folder) == dataset.valTriplets)
+        #expect(try TripletTextFormat.importLists(for: dataset, split: .test, from: folder) == dataset.testTriplets)
+        // "a b c": a is closer to c than to b.
+        let first = dataset.valTriplets[0]
+        let text = try String(contentsOfFile: folder + "/character_tripletlist_val.txt", encoding: .utf8)
+        #expect(text.split(separator: "\n").first == "\(first.anchor) \(first.negative) \(first.positive)")
+    }
+
+    @Test func badLinesNameTheFileAndLine() {
+        #expect(throws: CSNError("f.txt:2: expected three indices 'a b c', found 2 field(s)")) {
+            try TripletTextFormat.decode("1 2 3\n4 5\n", condition: 0, imageCount: 10, source: "f.txt")
+        }
+        #expect(throws: CSNError("f.txt:1: image index 10 is out of range (there are 10 images)")) {
+            try TripletTextFormat.decode("10 2 3\n", condition: 0, imageCount: 10, source: "f.txt")
+        }
+        #expect(throws: CSNError("f.txt:3: 'x' is not an image index")) {
+            try TripletTextFormat.decode("1 2 3\n\n1 x 3\n", condition: 0, imageCount: 10, source: "f.txt")
+        }
+    }
+
+    @Test func namesFileMustMatchTheDataset() throws {
+        let folder = TestSupport.temporaryDirectory()
+        try TripletTextFormat.export(dataset, to: folder)
+        try AtomicFile.write("other\n", to: folder + "/filenames.json")
+        #expect(throws: CSNError("\(folder)/filenames.json: line 1 does not match the dataset's image names (1 names, dataset has \(dataset.count))")) {
+            try TripletTextFormat.importLists(for: dataset, split: .val, from: folder)
+        }
+    }
+}
