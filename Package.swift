@@ -19,6 +19,8 @@ let package = Package(
 
         // Errors, seeded randomness, gzip, safetensors, atomic files.
         .target(name: "Basics", dependencies: ["CZlib"]),
+        // Kernels on flat Float buffers (OpenBLAS), the parameter store and Adam.
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
         // Images with attributes, conditions, splits and triplets; the fonts renderer.
         .target(name: "Datasets", dependencies: ["Basics", "CFreeType"]),
 
@@ -28,9 +30,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Basics", "Datasets"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Basics", "Datasets", "Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,0 +1,17 @@
+import CBLAS
+
+/// Row-major single-precision matrix product through OpenBLAS:
+/// C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C, where op transposes when asked.
+@inline(__always)
+public func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                  alpha: Float = 1, a: ConstFloatPointer, b: ConstFloatPointer, beta: Float, c: FloatPointer) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha,
+                a, blasint(transposeA ? m : k), b, blasint(transposeB ? k : n), beta, c, blasint(n))
+}
+
+/// OpenBLAS threads; results repeat exactly only for the same count.
+public enum BlasThreads {
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+    public static var count: Int { Int(openblas_get_num_threads()) }
+}

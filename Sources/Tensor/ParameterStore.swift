@@ -1,0 +1,68 @@
+/// All trainable parameters of a model in one flat buffer, with gradients and Adam's two moments in
+/// the same layout: a layer holds offsets, the optimizer is one loop, a checkpoint is one write.
+public final class ParameterStore: @unchecked Sendable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let offset: Int
+        public let shape: [Int]
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let entries: [Entry]
+    public let values: FloatBuffer
+    public let gradients: FloatBuffer
+    public let firstMoments: FloatBuffer
+    public let secondMoments: FloatBuffer
+
+    /// Lays out the named shapes one after another.
+    public init(shapes: [(name: String, shape: [Int])]) {
+        var entries: [Entry] = []
+        var offset = 0
+        for (name, shape) in shapes {
+            entries.append(Entry(name: name, offset: offset, shape: shape))
+            offset += shape.reduce(1, *)
+        }
+        self.entries = entries
+        values = FloatBuffer(count: offset)
+        gradients = FloatBuffer(count: offset)
+        firstMoments = FloatBuffer(count: offset)
+        secondMoments = FloatBuffer(count: offset)
+    }
+
+    public var count: Int { values.count }
+
+    public func entry(_ name: String) -> Entry {
+        guard let entry = entries.first(where: { $0.name == name }) else { preconditionFailure("no parameter named \(name)") }
+        return entry
+    }
+
+    public func value(_ name: String) -> FloatPointer { values.pointer + entry(name).offset }
+    public func gradient(_ name: String) -> FloatPointer { gradients.pointer + entry(name).offset }
+}
+
+/// Adam (Kingma and Ba, 2015) with bias correction, over a whole parameter store.
+public struct Adam: Sendable {
+    public var learningRate: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+
+    public init(learningRate: Float) { self.learningRate = learningRate }
+
+    /// One update of every parameter; `step` counts from 1.
+    public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil) {
+        let lr = learningRate ?? self.learningRate
+        let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
+        let p = store.values.pointer, g = store.gradients.pointer
+        let m = store.firstMoments.pointer, v = store.secondMoments.pointer
+        for i in 0..<store.count {
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+            p[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

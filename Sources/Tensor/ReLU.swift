@@ -1,0 +1,10 @@
+/// Rectified linear unit, elementwise; backward reads the forward output.
+
+public func reluForward(_ out: FloatPointer, _ input: ConstFloatPointer, count: Int) {
+    for i in 0..<count { out[i] = max(input[i], 0) }
+}
+
+/// dInput += dOut where the output was positive.
+public func reluBackward(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, _ output: ConstFloatPointer, count: Int) {
+    for i in 0..<count where output[i] > 0 { dInput[i] += dOut[i] }
+}

@@ -1,0 +1,157 @@
+import Testing
+import Tensor
+import TestSupport
+
+/// Every kernel's backward pass against central differences, and the fast convolution against
+/// its definition. Losses are random projections L = sum(r * out), so dOut = r.
+@Suite struct KernelTests {
+    let tolerance = 1e-2
+
+    @Test func im2colConvolutionMatchesTheNaiveOne() {
+        let (cin, cout, n, h, w) = (3, 5, 2, 6, 7)
+        let input = FloatBuffer(GradientCheck.random(cin * n * h * w, seed: 1))
+        let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 2))
+        let fast = FloatBuffer(count: cout * n * h * w), naive = FloatBuffer(count: cout * n * h * w)
+        let col = FloatBuffer(count: cin * 9 * n * h * w)
+        conv2dForward(fast.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
+        conv2dNaiveForward(naive.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
+        let worst = (0..<fast.count).map { abs(fast[$0] - naive[$0]) }.max()!
+        #expect(worst < 1e-5, "max |im2col - naive| = \(worst)")
+    }
+
+    @Test func convolutionBackward() {
+        let (cin, cout, n, h, w) = (2, 3, 2, 4, 5)
+        let input = FloatBuffer(GradientCheck.random(cin * n * h * w, seed: 3))
+        let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 4))
+        let r = GradientCheck.random(cout * n * h * w, seed: 5)
+        let out = FloatBuffer(count: r.count), col = FloatBuffer(count: cin * 9 * n * h * w), dCol = FloatBuffer(count: col.count)
+        func loss() -> Double {
+            conv2dForward(out.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
+            return GradientCheck.projection(out.pointer, r)
+        }
+        _ = loss()
+        let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count), dOut = FloatBuffer(r)
+        withExtendedLifetime(dOut) {
+            conv2dBackward(dInput.pointer, dWeight.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
+                           inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
+        }
+        let byWeight = GradientCheck.worst(values: weight.pointer, count: weight.count, analytic: dWeight.array, loss: loss)
+        let byInput = GradientCheck.worst(values: input.pointer, count: input.count, analytic: dInput.array, loss: loss)
+        #expect(byWeight.relativeError < tolerance, "weight: \(byWeight)")
+        #expect(byInput.relativeError < tolerance, "input: \(byInput)")
+    }
+
+    @Test func batchNormBackwardAndRunningStatistics() {
+        let (c, spatial) = (3, 10)
+        let input = FloatBuffer(GradientCheck.random(c * spatial, seed: 6, scale: 2))
+        let gamma = FloatBuffer([1.5, -0.5, 0.8]), beta = FloatBuffer([0.1, 0.2, -0.3])
+        let r = GradientCheck.random(c * spatial, seed: 7)
+        let out = FloatBuffer(count: r.count), xhat = FloatBuffer(count: r.count), rstd = FloatBuffer(count: c)
+        let runningMean = FloatBuffer(count: c), runningVariance = FloatBuffer(count: c, repeating: 1)
+        func loss() -> Double {
+            batchNormForward(out.pointer, xhat.pointer, rstd.pointer, runningMean.pointer, runningVariance.pointer,
+                             input.pointer, gamma.pointer, beta.pointer, channels: c, spatial: spatial)
+            return GradientCheck.projection(out.pointer, r)
+        }
+        _ = loss()
+        // Each channel of the output has mean beta and standard deviation |gamma| (up to epsilon).
+        for channel in 0..<c {
+            let values = (0..<spatial).map { Double(out[channel * spatial + $0]) }
+            let mean = values.reduce(0, +) / Double(spatial)
+            let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(spatial)).squareRoot()
+            #expect(abs(mean - Double(beta[channel])) < 1e-5 && abs(sd - Double(abs(gamma[channel]))) < 1e-3)
+        }
+        let dInput = FloatBuffer(count: input.count), dGamma = FloatBuffer(count: c), dBeta = FloatBuffer(count: c)
+        let dOut = FloatBuffer(r)
+        withExtendedLifetime(dOut) {
+            batchNormBackward(dInput.pointer, dGamma.pointer, dBeta.pointer, dOut.pointer, xhat.pointer, rstd.pointer,
+                              gamma.pointer, channels: c, spatial: spatial)
+        }
+        for (name, buffer, analytic) in [("input", input, dInput), ("gamma", gamma, dGamma), ("beta", beta, dBeta)] {
+            let worst = GradientCheck.worst(values: buffer.pointer, count: buffer.count, analytic: analytic.array, step: 1e-3, loss: loss)
+            #expect(worst.relativeError < tolerance, "\(name): \(worst)")
+        }
+        // Inference with running statistics equal to the batch's reproduces the training output.
+        let batchMean = FloatBuffer(count: c), batchVariance = FloatBuffer(count: c)
+        for channel in 0..<c {
+            let values = (0..<spatial).map { input[channel * spatial + $0] }
+            let mean = values.reduce(0, +) / Float(spatial)
+            batchMean[channel] = mean
+            batchVariance[channel] = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(spatial)
+        }
+        let inferred = FloatBuffer(count: r.count)
+        _ = loss()
+        batchNormInference(inferred.pointer, input.pointer, gamma.pointer, beta.pointer, batchMean.pointer, batchVariance.pointer, channels: c, spatial: spatial)
+        let worst = (0..<r.count).map { abs(inferred[$0] - out[$0]) }.max()!
+        #expect(worst < 1e-4, "inference vs training output: \(worst)")
+    }
+
+    @Test func reluAndMaxPoolBackward() {
+        // Values kept away from ReLU's kink and from ties in the pooling windows.
+        var values = GradientCheck.random(2 * 4 * 6, seed: 8)
+        for i in values.indices { values[i] = (values[i] < 0 ? -0.2 : 0.2) + values[i] + Float(i) * 1e-3 }
+        let input = FloatBuffer(values)
+        let r = GradientCheck.random(2 * 2 * 3, seed: 9)
+        let activated = FloatBuffer(count: input.count), pooled = FloatBuffer(count: r.count)
+        let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: r.count)
+        defer { argmax.deallocate() }
+        func loss() -> Double {
+            reluForward(activated.pointer, input.pointer, count: input.count)
+            maxPoolForward(pooled.pointer, argmax, activated.pointer, planes: 2, height: 4, width: 6)
+            return GradientCheck.projection(pooled.pointer, r)
+        }
+        _ = loss()
+        let dActivated = FloatBuffer(count: input.count), dInput = FloatBuffer(count: input.count)
+        let dOut = FloatBuffer(r)
+        withExtendedLifetime(dOut) { maxPoolBackward(dActivated.pointer, dOut.pointer, argmax, planes: 2, height: 4, width: 6) }
+        reluBackward(dInput.pointer, dActivated.pointer, activated.pointer, count: input.count)
+        let worst = GradientCheck.worst(values: input.pointer, count: input.count, analytic: dInput.array, step: 1e-3, loss: loss)
+        #expect(worst.relativeError < tolerance, "\(worst)")
+        #expect(dInput.array.filter { $0 != 0 }.count <= r.count, "one input per window gets the gradient")
+    }
+
+    @Test func linearLayerBackward() {
+        let (n, fin, fout) = (3, 5, 4)
+        let input = FloatBuffer(GradientCheck.random(n * fin, seed: 10))
+        let weight = FloatBuffer(GradientCheck.random(fout * fin, seed: 11)), bias = FloatBuffer(GradientCheck.random(fout, seed: 12))
+        let r = GradientCheck.random(n * fout, seed: 13)
+        let out = FloatBuffer(count: r.count)
+        func loss() -> Double {
+            linearForward(out.pointer, input.pointer, weight.pointer, bias.pointer, batch: n, inFeatures: fin, outFeatures: fout)
+            return GradientCheck.projection(out.pointer, r)
+        }
+        _ = loss()
+        let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count), dBias = FloatBuffer(count: fout)
+        let dOut = FloatBuffer(r)
+        withExtendedLifetime(dOut) {
+            Tensor.linearBackward(dInput.pointer, dWeight.pointer, dBias.pointer, dOut.pointer, input.pointer, weight.pointer,
+                                  batch: n, inFeatures: fin, outFeatures: fout)
+        }
+        for (name, buffer, analytic) in [("input", input, dInput), ("weight", weight, dWeight), ("bias", bias, dBias)] {
+            let worst = GradientCheck.worst(values: buffer.pointer, count: buffer.count, analytic: analytic.array, loss: loss)
+            #expect(worst.relativeError < tolerance, "\(name): \(worst)")
+        }
+    }
+
+    @Test func layoutConversionIsItsOwnAdjoint() {
+        let (c, n, s) = (3, 4, 5)
+        let x = FloatBuffer(GradientCheck.random(c * n * s, seed: 14)), y = FloatBuffer(GradientCheck.random(c * n * s, seed: 15))
+        let rows = FloatBuffer(count: x.count), back = FloatBuffer(count: x.count)
+        channelMajorToRows(rows.pointer, x.pointer, channels: c, batch: n, spatial: s)
+        rowsToChannelMajorAccumulate(back.pointer, y.pointer, channels: c, batch: n, spatial: s)
+        // <A x, y> == <x, A^T y>
+        let left = GradientCheck.projection(rows.pointer, y.array), right = GradientCheck.projection(x.pointer, back.array)
+        #expect(abs(left - right) < 1e-4)
+        #expect(rows[1 * c * s + 2 * s + 3] == x[(2 * n + 1) * s + 3], "sample 1, channel 2, position 3")
+    }
+
+    @Test func adamStepMatchesTheFormula() {
+        let store = ParameterStore(shapes: [("a", [2]), ("b", [1])])
+        store.values.pointer.update(from: [1, -2, 0.5], count: 3)
+        store.gradients.pointer.update(from: [0.1, -0.3, 0], count: 3)
+        Adam(learningRate: 0.01).update(store, step: 1)
+        // At step 1 the bias-corrected update is lr * g / (|g| + eps): a step of lr against the sign.
+        #expect(abs(store.values[0] - 0.99) < 1e-6 && abs(store.values[1] - -1.99) < 1e-6 && store.values[2] == 0.5)
+        #expect(store.entry("b").offset == 2 && store.count == 3)
+    }
+}
