@@ -24,16 +24,20 @@ let package = Package(
         // Images with attributes, conditions, splits and triplets; the fonts renderer.
         .target(name: "Datasets", dependencies: ["Basics", "CFreeType"]),
 
+        // The four models of the paper, the loss, training, evaluation and checkpoints.
+        .target(name: "CSN", dependencies: ["Basics", "Tensor", "Datasets"]),
+
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
-            "Basics", "Datasets",
+            "Basics", "Datasets", "Tensor", "CSN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Basics", "Datasets", "Tensor"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Basics", "Datasets", "Tensor", "CSN"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,0 +1,57 @@
+import Basics
+
+/// The embedding ConvNet's shape: stages of conv 3x3 -> batch norm -> ReLU -> max-pool 2, then a
+/// linear layer to the embedding. Three stages for 32x32 input (32 -> 4), four for 64x64.
+public struct NetworkShape: Codable, Sendable, Equatable {
+    public var imageSize: Int
+    public var inputChannels: Int
+    /// Output channels of each stage.
+    public var widths: [Int]
+    public var embeddingDimension: Int
+
+    public init(imageSize: Int = 32, inputChannels: Int = 1, widths: [Int]? = nil, embeddingDimension: Int = 64) {
+        self.imageSize = imageSize
+        self.inputChannels = inputChannels
+        self.widths = widths ?? (imageSize >= 64 ? [32, 64, 128, 128] : [32, 64, 128])
+        self.embeddingDimension = embeddingDimension
+    }
+
+    /// Side of the feature map that stage s reads.
+    public func side(atStage s: Int) -> Int { imageSize >> s }
+    public func inputChannels(atStage s: Int) -> Int { s == 0 ? inputChannels : widths[s - 1] }
+    public var finalSide: Int { imageSize >> widths.count }
+    public var flattenedFeatures: Int { widths.last! * finalSide * finalSide }
+
+    /// Multiply-adds x 2 of one image's forward pass (convolutions and the linear layer).
+    public var forwardFlops: Double {
+        var flops = 0.0
+        for s in widths.indices {
+            let side = Double(self.side(atStage: s))
+            flops += 2 * Double(widths[s] * inputChannels(atStage: s) * 9) * side * side
+        }
+        return flops + 2 * Double(flattenedFeatures * embeddingDimension)
+    }
+
+    /// Parameter names and shapes, prefixed (e.g. "net0.").
+    public func parameterShapes(prefix: String) -> [(name: String, shape: [Int])] {
+        var shapes: [(String, [Int])] = []
+        for s in widths.indices {
+            shapes.append(("\(prefix)conv\(s).weight", [widths[s], inputChannels(atStage: s), 3, 3]))
+            shapes.append(("\(prefix)bn\(s).weight", [widths[s]]))
+            shapes.append(("\(prefix)bn\(s).bias", [widths[s]]))
+        }
+        shapes.append(("\(prefix)fc.weight", [embeddingDimension, flattenedFeatures]))
+        shapes.append(("\(prefix)fc.bias", [embeddingDimension]))
+        return shapes
+    }
+
+    public func validate() throws -> Void {
+        guard imageSize > 0, imageSize % (1 << widths.count) == 0, imageSize >> widths.count >= 1 else {
+            throw CSNError("image size \(imageSize) cannot be halved \(widths.count) times")
+        }
+        guard widths.allSatisfy({ $0 > 0 }), embeddingDimension > 0 else {
+            throw CSNError("widths \(widths) and embedding dimension \(embeddingDimension) must be positive")
+        }
+    }
+}
+

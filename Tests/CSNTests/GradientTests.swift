@@ -1,0 +1,77 @@
+@testable import CSN
+import Basics
+import Datasets
+import Tensor
+import Testing
+import TestSupport
+
+/// The loss and the whole network against central differences.
+@Suite struct GradientTests {
+    @Test(arguments: [true, false])
+    func tripletLossGradients(includeMaskTerm: Bool) {
+        let (b, d, k) = (6, 5, 3)
+        let embeddings = FloatBuffer(GradientCheck.random(3 * b * d, seed: 21))
+        let masks = FloatBuffer(GradientCheck.random(k * d, seed: 22).map { abs($0) + 0.1 })
+        // Triplet t uses rows t, b + t, 2b + t; conditions cycle.
+        let rows = TripletRows(rows: (0..<b).flatMap { [Int32($0), Int32(b + $0), Int32(2 * b + $0)] },
+                               conditions: (0..<b).map { Int32($0 % k) })
+        let weights = LossWeights(margin: 0.5, embedding: 0.05, mask: 0.02)
+        let dE = FloatBuffer(count: embeddings.count), dM = FloatBuffer(count: masks.count)
+        func loss() -> Double {
+            let scratchE = FloatBuffer(count: embeddings.count), scratchM = FloatBuffer(count: masks.count)
+            return Double(tripletLoss(scratchE.pointer, scratchM.pointer, embeddings.pointer, masks.pointer, rows, dimension: d,
+                                      conditionCount: k, weights: weights, includeMaskTerm: includeMaskTerm).total)
+        }
+        let terms = tripletLoss(dE.pointer, dM.pointer, embeddings.pointer, masks.pointer, rows, dimension: d,
+                                conditionCount: k, weights: weights, includeMaskTerm: includeMaskTerm)
+        #expect(terms.triplet > 0 && terms.embedding > 0 && (terms.mask > 0) == includeMaskTerm)
+        #expect(terms.seen == [2, 2, 2])
+        let byEmbedding = GradientCheck.worst(values: embeddings.pointer, count: embeddings.count, analytic: dE.array, step: 1e-3, loss: loss)
+        let byMask = GradientCheck.worst(values: masks.pointer, count: masks.count, analytic: dM.array, step: 1e-3, loss: loss)
+        #expect(byEmbedding.relativeError < 1e-2, "embeddings: \(byEmbedding)")
+        #expect(byMask.relativeError < 1e-2, "masks: \(byMask)")
+    }
+
+    @Test func hingeIsZeroWhenTheMarginIsMet() {
+        // Anchor = positive, negative far away: no triplet loss, no triplet gradient, counted correct.
+        let d = 2
+        let embeddings = FloatBuffer([0, 0, 0, 0, 5, 5])
+        let rows = TripletRows(rows: [0, 1, 2], conditions: [0])
+        let dE = FloatBuffer(count: 6), dM = FloatBuffer(count: 2), masks = FloatBuffer([1, 1])
+        let terms = tripletLoss(dE.pointer, dM.pointer, embeddings.pointer, masks.pointer, rows, dimension: d,
+                                conditionCount: 1, weights: LossWeights(margin: 0.2, embedding: 0, mask: 0), includeMaskTerm: false)
+        #expect(terms.triplet == 0 && terms.correct == [1])
+        #expect(dE.array.allSatisfy { $0 == 0 })
+    }
+
+    /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
+    /// linear), checked along the analytic gradient.
+    @Test func embeddingNetworkBackward() {
+        let shape = NetworkShape(imageSize: 8, inputChannels: 1, widths: [2, 3], embeddingDimension: 4)
+        let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3)
+        var generator = SeededGenerator(seed: 31)
+        network.initialize(using: &generator)
+        var images = [UInt8](repeating: 0, count: 3 * 64)
+        for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        let r = GradientCheck.random(3 * 4, seed: 32)
+        func loss() -> Double {
+            images.withUnsafeBufferPointer { pixels in
+                network.loadImages(count: 3, bytesPerImage: 64) { pixels.baseAddress! + $0 * 64 }
+            }
+            network.forward(training: true)
+            return GradientCheck.projection(network.embeddings.pointer, r)
+        }
+        _ = loss()
+        store.gradients.zero()
+        let dOut = FloatBuffer(r)
+        withExtendedLifetime(dOut) { network.backward(dOut.pointer) }
+        for entry in store.entries {
+            let analytic = Array(UnsafeBufferPointer(start: store.gradients.pointer + entry.offset, count: entry.count))
+            let check = GradientCheck.directional(values: store.values.pointer + entry.offset, count: entry.count,
+                                                  analytic: analytic, step: 3e-3, loss: loss)
+            #expect(check.relativeError < 1e-2, "\(entry.name): numeric \(check.numeric), analytic \(check.analytic)")
+            #expect(check.analytic > 0, "\(entry.name) gets a gradient")
+        }
+    }
+}
