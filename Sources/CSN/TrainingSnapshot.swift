@@ -1,0 +1,57 @@
+/// What the trainer publishes every few steps: an immutable value the UI and the headless
+/// progress line read without touching the training thread's state.
+public struct TrainingSnapshot: Sendable {
+    public enum State: Sendable, Equatable {
+        case starting, running, paused, stopped, finished
+        /// The loss became NaN or infinite; the last good checkpoint is kept.
+        case diverged(String)
+        /// An error such as a failed checkpoint write.
+        case failed(String)
+
+        public var isOver: Bool {
+            switch self {
+            case .stopped, .finished, .diverged, .failed: true
+            default: false
+            }
+        }
+    }
+
+    /// One logged point of the loss curves.
+    public struct LossPoint: Sendable, Equatable {
+        public let step: Int
+        public let triplet: Float
+        public let embedding: Float
+        public let mask: Float
+    }
+
+    /// Validation accuracy per condition at a step.
+    public struct ValidationPoint: Sendable, Equatable {
+        public let step: Int
+        public let accuracies: [Double]
+    }
+
+    public var state: State = .starting
+    public var model: ModelKind
+    public var conditionNames: [String]
+    public var step = 0
+    public var totalSteps: Int
+    /// Steps per epoch (an epoch is `TrainingSession.epochTriplets` triplets).
+    public var stepsPerEpoch: Double
+    public var learningRate: Float = 0
+    public var lastLoss = LossTerms()
+    public var lossHistory: [LossPoint] = []
+    /// Running (exponential moving average) share of training triplets ordered right, per condition.
+    public var trainAccuracy: [Double]
+    public var validationHistory: [ValidationPoint] = []
+    public var bestValidation: Double = .nan
+    /// The masks in use, [K, D] row-major.
+    public var masks: [Float]
+    public var embeddingDimension: Int
+    public var tripletsPerSecond: Double = 0
+    public var secondsRemaining: Double = .nan
+    /// The last checkpoint written, and any message worth showing.
+    public var lastCheckpoint: String? = nil
+
+    public var epoch: Double { Double(step) / max(stepsPerEpoch, 1) }
+    public var latestValidation: [Double]? { validationHistory.last?.accuracies }
+}

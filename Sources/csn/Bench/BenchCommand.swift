@@ -1,0 +1,57 @@
+import ArgumentParser
+import CSN
+import Datasets
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training speed and memory (used by make bench).",
+        discussion: "Times training steps of the default model on the embedded data and reports the median step's triplets/s and GFLOP/s, and the peak resident memory of the process."
+    )
+
+    @OptionGroup var data: DataFileOption
+
+    @Option(help: "Model to time.")
+    var model: ModelKind = .csnLearned
+
+    @Option(help: "Triplets per batch.")
+    var batch = 64
+
+    @Option(help: "Timed steps (after 3 warm-up steps).")
+    var steps = 30
+
+    @Option(help: "OpenBLAS threads.")
+    var threads = 2
+
+    func run() throws {
+        let loadStart = Date()
+        let dataset = try data.load()
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        var config = TrainingConfig()
+        config.model = model
+        config.batchSize = batch
+        config.threads = threads
+        config.steps = steps + 3
+        let session = try TrainingSession(config: config, dataset: dataset)
+        for _ in 0..<3 { try session.trainStep() }
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let start = Date()
+            try session.trainStep()
+            times.append(Date().timeIntervalSince(start))
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        // Forward F per image; backward about 2F (weights and inputs); 3B images per step.
+        let flops = 3 * Double(batch) * 3 * session.model.shape.forwardFlops
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("dataset load: \(String(format: "%.3f", loadSeconds)) s (\(dataset.count) images)")
+        print("model \(model.rawValue), batch \(batch), \(threads) thread(s), \(steps) timed steps")
+        print("median step: \(String(format: "%.1f", median * 1000)) ms (min \(String(format: "%.1f", times[0] * 1000)), max \(String(format: "%.1f", times.last! * 1000)))")
+        print("training triplets/s: \(String(format: "%.0f", Double(batch) / median))")
+        print("GFLOP/s: \(String(format: "%.1f", flops / median / 1e9))")
+        print("peak resident memory: \(usage.ru_maxrss / 1024) MiB")
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Basics
+import CSN
+import Datasets
+import Dispatch
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model; --headless prints progress instead of opening the terminal UI.",
+        discussion: """
+        Writes a checkpoint folder (--out): config.json, model.safetensors (every --checkpoint-every \
+        steps and on stop), best.safetensors (best validation accuracy) and metrics.jsonl. Ctrl-C stops \
+        cleanly and saves. --resume DIR continues a run exactly where it stopped.
+        """
+    )
+
+    @Flag(help: "Print progress (a progress bar on a terminal, log lines otherwise) instead of the UI.")
+    var headless = false
+
+    @OptionGroup var options: TrainingOptions
+
+    @Option(help: "Checkpoint folder; default runs/MODEL-DATE-TIME.")
+    var out: String?
+
+    @Option(help: "Continue the run saved in this checkpoint folder (its config is used; --steps may extend it).")
+    var resume: String?
+
+    func run() throws {
+        let (session, directory) = try makeSession()
+        let trainer = Trainer(session: session, checkpointDirectory: directory)
+        let final = HeadlessRun.run(trainer)
+        switch final.state {
+        case .diverged(let message), .failed(let message):
+            throw CSNError("\(message)\nthe last good checkpoint stays in \(directory)")
+        default: break
+        }
+        // The final table: test accuracy of the best validation checkpoint.
+        let best = directory + "/" + Checkpoint.bestFile
+        if FileManager.default.fileExists(atPath: best) { try Checkpoint.restore(session, from: best, optimizerState: false) }
+        let accuracies = Evaluator.accuracy(model: session.model, dataset: session.dataset, triplets: session.dataset.testTriplets)
+        print("")
+        print("test triplet accuracy (\(FileManager.default.fileExists(atPath: best) ? "best validation checkpoint" : "last weights"), \(session.dataset.testTriplets.count) triplets):")
+        print(AccuracyTable.render(conditions: session.dataset.conditions.map(\.name), rows: [(session.config.model.rawValue, accuracies)]))
+        print("checkpoint: \(directory)")
+    }
+
+    private func makeSession() throws -> (TrainingSession, String) {
+        if let resume {
+            var config = try Checkpoint.loadConfig(from: resume)
+            if let steps = options.steps { config.steps = steps }
+            let dataset = try ImageDataset.load(from: options.data.path ?? config.dataPath)
+            let session = try TrainingSession(config: config, dataset: dataset)
+            try Checkpoint.restore(session, from: resume + "/" + Checkpoint.modelFile)
+            guard session.step < config.steps else {
+                throw CSNError("\(resume) already finished its \(config.steps) steps; give a larger --steps to extend it")
+            }
+            print("resuming \(config.model.rawValue) from step \(session.step) of \(config.steps)")
+            return (session, resume)
+        }
+        let dataset = try options.data.load()
+        let config = options.config(for: dataset)
+        let directory = out ?? "runs/\(config.model.rawValue)-\(Self.timestamp())"
+        if FileManager.default.fileExists(atPath: directory + "/" + Checkpoint.modelFile) {
+            throw CSNError("--out \(directory) already holds a checkpoint; use --resume \(directory) to continue it, or another --out")
+        }
+        let session = try TrainingSession(config: config, dataset: dataset)
+        try Checkpoint.save(session, to: directory)
+        return (session, directory)
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
+    }
+}
+
+/// Runs a trainer to the end with progress on stdout, stopping cleanly on Ctrl-C or SIGTERM.
+enum HeadlessRun {
+    static func run(_ trainer: Trainer, label: String = "") -> TrainingSnapshot {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { trainer.stop() }
+            source.resume()
+            return source
+        }
+        defer {
+            sources.forEach { $0.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
+        let interactive = Terminal.isInteractive
+        trainer.start()
+        var lastLogged = -1
+        var snapshot = trainer.snapshot
+        while !snapshot.state.isOver {
+            Thread.sleep(forTimeInterval: interactive ? 0.2 : 1)
+            snapshot = trainer.snapshot
+            if interactive {
+                print("\r" + ProgressLine.text(snapshot, label: label, width: Terminal.width), terminator: "")
+                fflush(nil)
+            } else if let validated = snapshot.validationHistory.last?.step, validated != lastLogged {
+                lastLogged = validated
+                print(ProgressLine.text(snapshot, label: label, width: 200))
+                fflush(nil)
+            }
+        }
+        snapshot = trainer.wait()
+        if interactive { print("\r" + ProgressLine.text(snapshot, label: label, width: Terminal.width)) }
+        if case .stopped = snapshot.state { print("stopped at step \(snapshot.step); \(snapshot.lastCheckpoint ?? "")") }
+        return snapshot
+    }
+}
+
+/// "[#####.....] step 500/2000 loss 0.1234 val 81.2% 412 triplets/s ETA 3m12s"
+enum ProgressLine {
+    static func text(_ s: TrainingSnapshot, label: String, width: Int) -> String {
+        let fraction = Double(s.step) / Double(max(s.totalSteps, 1))
+        let loss = s.lossHistory.last.map { String(format: "%.4f", Double($0.triplet + $0.embedding + $0.mask)) } ?? "-"
+        let validation = s.latestValidation.map { String(format: "%.1f%%", 100 * Evaluator.mean($0)) } ?? "-"
+        let eta = s.secondsRemaining.isFinite ? duration(s.secondsRemaining) : "-"
+        let state = s.state == .running ? "" : " [\(s.state)]"
+        let details = "\(label)step \(s.step)/\(s.totalSteps) epoch \(String(format: "%.2f", s.epoch)) loss \(loss) val \(validation) "
+            + "\(Int(s.tripletsPerSecond)) triplets/s ETA \(eta)\(state)"
+        let barWidth = max(0, min(30, width - details.count - 4))
+        guard barWidth >= 5 else { return String(details.prefix(max(0, width - 1))) }
+        let filled = Int(fraction * Double(barWidth))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled) + "] " + details
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import CSN
+import Datasets
+
+extension ModelKind: ExpressibleByArgument {}
+extension MaskInitialization: ExpressibleByArgument {}
+extension TrainingConfig.LearningRateSchedule: ExpressibleByArgument {}
+
+/// The options of `csn train` (and of `csn` itself, which trains in the UI).
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: ModelKind = .csnLearned
+
+    @OptionGroup var data: DataFileOption
+
+    @Option(help: "Training steps (batches). Default 2000.")
+    var steps: Int?
+
+    @Option(help: "Train for this many epochs instead (an epoch: as many triplets as training images, or the --train-triplets pool).")
+    var epochs: Double?
+
+    @Option(help: "Triplets per batch; their 3B images go through the network in one pass.")
+    var batch = 64
+
+    @Option(help: "Embedding dimension D.")
+    var dim = 64
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Learning-rate schedule: \(TrainingConfig.LearningRateSchedule.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var schedule: TrainingConfig.LearningRateSchedule = .cosine
+
+    @Option(help: "Triplet margin h.")
+    var margin: Float = 0.2
+
+    @Option(name: .customLong("embed-weight"), help: "Weight of the embedding-norm term.")
+    var embedWeight: Float = 5e-3
+
+    @Option(name: .customLong("mask-weight"), help: "Weight of the mask L1 term (learned masks).")
+    var maskWeight: Float = 5e-4
+
+    @Option(name: .customLong("mask-init"), help: "Learned masks start from: normal (N(0.9, 0.7)) or disjoint (the fixed blocks).")
+    var maskInit: MaskInitialization = .normal
+
+    @Option(name: .customLong("train-triplets"), help: "Train on a fixed pool of this many triplets instead of fresh ones.")
+    var trainTriplets: Int?
+
+    @Option(help: "Seed for initialisation and sampling.")
+    var seed: UInt64 = 1
+
+    @Option(help: "OpenBLAS threads (a seeded run repeats exactly for the same count).")
+    var threads = 2
+
+    @Option(name: .customLong("validate-every"), help: "Validate every N steps.")
+    var validateEvery = 250
+
+    @Option(name: .customLong("checkpoint-every"), help: "Save a checkpoint every N steps.")
+    var checkpointEvery = 500
+
+    func validate() throws {
+        if steps != nil && epochs != nil { throw ValidationError("give either --steps or --epochs, not both") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, not \(steps)") }
+        if let epochs, !(epochs > 0) { throw ValidationError("--epochs must be positive, not \(epochs)") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, not \(batch)") }
+        guard dim >= 1 else { throw ValidationError("--dim must be at least 1, not \(dim)") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
+        guard margin >= 0 && margin.isFinite else { throw ValidationError("--margin must be zero or positive, not \(margin)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
+        guard validateEvery >= 1 else { throw ValidationError("--validate-every must be at least 1, not \(validateEvery)") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, not \(checkpointEvery)") }
+        if let trainTriplets, trainTriplets < batch {
+            throw ValidationError("--train-triplets (\(trainTriplets)) must be at least --batch (\(batch))")
+        }
+    }
+
+    /// The config for a fresh run on `dataset`.
+    func config(for dataset: ImageDataset) -> TrainingConfig {
+        var config = TrainingConfig()
+        config.model = model
+        config.maskInitialization = maskInit
+        config.embeddingDimension = dim
+        config.batchSize = batch
+        config.learningRate = lr
+        config.schedule = schedule
+        config.loss = LossWeights(margin: margin, embedding: embedWeight, mask: maskWeight)
+        config.seed = seed
+        config.trainTriplets = trainTriplets
+        config.threads = threads
+        config.validateEvery = validateEvery
+        config.checkpointEvery = checkpointEvery
+        config.dataPath = data.resolvedPath
+        if let epochs {
+            let epochTriplets = Double(trainTriplets ?? dataset.imageIndices(in: .train).count)
+            config.steps = max(1, Int((epochs * epochTriplets / Double(batch)).rounded(.up)))
+        } else {
+            config.steps = steps ?? 2000
+        }
+        return config
+    }
+}
