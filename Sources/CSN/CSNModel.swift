@@ -17,7 +17,7 @@ public final class CSNModel: @unchecked Sendable {
     /// The masks in use when they are not learned.
     private let constantMasks: FloatBuffer
 
-    public init(kind: ModelKind, shape: NetworkShape, conditionCount: Int, maxBatchImages: Int) {
+    public init(kind: ModelKind, shape: NetworkShape, conditionCount: Int, maxBatchImages: Int, workers: Int = 1) {
         self.kind = kind
         self.shape = shape
         self.conditionCount = conditionCount
@@ -27,7 +27,7 @@ public final class CSNModel: @unchecked Sendable {
         let store = ParameterStore(shapes: shapes)
         self.store = store
         networks = (0..<networkCount).map {
-            EmbeddingNetwork(shape: shape, store: store, prefix: "net\($0).", maxBatch: maxBatchImages)
+            EmbeddingNetwork(shape: shape, store: store, prefix: "net\($0).", maxBatch: maxBatchImages, workers: workers)
         }
         maskOffset = kind == .csnLearned ? store.entry("masks").offset : nil
         let d = shape.embeddingDimension

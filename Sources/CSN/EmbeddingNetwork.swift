@@ -6,11 +6,20 @@ import Tensor
 ///
 /// Activations are CNHW (see the Tensor module). Per stage the cache holds the normalised
 /// convolution output `xhat` (the convolution writes there and batch norm normalises in place),
-/// the post-ReLU activation and the pooled output with its argmax. The im2col buffer is shared by
+/// the post-ReLU activation (batch norm and ReLU run as one pass) and the pooled output with its
+/// argmax. The im2col buffer is shared by
 /// all stages and recomputed in the backward pass rather than cached: it is the largest buffer.
+///
+/// Threads: the batch is split into `workers` shards of images, and each worker takes its shard
+/// through every layer with single-threaded OpenBLAS (a conv's sgemm works on a block of columns).
+/// Batch norm adds the workers' partial sums in worker order, and each worker accumulates its own
+/// weight gradients that are then added in worker order, so a run repeats exactly for a given
+/// worker count. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
+/// elementwise layers run on one core.
 public final class EmbeddingNetwork: @unchecked Sendable {
     public let shape: NetworkShape
     public let maxBatch: Int
+    public let workers: Int
     let store: ParameterStore
     let prefix: String
     /// Batch norm running means and variances, [C] each per stage (not trained).
@@ -19,46 +28,63 @@ public final class EmbeddingNetwork: @unchecked Sendable {
 
     private struct Stage {
         let inChannels, outChannels, side: Int
-        let xhat, activated, pooled, rstd: FloatBuffer
+        let xhat, activated, pooled, rstd, mean: FloatBuffer
         let argmax: UnsafeMutablePointer<Int32>
         let convWeight, bnWeight, bnBias: Int  // offsets in the store
+        var plane: Int { side * side }
+        var pooledPlane: Int { plane / 4 }
+    }
+
+    /// What each worker owns: its im2col columns, their gradient, its weight-gradient accumulator
+    /// and its batch-norm partial sums.
+    private struct WorkerBuffers {
+        let col, dCol, dWeight, sums: FloatBuffer
     }
 
     private var stages: [Stage] = []
+    private var workerBuffers: [WorkerBuffers] = []
     private let input: FloatBuffer
     private let rows: FloatBuffer
-    private let col: FloatBuffer
-    private let dCol: FloatBuffer
     private let scratchA: FloatBuffer, scratchB: FloatBuffer
     private let dRows: FloatBuffer
+    /// Whole-batch batch-norm sums in the backward pass, [2C].
+    private let scratchSums: FloatBuffer
     private let dPooled: [FloatBuffer]
     public let embeddings: FloatBuffer
     private let fcWeight: Int, fcBias: Int
     private var batch = 0
 
-    public init(shape: NetworkShape, store: ParameterStore, prefix: String, maxBatch: Int) {
+    public init(shape: NetworkShape, store: ParameterStore, prefix: String, maxBatch: Int, workers: Int = 1) {
         self.shape = shape
         self.store = store
         self.prefix = prefix
         self.maxBatch = maxBatch
+        self.workers = max(1, workers)
         let n = maxBatch
-        var largestStage = 0, largestCol = 0
+        let shard = (n + self.workers - 1) / self.workers
+        var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var dPooled: [FloatBuffer] = []
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
             let size = cout * n * side * side
             largestStage = max(largestStage, size)
-            largestCol = max(largestCol, cin * 9 * n * side * side)
+            largestCol = max(largestCol, cin * 9 * shard * side * side)
+            largestWeight = max(largestWeight, cout * cin * 9)
+            widest = max(widest, cout)
             let pooledSize = cout * n * (side / 2) * (side / 2)
             stages.append(Stage(
                 inChannels: cin, outChannels: cout, side: side,
                 xhat: FloatBuffer(count: size), activated: FloatBuffer(count: size),
-                pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout),
+                pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
                 argmax: .allocate(capacity: pooledSize),
                 convWeight: store.entry("\(prefix)conv\(s).weight").offset,
                 bnWeight: store.entry("\(prefix)bn\(s).weight").offset,
                 bnBias: store.entry("\(prefix)bn\(s).bias").offset))
             dPooled.append(FloatBuffer(count: pooledSize))
+        }
+        workerBuffers = (0..<self.workers).map { _ in
+            WorkerBuffers(col: FloatBuffer(count: largestCol), dCol: FloatBuffer(count: largestCol),
+                          dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest))
         }
         self.dPooled = dPooled
         runningMeans = shape.widths.map { FloatBuffer(count: $0) }
@@ -66,10 +92,9 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         input = FloatBuffer(count: shape.inputChannels * n * shape.imageSize * shape.imageSize)
         rows = FloatBuffer(count: n * shape.flattenedFeatures)
         dRows = FloatBuffer(count: n * shape.flattenedFeatures)
-        col = FloatBuffer(count: largestCol)
-        dCol = FloatBuffer(count: largestCol)
         scratchA = FloatBuffer(count: largestStage)
         scratchB = FloatBuffer(count: largestStage)
+        scratchSums = FloatBuffer(count: 2 * widest)
         embeddings = FloatBuffer(count: n * shape.embeddingDimension)
         fcWeight = store.entry("\(prefix)fc.weight").offset
         fcBias = store.entry("\(prefix)fc.bias").offset
@@ -111,26 +136,60 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         }
     }
 
+    /// Zeroes each channel's segment of a shard (images `range` of a CNHW buffer of `batch` images).
+    private func zeroShard(_ buffer: FloatPointer, channels: Int, plane: Int, range: Range<Int>) {
+        for c in 0..<channels { (buffer + (c * batch + range.lowerBound) * plane).update(repeating: 0, count: range.count * plane) }
+    }
+
+    /// Adds the workers' first `count` partial sums into `target`, in worker order.
+    private func sumWorkers(into target: FloatPointer, count: Int, offset: Int = 0) {
+        target.update(repeating: 0, count: count)
+        for buffers in workerBuffers { for i in 0..<count { target[i] += buffers.sums[offset + i] } }
+    }
+
     /// Runs the loaded batch through the network; the result is `embeddings` [batch, D].
     /// `training` uses batch statistics (and updates the running ones) and caches for backward.
     public func forward(training: Bool) {
         let n = batch, p = store.values.pointer
         var current = UnsafePointer(input.pointer)
         for (s, stage) in stages.enumerated() {
-            let spatial = n * stage.side * stage.side
-            conv2dForward(stage.xhat.pointer, col.pointer, current, p + stage.convWeight,
-                          inChannels: stage.inChannels, outChannels: stage.outChannels, batch: n, height: stage.side, width: stage.side)
-            if training {
-                batchNormForward(stage.activated.pointer, stage.xhat.pointer, stage.rstd.pointer,
-                                 runningMeans[s].pointer, runningVariances[s].pointer, stage.xhat.pointer,
-                                 p + stage.bnWeight, p + stage.bnBias, channels: stage.outChannels, spatial: spatial)
-            } else {
-                batchNormInference(stage.activated.pointer, stage.xhat.pointer, p + stage.bnWeight, p + stage.bnBias,
-                                   runningMeans[s].pointer, runningVariances[s].pointer, channels: stage.outChannels, spatial: spatial)
+            let stageInput = current
+            let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
+            forEachShard(count: n, workers: workers) { w, r in
+                let buffers = workerBuffers[w], at = r.lowerBound * plane
+                conv2dForward(stage.xhat.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
+                              inChannels: stage.inChannels, outChannels: cout, batch: r.count,
+                              height: stage.side, width: stage.side, batchStride: n)
+                if training {
+                    buffers.sums.pointer.update(repeating: 0, count: cout)
+                    channelSums(buffers.sums.pointer, stage.xhat.pointer + at, channels: cout, count: r.count * plane, channelStride: stride)
+                } else {
+                    batchNormInference(stage.activated.pointer + at, stage.xhat.pointer + at, p + stage.bnWeight, p + stage.bnBias,
+                                       runningMeans[s].pointer, runningVariances[s].pointer, channels: cout,
+                                       spatial: r.count * plane, relu: true, channelStride: stride)
+                    pool(stage, r)
+                }
             }
-            reluForward(stage.activated.pointer, stage.activated.pointer, count: stage.outChannels * spatial)
-            maxPoolForward(stage.pooled.pointer, stage.argmax, stage.activated.pointer,
-                           planes: stage.outChannels * n, height: stage.side, width: stage.side)
+            if training {
+                sumWorkers(into: stage.mean.pointer, count: cout)
+                for c in 0..<cout { stage.mean[c] /= Float(stride) }
+                forEachShard(count: n, workers: workers) { w, r in
+                    let sums = workerBuffers[w].sums.pointer
+                    sums.update(repeating: 0, count: cout)
+                    channelCenteredSquares(sums, stage.xhat.pointer + r.lowerBound * plane, stage.mean.pointer,
+                                           channels: cout, count: r.count * plane, channelStride: stride)
+                }
+                sumWorkers(into: stage.rstd.pointer, count: cout)
+                batchNormStatistics(stage.mean.pointer, stage.rstd.pointer, runningMeans[s].pointer, runningVariances[s].pointer,
+                                    sums: stage.mean.pointer, centeredSquares: stage.rstd.pointer, channels: cout, total: stride)
+                forEachShard(count: n, workers: workers) { _, r in
+                    let at = r.lowerBound * plane
+                    batchNormApply(stage.activated.pointer + at, stage.xhat.pointer + at, stage.xhat.pointer + at,
+                                   stage.mean.pointer, stage.rstd.pointer, p + stage.bnWeight, p + stage.bnBias,
+                                   channels: cout, count: r.count * plane, channelStride: stride, relu: true)
+                    pool(stage, r)
+                }
+            }
             current = UnsafePointer(stage.pooled.pointer)
         }
         let last = stages[stages.count - 1]
@@ -138,6 +197,16 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         channelMajorToRows(rows.pointer, current, channels: last.outChannels, batch: n, spatial: finalSpatial)
         linearForward(embeddings.pointer, rows.pointer, p + fcWeight, p + fcBias,
                       batch: n, inFeatures: shape.flattenedFeatures, outFeatures: shape.embeddingDimension)
+    }
+
+    /// Max-pools a shard of a stage's activations, channel by channel.
+    private func pool(_ stage: Stage, _ r: Range<Int>) {
+        for c in 0..<stage.outChannels {
+            let out = (c * batch + r.lowerBound) * stage.pooledPlane
+            maxPoolForward(stage.pooled.pointer + out, stage.argmax + out,
+                           stage.activated.pointer + (c * batch + r.lowerBound) * stage.plane,
+                           planes: r.count, height: stage.side, width: stage.side)
+        }
     }
 
     /// Accumulates parameter gradients for dLoss/dEmbeddings [batch, D] after a training forward.
@@ -153,27 +222,55 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         rowsToChannelMajorAccumulate(dPooled[last].pointer, dRows.pointer, channels: stages[last].outChannels, batch: n, spatial: finalSpatial)
         for s in stride(from: last, through: 0, by: -1) {
             let stage = stages[s]
-            let spatial = n * stage.side * stage.side, size = stage.outChannels * spatial
-            let dActivated = scratchA.pointer, dNormalised = scratchB.pointer
-            dActivated.update(repeating: 0, count: size)
-            maxPoolBackward(dActivated, dPooled[s].pointer, stage.argmax, planes: stage.outChannels * n, height: stage.side, width: stage.side)
-            dNormalised.update(repeating: 0, count: size)
-            reluBackward(dNormalised, dActivated, stage.activated.pointer, count: size)
-            let dConv = scratchA.pointer
-            dConv.update(repeating: 0, count: size)
-            batchNormBackward(dConv, g + stage.bnWeight, g + stage.bnBias, dNormalised, stage.xhat.pointer, stage.rstd.pointer,
-                              p + stage.bnWeight, channels: stage.outChannels, spatial: spatial)
+            let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
+            let dNormalised = scratchB.pointer, dConv = scratchA.pointer
             let stageInput = s == 0 ? UnsafePointer(input.pointer) : UnsafePointer(stages[s - 1].pooled.pointer)
-            im2col(col.pointer, stageInput, channels: stage.inChannels, batch: n, height: stage.side, width: stage.side)
-            var dInput: FloatPointer? = nil
-            if s > 0 {
-                dInput = dPooled[s - 1].pointer
-                dInput!.update(repeating: 0, count: stage.inChannels * spatial)
+            // Pool and ReLU backward in one sweep (the gradient reaches each window's maximum if it
+            // was positive), then the shard's batch-norm sums.
+            forEachShard(count: n, workers: workers) { w, r in
+                zeroShard(dNormalised, channels: cout, plane: plane, range: r)
+                for c in 0..<cout {
+                    let out = (c * n + r.lowerBound) * stage.pooledPlane, at = (c * n + r.lowerBound) * plane
+                    maxPoolBackward(dNormalised + at, dPooled[s].pointer + out, stage.argmax + out, planes: r.count,
+                                    height: stage.side, width: stage.side, reluOutput: stage.activated.pointer + at)
+                }
+                let sums = workerBuffers[w].sums.pointer
+                sums.update(repeating: 0, count: 2 * cout)
+                batchNormBackwardSums(sums, sums + cout, dNormalised + r.lowerBound * plane, stage.xhat.pointer + r.lowerBound * plane,
+                                      channels: cout, count: r.count * plane, channelStride: stride)
             }
-            conv2dBackward(dInput, g + stage.convWeight, dCol.pointer, dConv, col.pointer, p + stage.convWeight,
-                           inChannels: stage.inChannels, outChannels: stage.outChannels, batch: n, height: stage.side, width: stage.side)
+            // Whole-batch sums: dBeta and dGamma, and the inputs of every shard's dx.
+            let sumDy = scratchSums.pointer, sumDyXhat = scratchSums.pointer + cout
+            sumWorkers(into: sumDy, count: cout)
+            sumWorkers(into: sumDyXhat, count: cout, offset: cout)
+            for c in 0..<cout {
+                g[stage.bnBias + c] += sumDy[c]
+                g[stage.bnWeight + c] += sumDyXhat[c]
+            }
+            forEachShard(count: n, workers: workers) { w, r in
+                let buffers = workerBuffers[w], at = r.lowerBound * plane
+                zeroShard(dConv, channels: cout, plane: plane, range: r)
+                batchNormBackwardApply(dConv + at, dNormalised + at, stage.xhat.pointer + at, stage.rstd.pointer, p + stage.bnWeight,
+                                       sumDy, sumDyXhat, channels: cout, count: r.count * plane, channelStride: stride, total: stride)
+                im2col(buffers.col.pointer, stageInput + at, channels: stage.inChannels, batch: r.count,
+                       height: stage.side, width: stage.side, batchStride: n)
+                buffers.dWeight.pointer.update(repeating: 0, count: cout * stage.inChannels * 9)
+                var dInput: FloatPointer? = nil
+                if s > 0 {
+                    zeroShard(dPooled[s - 1].pointer, channels: stage.inChannels, plane: plane, range: r)
+                    dInput = dPooled[s - 1].pointer + at
+                }
+                conv2dBackward(dInput, buffers.dWeight.pointer, buffers.dCol.pointer, dConv + at, buffers.col.pointer,
+                               p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
+                               height: stage.side, width: stage.side, batchStride: n)
+            }
+            let weightCount = cout * stage.inChannels * 9
+            for buffers in workerBuffers {
+                for i in 0..<weightCount { g[stage.convWeight + i] += buffers.dWeight[i] }
+            }
         }
     }
+
 
     /// The input buffer, for gradient checks that perturb the input.
     var inputBuffer: FloatBuffer { input }

@@ -25,7 +25,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var validationTripletsPerCondition = 1000
     /// A checkpoint every this many steps (and on stop).
     public var checkpointEvery = 500
-    /// OpenBLAS threads; a seeded run repeats exactly for the same count.
+    /// Worker threads (each takes a shard of every batch); a seeded run repeats exactly for the same count.
     public var threads = 2
     /// The dataset file the run trains on.
     public var dataPath = ""

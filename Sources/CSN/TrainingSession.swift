@@ -35,7 +35,8 @@ public final class TrainingSession: @unchecked Sendable {
         try shape.validate()
         let k = dataset.conditions.count
         let perNetworkTriplets = config.model == .taskSpecific ? (config.batchSize + k - 1) / k : config.batchSize
-        model = CSNModel(kind: config.model, shape: shape, conditionCount: k, maxBatchImages: 3 * perNetworkTriplets)
+        model = CSNModel(kind: config.model, shape: shape, conditionCount: k, maxBatchImages: 3 * perNetworkTriplets,
+                         workers: config.threads)
         model.initialize(seed: config.seed, maskInitialization: config.maskInitialization,
                          maskMean: config.maskMean, maskStd: config.maskStd)
         let sampler = try TripletSampler(dataset: dataset, split: .train)
@@ -57,7 +58,8 @@ public final class TrainingSession: @unchecked Sendable {
         dEmbeddings = FloatBuffer(count: 3 * config.batchSize * d)
         masks = FloatBuffer(count: k * d)
         dMasks = FloatBuffer(count: k * d)
-        BlasThreads.set(config.threads)
+        // The networks split each batch over `threads` workers, each calling OpenBLAS single-threaded.
+        BlasThreads.set(1)
     }
 
     /// The next batch: conditions cycle so that every batch mixes them evenly.

@@ -2,12 +2,14 @@ import CBLAS
 
 /// Row-major single-precision matrix product through OpenBLAS:
 /// C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C, where op transposes when asked.
+/// Leading dimensions default to packed matrices; pass them to work on a block of a wider matrix.
 @inline(__always)
 public func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
-                  alpha: Float = 1, a: ConstFloatPointer, b: ConstFloatPointer, beta: Float, c: FloatPointer) {
+                  alpha: Float = 1, a: ConstFloatPointer, lda: Int? = nil, b: ConstFloatPointer, ldb: Int? = nil,
+                  beta: Float, c: FloatPointer, ldc: Int? = nil) {
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k), alpha,
-                a, blasint(transposeA ? m : k), b, blasint(transposeB ? k : n), beta, c, blasint(n))
+                a, blasint(lda ?? (transposeA ? m : k)), b, blasint(ldb ?? (transposeB ? k : n)), beta, c, blasint(ldc ?? n))
 }
 
 /// OpenBLAS threads; results repeat exactly only for the same count.

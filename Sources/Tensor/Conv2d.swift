@@ -1,16 +1,21 @@
 /// 3x3 convolution, stride 1, zero padding 1 (the output has the input's height and width), no bias
 /// (batch norm follows every convolution). Activations CNHW; weights [Cout, Cin, 3, 3].
+///
+/// Every kernel can work on a shard of the batch: `batch` images starting where the pointer
+/// points, inside activations that hold `batchStride` images per channel (so channel c of the
+/// shard starts at c * batchStride * H * W). Columns are always packed: [Cin*9, batch*H*W].
 
 /// Unfolds the input into columns: col[(ci*9 + ky*3 + kx), (n*H*W + y*W + x)] = in[ci, n, y+ky-1, x+kx-1].
 /// col: [Cin*9, N*H*W]; input: [Cin, N, H, W].
-public func im2col(_ col: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, height: Int, width: Int) {
-    let plane = height * width, columns = batch * plane
+public func im2col(_ col: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, height: Int, width: Int,
+                   batchStride: Int? = nil) {
+    let plane = height * width, columns = batch * plane, stride = batchStride ?? batch
     for ci in 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = col + ((ci * 9 + ky * 3 + kx) * columns)
                 for n in 0..<batch {
-                    let source = input + ((ci * batch + n) * plane)
+                    let source = input + ((ci * stride + n) * plane)
                     let target = row + n * plane
                     for y in 0..<height {
                         let sy = y + ky - 1
@@ -34,14 +39,15 @@ public func im2col(_ col: FloatPointer, _ input: ConstFloatPointer, channels: In
 
 /// The adjoint of im2col: adds each column entry back onto the input position it came from.
 /// dInput: [Cin, N, H, W] (accumulated); dCol: [Cin*9, N*H*W].
-public func col2imAccumulate(_ dInput: FloatPointer, _ dCol: ConstFloatPointer, channels: Int, batch: Int, height: Int, width: Int) {
-    let plane = height * width, columns = batch * plane
+public func col2imAccumulate(_ dInput: FloatPointer, _ dCol: ConstFloatPointer, channels: Int, batch: Int, height: Int, width: Int,
+                             batchStride: Int? = nil) {
+    let plane = height * width, columns = batch * plane, stride = batchStride ?? batch
     for ci in 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = dCol + ((ci * 9 + ky * 3 + kx) * columns)
                 for n in 0..<batch {
-                    let target = dInput + ((ci * batch + n) * plane)
+                    let target = dInput + ((ci * stride + n) * plane)
                     let source = row + n * plane
                     for y in 0..<height {
                         let sy = y + ky - 1
@@ -59,21 +65,24 @@ public func col2imAccumulate(_ dInput: FloatPointer, _ dCol: ConstFloatPointer, 
 /// out[Cout, N*H*W] = weight[Cout, Cin*9] x col[Cin*9, N*H*W]; `col` is filled here and can be
 /// reused by the backward pass if nothing overwrote it.
 public func conv2dForward(_ out: FloatPointer, _ col: FloatPointer, _ input: ConstFloatPointer, _ weight: ConstFloatPointer,
-                          inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int) {
-    im2col(col, input, channels: inChannels, batch: batch, height: height, width: width)
-    sgemm(m: outChannels, n: batch * height * width, k: inChannels * 9, a: weight, b: col, beta: 0, c: out)
+                          inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int, batchStride: Int? = nil) {
+    let plane = height * width
+    im2col(col, input, channels: inChannels, batch: batch, height: height, width: width, batchStride: batchStride)
+    sgemm(m: outChannels, n: batch * plane, k: inChannels * 9, a: weight, b: col, beta: 0, c: out,
+          ldc: (batchStride ?? batch) * plane)
 }
 
 /// Accumulates dWeight += dOut x col^T and, when `dInput` is given, dInput += col2im(weight^T x dOut).
 /// `col` must hold im2col(input) (as conv2dForward left it); `dCol` is scratch of the same size.
 public func conv2dBackward(_ dInput: FloatPointer?, _ dWeight: FloatPointer, _ dCol: FloatPointer,
                            _ dOut: ConstFloatPointer, _ col: ConstFloatPointer, _ weight: ConstFloatPointer,
-                           inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int) {
+                           inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int, batchStride: Int? = nil) {
     let columns = batch * height * width, k = inChannels * 9
-    sgemm(transposeB: true, m: outChannels, n: k, k: columns, a: dOut, b: col, beta: 1, c: dWeight)
+    let rowStride = (batchStride ?? batch) * height * width
+    sgemm(transposeB: true, m: outChannels, n: k, k: columns, a: dOut, lda: rowStride, b: col, beta: 1, c: dWeight)
     guard let dInput else { return }
-    sgemm(transposeA: true, m: k, n: columns, k: outChannels, a: weight, b: dOut, beta: 0, c: dCol)
-    col2imAccumulate(dInput, dCol, channels: inChannels, batch: batch, height: height, width: width)
+    sgemm(transposeA: true, m: k, n: columns, k: outChannels, a: weight, b: dOut, ldb: rowStride, beta: 0, c: dCol)
+    col2imAccumulate(dInput, dCol, channels: inChannels, batch: batch, height: height, width: width, batchStride: batchStride)
 }
 
 /// The plain reference: the convolution written as its definition, for tests.

@@ -46,10 +46,11 @@ import TestSupport
 
     /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
     /// linear), checked along the analytic gradient.
-    @Test func embeddingNetworkBackward() {
+    @Test(arguments: [1, 2])
+    func embeddingNetworkBackward(workers: Int) {
         let shape = NetworkShape(imageSize: 8, inputChannels: 1, widths: [2, 3], embeddingDimension: 4)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3)
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers)
         var generator = SeededGenerator(seed: 31)
         network.initialize(using: &generator)
         var images = [UInt8](repeating: 0, count: 3 * 64)
@@ -72,6 +73,39 @@ import TestSupport
                                                   analytic: analytic, step: 3e-3, loss: loss)
             #expect(check.relativeError < 1e-2, "\(entry.name): numeric \(check.numeric), analytic \(check.analytic)")
             #expect(check.analytic > 0, "\(entry.name) gets a gradient")
+        }
+    }
+}
+
+/// Sharding the batch over workers changes only the order of additions.
+@Suite struct ShardingTests {
+    @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {
+        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [4, 6], embeddingDimension: 8)
+        var results: [(embeddings: [Float], gradients: [Float], running: [Float])] = []
+        var images = [UInt8](repeating: 0, count: 7 * 256)
+        var generator = SeededGenerator(seed: 50)
+        for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        for workers in [1, 2] {
+            let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
+            let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers)
+            var parameters = SeededGenerator(seed: 51)
+            network.initialize(using: &parameters)
+            images.withUnsafeBufferPointer { pixels in network.loadImages(count: 7, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 } }
+            network.forward(training: true)
+            let dOut = FloatBuffer(GradientCheck.random(7 * 8, seed: 52))
+            store.gradients.zero()
+            withExtendedLifetime(dOut) { network.backward(dOut.pointer) }
+            let trained = network.embeddings.array
+            network.forward(training: false)
+            results.append((trained + network.embeddings.array, store.gradients.array, network.runningMeans[1].array))
+        }
+        for (name, a, b) in [("embeddings", results[0].embeddings, results[1].embeddings),
+                             ("gradients", results[0].gradients, results[1].gradients),
+                             ("running means", results[0].running, results[1].running)] {
+            // |a - b| / |a| over the whole vector: sums in another order differ by rounding only.
+            let difference = zip(a, b).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+            let size = a.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+            #expect(difference / size < 1e-5, "\(name): relative difference \(difference / size)")
         }
     }
 }

@@ -48,8 +48,9 @@ import TestSupport
         let r = GradientCheck.random(c * spatial, seed: 7)
         let out = FloatBuffer(count: r.count), xhat = FloatBuffer(count: r.count), rstd = FloatBuffer(count: c)
         let runningMean = FloatBuffer(count: c), runningVariance = FloatBuffer(count: c, repeating: 1)
+        let mean = FloatBuffer(count: c), sums = FloatBuffer(count: 2 * c)
         func loss() -> Double {
-            batchNormForward(out.pointer, xhat.pointer, rstd.pointer, runningMean.pointer, runningVariance.pointer,
+            batchNormForward(out.pointer, xhat.pointer, rstd.pointer, mean.pointer, runningMean.pointer, runningVariance.pointer,
                              input.pointer, gamma.pointer, beta.pointer, channels: c, spatial: spatial)
             return GradientCheck.projection(out.pointer, r)
         }
@@ -64,7 +65,7 @@ import TestSupport
         let dInput = FloatBuffer(count: input.count), dGamma = FloatBuffer(count: c), dBeta = FloatBuffer(count: c)
         let dOut = FloatBuffer(r)
         withExtendedLifetime(dOut) {
-            batchNormBackward(dInput.pointer, dGamma.pointer, dBeta.pointer, dOut.pointer, xhat.pointer, rstd.pointer,
+            batchNormBackward(dInput.pointer, dGamma.pointer, dBeta.pointer, sums.pointer, dOut.pointer, xhat.pointer, rstd.pointer,
                               gamma.pointer, channels: c, spatial: spatial)
         }
         for (name, buffer, analytic) in [("input", input, dInput), ("gamma", gamma, dGamma), ("beta", beta, dBeta)] {
@@ -108,6 +109,33 @@ import TestSupport
         let worst = GradientCheck.worst(values: input.pointer, count: input.count, analytic: dInput.array, step: 1e-3, loss: loss)
         #expect(worst.relativeError < tolerance, "\(worst)")
         #expect(dInput.array.filter { $0 != 0 }.count <= r.count, "one input per window gets the gradient")
+    }
+
+    /// The fused paths the network uses against the separate kernels they replace.
+    @Test func fusedBatchNormReluAndPoolReluBackwardMatchTheSeparateKernels() {
+        let (c, spatial) = (2, 4 * 6)
+        let input = FloatBuffer(GradientCheck.random(c * spatial, seed: 40, scale: 2))
+        let gamma = FloatBuffer([1.2, 0.7]), beta = FloatBuffer([-0.1, 0.3])
+        let fused = FloatBuffer(count: input.count), plain = FloatBuffer(count: input.count), relu = FloatBuffer(count: input.count)
+        let xhat = FloatBuffer(count: input.count), rstd = FloatBuffer(count: c)
+        let mean = FloatBuffer(count: c), variance = FloatBuffer(count: c, repeating: 1), scratch = FloatBuffer(count: c)
+        batchNormForward(fused.pointer, xhat.pointer, rstd.pointer, scratch.pointer, mean.pointer, variance.pointer, input.pointer,
+                         gamma.pointer, beta.pointer, channels: c, spatial: spatial, relu: true)
+        batchNormForward(plain.pointer, xhat.pointer, rstd.pointer, scratch.pointer, mean.pointer, variance.pointer, input.pointer,
+                         gamma.pointer, beta.pointer, channels: c, spatial: spatial)
+        reluForward(relu.pointer, plain.pointer, count: input.count)
+        #expect(fused.array == relu.array)
+        #expect(fused.array.contains(0) && fused.array.contains { $0 > 0 })
+
+        let pooled = FloatBuffer(count: c * 2 * 3), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: c * 6)
+        defer { argmax.deallocate() }
+        maxPoolForward(pooled.pointer, argmax, fused.pointer, planes: c, height: 4, width: 6)
+        let dOut = FloatBuffer(GradientCheck.random(c * 6, seed: 41))
+        let fusedGradient = FloatBuffer(count: input.count), routed = FloatBuffer(count: input.count), gated = FloatBuffer(count: input.count)
+        maxPoolBackward(fusedGradient.pointer, dOut.pointer, argmax, planes: c, height: 4, width: 6, reluOutput: fused.pointer)
+        maxPoolBackward(routed.pointer, dOut.pointer, argmax, planes: c, height: 4, width: 6)
+        reluBackward(gated.pointer, routed.pointer, fused.pointer, count: input.count)
+        #expect(fusedGradient.array == gated.array)
     }
 
     @Test func linearLayerBackward() {
