@@ -95,7 +95,9 @@ public final class Trainer: @unchecked Sendable {
             work.bestValidation = session.bestValidation
             if improved { try save(best: true) }
             if let checkpointDirectory {
-                try Checkpoint.appendMetrics(["step": session.step, "validation": accuracies,
+                // JSON has no NaN: a condition without validation triplets is null.
+                let values: [Any] = accuracies.map { $0.isNaN ? NSNull() as Any : $0 as Any }
+                try Checkpoint.appendMetrics(["step": session.step, "validation": values,
                                               "validation_mean": Evaluator.mean(accuracies)], to: checkpointDirectory)
             }
         }

@@ -95,22 +95,28 @@ enum HeadlessRun {
         }
         let interactive = Terminal.isInteractive
         trainer.start()
-        var lastLogged = -1
+        var logged = 0
         var snapshot = trainer.snapshot
+        // Not a terminal: one plain line per validation, written as soon as it is seen.
+        func logValidations() {
+            while logged < snapshot.validationHistory.count {
+                print(ProgressLine.logLine(snapshot, validation: snapshot.validationHistory[logged], label: label))
+                logged += 1
+            }
+            fflush(nil)
+        }
         while !snapshot.state.isOver {
-            Thread.sleep(forTimeInterval: interactive ? 0.2 : 1)
+            Thread.sleep(forTimeInterval: 0.2)
             snapshot = trainer.snapshot
             if interactive {
                 print("\r" + ProgressLine.text(snapshot, label: label, width: Terminal.width), terminator: "")
                 fflush(nil)
-            } else if let validated = snapshot.validationHistory.last?.step, validated != lastLogged {
-                lastLogged = validated
-                print(ProgressLine.text(snapshot, label: label, width: 200))
-                fflush(nil)
+            } else {
+                logValidations()
             }
         }
         snapshot = trainer.wait()
-        if interactive { print("\r" + ProgressLine.text(snapshot, label: label, width: Terminal.width)) }
+        if interactive { print("\r" + ProgressLine.text(snapshot, label: label, width: Terminal.width)) } else { logValidations() }
         if case .stopped = snapshot.state { print("stopped at step \(snapshot.step); \(snapshot.lastCheckpoint ?? "")") }
         return snapshot
     }
@@ -130,6 +136,16 @@ enum ProgressLine {
         guard barWidth >= 5 else { return String(details.prefix(max(0, width - 1))) }
         let filled = Int(fraction * Double(barWidth))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled) + "] " + details
+    }
+
+    /// "step 500/2000 val 81.2% (character 90.1, font 75.0, ...) loss 0.1234 412 triplets/s"
+    static func logLine(_ s: TrainingSnapshot, validation: TrainingSnapshot.ValidationPoint, label: String) -> String {
+        let loss = s.lossHistory.last(where: { $0.step <= validation.step }).map { String(format: "%.4f", Double($0.triplet + $0.embedding + $0.mask)) } ?? "-"
+        let parts = zip(s.conditionNames, validation.accuracies).map { name, value in
+            "\(name) \(value.isNaN ? "-" : String(format: "%.1f", 100 * value))"
+        }
+        return "\(label)step \(validation.step)/\(s.totalSteps) val \(String(format: "%.1f%%", 100 * Evaluator.mean(validation.accuracies))) "
+            + "(\(parts.joined(separator: ", "))) loss \(loss) \(Int(s.tripletsPerSecond)) triplets/s"
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -25,6 +25,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Embedding dimension D.")
     var dim = 64
 
+    @Option(help: "Channels of the conv stages, comma-separated (default 32,64,128; a fourth stage for 64x64 images).")
+    var widths: String?
+
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
@@ -69,9 +72,19 @@ struct TrainingOptions: ParsableArguments {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
         guard validateEvery >= 1 else { throw ValidationError("--validate-every must be at least 1, not \(validateEvery)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, not \(checkpointEvery)") }
+        if let widths, parsedWidths == nil {
+            throw ValidationError("--widths must be positive integers separated by commas, not '\(widths)'")
+        }
         if let trainTriplets, trainTriplets < batch {
             throw ValidationError("--train-triplets (\(trainTriplets)) must be at least --batch (\(batch))")
         }
+    }
+
+    var parsedWidths: [Int]? {
+        guard let widths else { return nil }
+        let values = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return values.map { $0! }
     }
 
     /// The config for a fresh run on `dataset`.
@@ -80,6 +93,7 @@ struct TrainingOptions: ParsableArguments {
         config.model = model
         config.maskInitialization = maskInit
         config.embeddingDimension = dim
+        config.widths = parsedWidths
         config.batchSize = batch
         config.learningRate = lr
         config.schedule = schedule

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `csn train --headless` and `csn eval`, run as a person would.
+@Suite struct TrainCommandTests {
+    let data = TestSupport.dejavuDatasetFile
+    var tiny: [String] { ["--data", data, "--widths", "4,8,8", "--dim", "8", "--batch", "8"] }
+
+    @Test func trainResumeAndEvalEndToEnd() throws {
+        let out = TestSupport.temporaryDirectory() + "/run"
+        let trained = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "4", "--validate-every", "2", "--out", out])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("test triplet accuracy (best validation checkpoint, 1500 triplets):"))
+        #expect(trained.stdout.contains("accuracy (%) character      font    weight     slant      mean"))
+        // Without a terminal: one plain log line per validation, no carriage returns.
+        let lines = trained.stdout.split(separator: "\n")
+        #expect(lines[0].hasPrefix("step 2/4 val ") && lines[1].hasPrefix("step 4/4 val ") && !trained.stdout.contains("\r"), "\(lines)")
+        #expect(lines[0].contains("(character ") && lines[0].contains("slant -)"))
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
+        #expect(files == ["config.json", "model.safetensors", "best.safetensors", "metrics.jsonl"])
+        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 2 && metrics[0].contains("\"validation_mean\""))
+
+        let again = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "4", "--out", out])
+        #expect(again.status != 0)
+        #expect(again.stderr.hasPrefix("Error: --out \(out) already holds a checkpoint; use --resume \(out) to continue it"))
+
+        let resumed = try TestSupport.runCSN(["train", "--headless", "--resume", out, "--steps", "6"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.hasPrefix("resuming csn-learned from step 4 of 6"))
+
+        let evaluated = try TestSupport.runCSN(["eval", out, "--split", "val", "--last"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        #expect(evaluated.stdout.hasPrefix("\(out)/model.safetensors: csn-learned, step 6, val split, 1500 triplets"))
+        #expect(evaluated.stdout.contains("csn-learned "))
+    }
+
+    @Test func ctrlCStopsCleanlyAndSaves() throws {
+        let out = TestSupport.temporaryDirectory() + "/run"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.csnBinary)
+        process.arguments = ["train", "--headless"] + tiny + ["--steps", "100000", "--out", out]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + "/model.safetensors") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, SIGINT)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("stopped at step "), "\(output)")
+        #expect(output.contains("test triplet accuracy"))
+    }
+
+    @Test func badOptionsAndCheckpointsAreNamed() throws {
+        let cases: [([String], String)] = [
+            (["train", "--headless", "--lr=-1"], "Error: --lr must be a positive number, not -1.0"),
+            (["train", "--headless", "--steps", "0"], "Error: --steps must be at least 1, not 0"),
+            (["train", "--headless", "--steps", "5", "--epochs", "1"], "Error: give either --steps or --epochs, not both"),
+            (["train", "--headless", "--widths", "8,x"], "Error: --widths must be positive integers separated by commas, not '8,x'"),
+            (["train", "--headless", "--model", "siamese"], "Error: The value 'siamese' is invalid for '--model <model>'"),
+            (["train", "--headless", "--data", "/nonexistent.gz"], "Error: /nonexistent.gz: no such file"),
+            (["eval", "/nonexistent-run"], "Error: /nonexistent-run: no such checkpoint folder"),
+            (["eval", "/tmp", "--split", "train"], "Error: --split must be val or test: the train split has no fixed triplets"),
+            (["compare", "--budget", "10", "--batch", "64"], "Error: --budget (10) must be at least --batch (64)"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try TestSupport.runCSN(arguments)
+            #expect(result.status != 0, "\(arguments) exited 0")
+            #expect(result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
+        }
+    }
+}
