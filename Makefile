@@ -8,8 +8,7 @@ deps:
 
 run: deps
 	$(SWIFT) build -c release --product csn
-	.build/release/csn data stats
-	.build/release/csn data show --font "DejaVu Serif Bold Italic"
+	.build/release/csn train --headless
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -9,22 +9,14 @@
 
 /// sums[c] += the shard's values of channel c.
 public func channelSums(_ sums: FloatPointer, _ input: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {
-    for c in 0..<channels {
-        let x = input + c * channelStride
-        var sum: Float = 0
-        for i in 0..<count { sum += x[i] }
-        sums[c] += sum
-    }
+    for c in 0..<channels { sums[c] += sum(input + c * channelStride, count: count) }
 }
 
 /// squares[c] += sum over the shard of (x - mean[c])^2 (two passes keep the variance accurate).
 public func channelCenteredSquares(_ squares: FloatPointer, _ input: ConstFloatPointer, _ mean: ConstFloatPointer,
                                    channels: Int, count: Int, channelStride: Int) {
     for c in 0..<channels {
-        let x = input + c * channelStride, m = mean[c]
-        var sum: Float = 0
-        for i in 0..<count { let d = x[i] - m; sum += d * d }
-        squares[c] += sum
+        squares[c] += sumOfSquaredDeviations(input + c * channelStride, center: mean[c], count: count)
     }
 }
 
@@ -63,12 +55,7 @@ public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ ru
 public func batchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, _ dOut: ConstFloatPointer,
                                   _ xhat: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {
     for c in 0..<channels {
-        let dy = dOut + c * channelStride, xh = xhat + c * channelStride
-        var a: Float = 0, b: Float = 0
-        for i in 0..<count {
-            a += dy[i]
-            b += dy[i] * xh[i]
-        }
+        let (a, b) = sumAndDot(dOut + c * channelStride, xhat + c * channelStride, count: count)
         sumDy[c] += a
         sumDyXhat[c] += b
     }

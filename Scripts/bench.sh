@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make bench: speed and memory, measured side by side in one run (medians of alternating rounds).
+# - loading the embedded dataset (release build);
+# - training steps of the default model (csn-learned, batch 64, 2 threads) on the embedded data,
+#   csn against the same network, loss and batch in PyTorch on the CPU with 2 threads
+#   (Tools/pytorch_reference.py; skipped with a note when torch is not installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+csn=.build/release/csn
+rounds=${ROUNDS:-3}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "== loading the embedded dataset ($(du -h Assets/fonts32.safetensors.gz | cut -f1)) =="
+for i in $(seq 5); do $csn bench --steps 1 2>/dev/null | awk '/dataset load/ {print $3}'; done | median | xargs printf "median load time: %s s over 5 runs\n"
+
+have_torch=1
+python3 -c "import torch" 2>/dev/null || have_torch=0
+echo
+echo "== training: csn-learned, batch 64, 2 threads, $rounds alternating rounds of 30 timed steps =="
+: > /tmp/csn-bench.txt; : > /tmp/torch-bench.txt
+for r in $(seq "$rounds"); do
+  $csn bench --steps 30 --threads 2 | tee -a /tmp/csn-bench.txt | sed "s/^/csn     round $r: /" | grep -E "triplets/s|GFLOP|memory"
+  if [ $have_torch = 1 ]; then
+    python3 Tools/pytorch_reference.py speed --steps 30 --threads 2 | tee -a /tmp/torch-bench.txt | sed "s/^/pytorch round $r: /" | grep -E "triplets/s|memory"
+  fi
+done
+csn_tps=$(awk '/training triplets/ {print $3}' /tmp/csn-bench.txt | median)
+csn_gflops=$(awk '/GFLOP/ {print $2}' /tmp/csn-bench.txt | median)
+csn_mem=$(awk '/peak resident/ {print $4}' /tmp/csn-bench.txt | median)
+echo
+echo "csn:     $csn_tps triplets/s, $csn_gflops GFLOP/s, peak $csn_mem MiB (medians)"
+if [ $have_torch = 1 ]; then
+  torch_tps=$(awk '/training triplets/ {print $3}' /tmp/torch-bench.txt | median)
+  torch_mem=$(awk '/peak resident/ {print $4}' /tmp/torch-bench.txt | median)
+  echo "pytorch: $torch_tps triplets/s, peak $torch_mem MiB (medians; $(python3 -c 'import torch; print(torch.__version__)'))"
+  awk -v a="$csn_tps" -v b="$torch_tps" -v m="$csn_mem" -v n="$torch_mem" \
+    'BEGIN {printf "csn / pytorch: %.2fx triplets/s, %.2fx peak memory\n", a / b, m / n}'
+else
+  echo "pytorch: not installed (pip install torch numpy) - no comparison"
+fi

@@ -1,0 +1,47 @@
+/// Sums over contiguous Floats with eight-lane SIMD accumulators. The compiler keeps a scalar
+/// `sum += x[i]` in order (floating-point addition is not associative), so without explicit lanes
+/// these loops run one element at a time; with them, the order is still fixed, so results repeat.
+
+@inline(__always)
+func lanes(_ x: ConstFloatPointer, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// sum of x[0..<count].
+@inline(__always)
+public func sum(_ x: ConstFloatPointer, count: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count { acc += lanes(x, i); i += 8 }
+    var total = acc.sum()
+    while i < count { total += x[i]; i += 1 }
+    return total
+}
+
+/// sum of (x - center)^2.
+@inline(__always)
+public func sumOfSquaredDeviations(_ x: ConstFloatPointer, center: Float, count: Int) -> Float {
+    var acc = SIMD8<Float>()
+    let c = SIMD8<Float>(repeating: center)
+    var i = 0
+    while i + 8 <= count { let d = lanes(x, i) - c; acc += d * d; i += 8 }
+    var total = acc.sum()
+    while i < count { let d = x[i] - center; total += d * d; i += 1 }
+    return total
+}
+
+/// (sum of a, sum of a * b).
+@inline(__always)
+public func sumAndDot(_ a: ConstFloatPointer, _ b: ConstFloatPointer, count: Int) -> (Float, Float) {
+    var accA = SIMD8<Float>(), accAB = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+        let va = lanes(a, i)
+        accA += va
+        accAB += va * lanes(b, i)
+        i += 8
+    }
+    var totalA = accA.sum(), totalAB = accAB.sum()
+    while i < count { totalA += a[i]; totalAB += a[i] * b[i]; i += 1 }
+    return (totalA, totalAB)
+}
