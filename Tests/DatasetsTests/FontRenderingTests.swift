@@ -35,6 +35,24 @@ import TestSupport
         #expect(greys.count > 100, "antialiased edges give many grey levels, saw \(greys.count)")
     }
 
+    @Test func size64RendersTheSameShapesAtTwiceTheResolution() throws {
+        let font = try FontFace(path: TestSupport.dejavuSans)
+        let small = try GlyphRenderer.render(font, size: 32).get()
+        let large = try GlyphRenderer.render(try FontFace(path: TestSupport.dejavuSans), size: 64).get()
+        #expect(large.count == 62 * 64 * 64)
+        // Averaging 2x2 blocks of the 64-pixel 'A' gives nearly the 32-pixel one.
+        let index = FontCharacters.all.firstIndex(of: "A")!
+        var difference = 0
+        for y in 0..<32 {
+            for x in 0..<32 {
+                let base = index * 4096 + 2 * y * 64 + 2 * x
+                let mean = (Int(large[base]) + Int(large[base + 1]) + Int(large[base + 64]) + Int(large[base + 65])) / 4
+                difference += abs(mean - Int(small[index * 1024 + y * 32 + x]))
+            }
+        }
+        #expect(Double(difference) / 1024 < 20, "mean absolute difference \(Double(difference) / 1024)")
+    }
+
     @Test func glyphsAreCentredOnTheirBoundingBox() throws {
         let pixels = try render("DejaVuSerif.ttf")
         for c in "AgjQ1y" {
