@@ -27,9 +27,12 @@ let package = Package(
         // The four models of the paper, the loss, training, evaluation and checkpoints.
         .target(name: "CSN", dependencies: ["Basics", "Tensor", "Datasets"]),
 
+        // t-SNE, nearest neighbours, mask statistics: what the UI and the analysis commands show.
+        .target(name: "Analysis", dependencies: ["Basics", "Tensor"]),
+
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
-            "Basics", "Datasets", "Tensor", "CSN",
+            "Basics", "Datasets", "Tensor", "CSN", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -38,6 +41,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

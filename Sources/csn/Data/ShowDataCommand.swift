@@ -44,7 +44,7 @@ struct ShowDataCommand: ParsableCommand {
         let characters = try chars.map { text in
             try text.map { ch in
                 guard let c = FontCharacters.all.firstIndex(of: ch) else {
-                    throw ValidationError("--chars: '\(ch)' is not one of 0-9, A-Z, a-z")
+                    throw CSNError("--chars: '\(ch)' is not one of 0-9, A-Z, a-z")
                 }
                 return c
             }
@@ -62,18 +62,11 @@ struct ShowDataCommand: ParsableCommand {
     private func resolveFont(in dataset: ImageDataset) throws -> Int {
         if let index {
             guard dataset.fonts.indices.contains(index) else {
-                throw ValidationError("--index \(index) is out of range: the dataset has \(dataset.fonts.count) fonts (0...\(dataset.fonts.count - 1))")
+                throw CSNError("--index \(index) is out of range: the dataset has \(dataset.fonts.count) fonts (0...\(dataset.fonts.count - 1))")
             }
             return index
         }
         guard let font else { return 0 }
-        if let exact = dataset.fonts.firstIndex(where: { $0.name == font }) { return exact }
-        let matches = dataset.fonts.indices.filter { dataset.fonts[$0].name.lowercased().contains(font.lowercased()) }
-        guard !matches.isEmpty else { throw ValidationError("--font '\(font)': no font of the dataset has that name") }
-        guard matches.count == 1 else {
-            let names = matches.prefix(8).map { dataset.fonts[$0].name }.joined(separator: "; ")
-            throw ValidationError("--font '\(font)' matches \(matches.count) fonts: \(names)\(matches.count > 8 ? "; ..." : "")")
-        }
-        return matches[0]
+        return try FontLookup.font(named: font, in: dataset)
     }
 }

@@ -1,0 +1,51 @@
+import Analysis
+import ArgumentParser
+import Foundation
+
+struct MasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "masks",
+        abstract: "Print a checkpoint's mask statistics and heatmap.",
+        discussion: "Active dimensions are those above 10% of their condition's largest weight."
+    )
+
+    @Argument(help: "Checkpoint folder.")
+    var checkpoint: String
+
+    @Flag(help: "Use the last weights instead of the best validation checkpoint.")
+    var last = false
+
+    @Flag(help: "Use the ASCII ramp even on a terminal.")
+    var plain = false
+
+    func run() throws {
+        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: !last)
+        let model = loaded.session.model
+        let names = loaded.session.dataset.conditions.map(\.name)
+        let (k, d) = (model.conditionCount, model.shape.embeddingDimension)
+        let masks = model.effectiveMasks()
+        let stats = MaskStatistics(masks: masks, conditionCount: k, dimension: d)
+        print("\(loaded.weightsPath): \(loaded.session.config.model.rawValue), \(k) conditions x \(d) dimensions")
+        let width = max(9, names.map(\.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int = width) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        print(pad("condition") + "        L1  active  strongest dimensions")
+        for (c, row) in stats.rows.enumerated() {
+            let top = row.ranked.prefix(8).map(String.init).joined(separator: " ")
+            print(pad(names[c]) + String(format: "%10.2f", row.l1) + String(format: "%5d/%-3d", row.active.count, d) + " " + top)
+        }
+        print("")
+        print(pad("Jaccard") + names.map { String(repeating: " ", count: max(1, width - $0.count + 1)) + $0 }.joined()
+              + "   | cosine")
+        for a in 0..<k {
+            let jaccard = (0..<k).map { String(format: "%\(width + 1).2f", stats.jaccard[a * k + $0]) }.joined()
+            let cosine = (0..<k).map { String(format: "%6.2f", stats.cosine[a * k + $0]) }.joined()
+            print(pad(names[a]) + jaccard + "   |" + cosine)
+        }
+        print("")
+        print("dimensions no condition uses: \(stats.unused.count)\(stats.unused.isEmpty ? "" : " (" + stats.unused.map(String.init).joined(separator: " ") + ")")")
+        print("")
+        print("heatmap: rows conditions, columns dimensions 0-\(d - 1), darkest = 0, brightest = \(String(format: "%.2f", masks.max() ?? 0))")
+        let style: GlyphArt.Style = Terminal.isInteractive && !plain ? .color : .plain
+        Heatmap.lines(masks, rows: k, columns: d, labels: names, style: style).forEach { print($0) }
+    }
+}

@@ -1,0 +1,94 @@
+import Analysis
+import ArgumentParser
+import Basics
+import CSN
+import Datasets
+import Foundation
+
+struct NeighboursCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neighbours",
+        abstract: "Print and draw an image's nearest neighbours under each condition.",
+        discussion: "Exact neighbours among the images of a split, under a condition's masked metric (or the plain embedding with --condition none); ties go to the smaller index."
+    )
+
+    @Argument(help: "Checkpoint folder.")
+    var checkpoint: String
+
+    @Option(help: "Condition whose masked metric to use, or 'none' for the unmasked embedding; default: every condition.")
+    var condition: String?
+
+    @Option(help: "Query image index in the dataset.")
+    var index: Int?
+
+    @Option(help: "Query font (exact, or a unique part of its name).")
+    var font: String?
+
+    @Option(help: "Query character (with --font).")
+    var char: String?
+
+    @Option(name: .short, help: "Neighbours to list.")
+    var k = 10
+
+    @Option(help: "Split to search: train, val or test (the query must be in it).")
+    var split: Split = .test
+
+    @Flag(help: "Use the ASCII ramp even on a terminal.")
+    var plain = false
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("-k must be at least 1, not \(k)") }
+        if index != nil && (font != nil || char != nil) { throw ValidationError("give either --index or --font with --char, not both") }
+        if index == nil && (font == nil || char == nil) { throw ValidationError("give the query as --index I, or as --font F --char X") }
+    }
+
+    func run() throws {
+        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
+        let session = loaded.session, dataset = session.dataset, model = session.model
+        let query: Int
+        if let index {
+            guard index >= 0 && index < dataset.count else {
+                throw CSNError("--index \(index) is out of range: the dataset has \(dataset.count) images")
+            }
+            query = index
+        } else {
+            query = try FontLookup.image(font: try FontLookup.font(named: font!, in: dataset), character: char!)
+        }
+        guard dataset.splits[query] == split else {
+            throw CSNError("image \(query) (\(dataset.imageNames[query])) is in the \(dataset.splits[query]) split, not \(split); pass --split \(dataset.splits[query])")
+        }
+        let conditions: [Int?] = try condition.map { name in name == "none" ? [nil] : [try dataset.conditionIndex(named: name)] }
+            ?? dataset.conditions.indices.map { $0 }
+        let members = dataset.imageIndices(in: split)
+        let queryRow = members.firstIndex(of: Int32(query))!
+        let d = model.shape.embeddingDimension
+        let masks = model.effectiveMasks()
+        var embeddingsByNetwork: [Int: [Float]] = [:]
+        let style: GlyphArt.Style = Terminal.isInteractive && !plain ? .color : .plain
+        print("query \(query): \(dataset.imageNames[query]) [\(split) split, \(members.count) images searched]")
+        for c in conditions {
+            let network = model.networkIndex(condition: c ?? 0)
+            if embeddingsByNetwork[network] == nil {
+                embeddingsByNetwork[network] = Evaluator.embed(members, model: model, network: network, dataset: dataset)
+            }
+            let mask = c.map { Array(masks[($0 * d)..<(($0 + 1) * d)]) }
+            let search = NearestNeighbours(embeddings: embeddingsByNetwork[network]!, dimension: d, mask: mask)
+            let found = search.neighbours(of: queryRow, k: k)
+            print("")
+            print("under \(c.map { dataset.conditions[$0].name } ?? "the unmasked embedding"):")
+            for (rank, neighbour) in found.enumerated() {
+                let image = Int(members[neighbour.index])
+                let values = dataset.conditions.map { $0.valueNames[Int($0.labels[image])] }
+                print(String(format: "%3d  %8.4f  ", rank + 1, neighbour.distance) + dataset.imageNames[image]
+                      + "  [" + zip(dataset.conditions, values).filter { $0.0.name != "font" && $0.0.name != "character" }
+                        .map { "\($0.0.name) \($0.1)" }.joined(separator: ", ") + "]")
+            }
+            let size = dataset.imageSize
+            let images = [(caption: "query", pixels: GlyphArt.shrink(dataset.image(query), size: size, factor: 2))]
+                + found.enumerated().map { rank, n in
+                    (caption: "\(rank + 1)", pixels: GlyphArt.shrink(dataset.image(Int(members[n.index])), size: size, factor: 2))
+                }
+            print(GlyphArt.grid(images, size: size / 2, width: Terminal.width, style: style), terminator: "")
+        }
+    }
+}

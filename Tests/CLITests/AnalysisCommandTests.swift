@@ -1,0 +1,53 @@
+import CSN
+import Foundation
+import Testing
+import TestSupport
+
+/// `csn masks` and `csn neighbours` on a checkpoint trained for a few steps on the DejaVu data.
+@Suite struct AnalysisCommandTests {
+    static let checkpoint: String = {
+        let folder = TestSupport.temporaryDirectory("csn-analysis") + "/run"
+        let session = try! TrainingSession(config: TestSupport.tinyConfig(steps: 3), dataset: TestSupport.dejavuDataset)
+        for _ in 0..<3 { try! session.trainStep() }
+        try! Checkpoint.save(session, to: folder)
+        return folder
+    }()
+
+    @Test func masksPrintsStatisticsAndAHeatmap() throws {
+        let result = try TestSupport.runCSN(["masks", Self.checkpoint])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "\(Self.checkpoint)/model.safetensors: csn-learned, 4 conditions x 8 dimensions")
+        #expect(lines[1].hasPrefix("condition        L1  active  strongest dimensions"))
+        let heat = lines.filter { $0.hasSuffix("|") && $0.contains(" |") && !$0.contains("cosine") && !$0.contains("  |  ") }
+        #expect(heat.count == 4 && heat.allSatisfy { $0.split(separator: "|")[1].count == 8 }, "\(heat)")
+    }
+
+    @Test func neighboursUnderTheFontMaskListAndDraw() throws {
+        let dataset = TestSupport.dejavuDataset
+        let testFont = dataset.fonts.indices.first { dataset.splits[$0 * 62] == .test }!
+        let result = try TestSupport.runCSN(["neighbours", Self.checkpoint, "--font", dataset.fonts[testFont].name,
+                                             "--char", "g", "--condition", "font", "-k", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "query \(testFont * 62 + 42): \(dataset.fonts[testFont].name)/g [test split, \(dataset.imageIndices(in: .test).count) images searched]")
+        #expect(lines[1] == "under font:")
+        #expect(lines[2].hasPrefix("  1  ") && lines[4].hasPrefix("  3  ") && !lines[5].hasPrefix("  4  "))
+        #expect(result.stdout.contains("query            1                2                3"))
+    }
+
+    @Test func badQueriesAreNamed() throws {
+        let cases: [([String], String)] = [
+            (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),
+            (["neighbours", Self.checkpoint], "Error: give the query as --index I, or as --font F --char X"),
+            (["neighbours", Self.checkpoint, "--index", "99999"], "Error: --index 99999 is out of range"),
+            (["neighbours", Self.checkpoint, "--font", "DejaVu Sans Mono Bold Oblique", "--char", "?"], "Error: --char '?' is not one of 0-9, A-Z, a-z"),
+            (["masks", "/nonexistent-run"], "Error: /nonexistent-run: no such checkpoint folder"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try TestSupport.runCSN(arguments)
+            #expect(result.status != 0, "\(arguments) exited 0")
+            #expect(result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
+        }
+    }
+}
