@@ -1,0 +1,197 @@
+import Basics
+import Foundation
+import Tensor
+
+/// t-SNE (van der Maaten and Hinton, 2008) with the Barnes-Hut approximation (van der Maaten,
+/// 2014) for the repulsion, in two dimensions.
+///
+/// Schedule and defaults follow scikit-learn, bhtsne and openTSNE (see TSNEConfig): early
+/// exaggeration 12 for 250 iterations with momentum 0.5, then momentum 0.8; per-coordinate gains
+/// (+0.2 when the gradient changes sign, x0.8 otherwise, floor 0.01); PCA initialisation.
+/// `optimize(iterations:)` can be called again and again on one state, and a new embedding of the
+/// same points can start from a previous layout (`warmStart:`), skipping early exaggeration, so a
+/// map follows a training model smoothly. Deviation from the references: none in the update rule;
+/// the exact kNN uses blocked sgemm distances.
+public final class TSNE: @unchecked Sendable {
+    public let config: TSNEConfig
+    public let affinities: AffinityMatrix
+    public var count: Int { affinities.count }
+    /// The map, [N, 2] row-major.
+    public private(set) var layout: [Float]
+    public private(set) var iteration = 0
+    /// The iteration at which early exaggeration ends (0 for a warm start).
+    public let exaggerationEnd: Int
+
+    private var update: [Float]
+    private var gains: [Float]
+    private var gradient: [Float]
+    private var repulsion: [Float]
+    private var tree = QuadTree()
+    /// One depth-first stack and one partial Z per worker, allocated once.
+    private let stacks: [UnsafeMutablePointer<Int32>]
+    private let partialZ: UnsafeMutableBufferPointer<Double>
+
+    public enum Progress: Sendable {
+        /// Reported every 50 iterations: the KL divergence of the unexaggerated P.
+        case klDivergence(iteration: Int, value: Double)
+    }
+
+    /// Prepares t-SNE of `points` [N, d]; `warmStart` [N, 2] reuses a previous map (no PCA, no
+    /// early exaggeration).
+    public init(points: [Float], dimension d: Int, config: TSNEConfig = TSNEConfig(), warmStart: [Float]? = nil) throws {
+        guard d >= 1, points.count % d == 0 else { throw CSNError("t-SNE input of \(points.count) values is not rows of \(d)") }
+        self.config = config
+        affinities = try AffinityMatrix(points: points, dimension: d, config: config)
+        let n = points.count / d
+        if let warmStart {
+            guard warmStart.count == 2 * n else {
+                throw CSNError("the previous map has \(warmStart.count / 2) points, but there are \(n)")
+            }
+            layout = warmStart
+            exaggerationEnd = 0
+        } else {
+            layout = Self.pcaInitialisation(points, dimension: d, scale: config.initialScale, seed: config.seed)
+            exaggerationEnd = config.exaggerationIterations
+        }
+        update = [Float](repeating: 0, count: 2 * n)
+        gains = [Float](repeating: 1, count: 2 * n)
+        gradient = [Float](repeating: 0, count: 2 * n)
+        repulsion = [Float](repeating: 0, count: 2 * n)
+        stacks = (0..<max(1, config.threads)).map { _ in .allocate(capacity: TSNEGradient.stackCapacity) }
+        partialZ = .allocate(capacity: stacks.count)
+        partialZ.initialize(repeating: 0)
+    }
+
+    deinit {
+        stacks.forEach { $0.deallocate() }
+        partialZ.deallocate()
+    }
+
+    /// Runs `iterations` more iterations (fewer if `isCancelled` turns true, checked every
+    /// iteration). `exact` uses the O(N^2) repulsion instead of Barnes-Hut.
+    public func optimize(iterations: Int, exact: Bool = false, isCancelled: () -> Bool = { false },
+                         progress: (Progress) -> Void = { _ in }) {
+        let n = count
+        let learningRate = config.learningRate(pointCount: n)
+        for _ in 0..<iterations {
+            if isCancelled() { return }
+            let exaggerating = iteration < exaggerationEnd
+            let z = computeGradient(exaggeration: exaggerating ? config.earlyExaggeration : 1, exact: exact)
+            let momentum = exaggerating ? config.initialMomentum : config.finalMomentum
+            for i in 0..<(2 * n) {
+                let g = gradient[i]
+                gains[i] = (g > 0) != (update[i] > 0) ? gains[i] + 0.2 : gains[i] * 0.8
+                gains[i] = max(gains[i], config.minimumGain)
+                update[i] = momentum * update[i] - learningRate * gains[i] * g
+                layout[i] += update[i]
+            }
+            iteration += 1
+            if iteration % 50 == 0 { progress(.klDivergence(iteration: iteration, value: klDivergence(z: z))) }
+        }
+    }
+
+    /// Fills `gradient`; returns Z.
+    @discardableResult
+    func computeGradient(exaggeration: Float, exact: Bool) -> Double {
+        let n = count
+        var z = 0.0
+        layout.withUnsafeBufferPointer { y in
+            gradient.withUnsafeMutableBufferPointer { g in
+                repulsion.withUnsafeMutableBufferPointer { r in
+                    g.update(repeating: 0)
+                    nonisolated(unsafe) let g = g, r = r
+                    if exact {
+                        z = TSNEGradient.exactRepulsion(r.baseAddress!, y.baseAddress!, count: n)
+                    } else {
+                        tree.build(y.baseAddress!, count: n)
+                        let tree = self.tree, stacks = self.stacks, theta = config.theta, partial = partialZ
+                        forEachShard(count: n, workers: stacks.count) { w, range in
+                            partial[w] = TSNEGradient.barnesHutRepulsion(r.baseAddress!, y.baseAddress!, tree: tree, theta: theta,
+                                                                         rows: range, stack: stacks[w])
+                        }
+                        z = partial.reduce(0, +)  // in worker order: repeatable
+                    }
+                    forEachShard(count: n, workers: stacks.count) { _, range in
+                        TSNEGradient.attractive(g.baseAddress!, y.baseAddress!, affinities, exaggeration: exaggeration, rows: range)
+                    }
+                    let inverseZ = Float(1 / z)
+                    for i in 0..<(2 * n) { g[i] -= r[i] * inverseZ }
+                }
+            }
+        }
+        return z
+    }
+
+    /// KL(P || Q) with Q from the layout and normaliser `z` (exact or Barnes-Hut).
+    func klDivergence(z: Double) -> Double {
+        var kl = 0.0
+        for i in 0..<count {
+            for e in affinities.rowStart[i]..<affinities.rowStart[i + 1] {
+                let j = Int(affinities.columns[e]), p = Double(affinities.values[e])
+                guard p > 0 else { continue }
+                let dx = Double(layout[2 * i] - layout[2 * j]), dy = Double(layout[2 * i + 1] - layout[2 * j + 1])
+                let q = 1 / (1 + dx * dx + dy * dy) / z
+                kl += p * log(p / max(q, 1e-300))
+            }
+        }
+        return kl
+    }
+
+    /// The KL divergence of the current map (Barnes-Hut estimate of Z).
+    public func currentKLDivergence() -> Double {
+        klDivergence(z: computeGradient(exaggeration: 1, exact: false))
+    }
+
+    /// The gradient at the current layout (for tests comparing Barnes-Hut with the exact one).
+    func gradientForTesting(exact: Bool, exaggeration: Float = 1) -> [Float] {
+        computeGradient(exaggeration: exaggeration, exact: exact)
+        return gradient
+    }
+
+    /// Top two principal components (power iteration with deflation on the d x d covariance),
+    /// scaled so the first coordinate has standard deviation `scale`.
+    static func pcaInitialisation(_ points: [Float], dimension d: Int, scale: Float, seed: UInt64) -> [Float] {
+        let n = points.count / d
+        var mean = [Double](repeating: 0, count: d)
+        for i in 0..<n { for j in 0..<d { mean[j] += Double(points[i * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        var covariance = [Double](repeating: 0, count: d * d)
+        var row = [Double](repeating: 0, count: d)
+        for i in 0..<n {
+            for j in 0..<d { row[j] = Double(points[i * d + j]) - mean[j] }
+            for a in 0..<d where row[a] != 0 { for b in 0..<d { covariance[a * d + b] += row[a] * row[b] } }
+        }
+        var generator = SeededGenerator(seed: seed)
+        var components: [[Double]] = []
+        for _ in 0..<2 {
+            var v = (0..<d).map { _ in Double(generator.normal()) }
+            for _ in 0..<300 {
+                var next = [Double](repeating: 0, count: d)
+                for a in 0..<d { for b in 0..<d { next[a] += covariance[a * d + b] * v[b] } }
+                for c in components {  // deflation: stay orthogonal to the components found
+                    let dot = zip(next, c).reduce(0) { $0 + $1.0 * $1.1 }
+                    for a in 0..<d { next[a] -= dot * c[a] }
+                }
+                let norm = next.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm < 1e-300 { break }
+                v = next.map { $0 / norm }
+            }
+            components.append(v)
+        }
+        var layout = [Float](repeating: 0, count: 2 * n)
+        for i in 0..<n {
+            for (c, component) in components.enumerated() {
+                var s = 0.0
+                for j in 0..<d { s += (Double(points[i * d + j]) - mean[j]) * component[j] }
+                layout[2 * i + c] = Float(s)
+            }
+        }
+        let firstStd = (layout.enumerated().filter { $0.offset % 2 == 0 }.reduce(0.0) { $0 + Double($1.element * $1.element) } / Double(n)).squareRoot()
+        let factor = firstStd > 0 ? scale / Float(firstStd) : scale
+        if firstStd == 0 {
+            // All points equal along every direction: start from a tiny seeded jitter instead.
+            for i in layout.indices { layout[i] = generator.normal() }
+        }
+        return layout.map { $0 * factor }
+    }
+}

@@ -1,0 +1,44 @@
+import Basics
+
+/// t-SNE settings, with the defaults of scikit-learn, bhtsne and openTSNE.
+///
+/// Units: the gradient here is dC/dy / 4 (openTSNE's convention), so the learning rate
+/// max(N / 12, 50) equals scikit-learn's "auto" rate (N / 12 / 4 with the factor 4 kept).
+/// theta compares a quadtree cell's side (not its half side) with the distance to its centre of
+/// mass, as bhtsne and scikit-learn's `angle` do.
+public struct TSNEConfig: Sendable, Equatable {
+    public var perplexity: Double = 30
+    /// Neighbours per point: this many times the perplexity (3, as the references use).
+    public var neighboursPerPerplexity: Double = 3
+    public var earlyExaggeration: Float = 12
+    public var exaggerationIterations = 250
+    public var initialMomentum: Float = 0.5
+    public var finalMomentum: Float = 0.8
+    /// Nil chooses max(N / 12, 50).
+    public var learningRate: Float? = nil
+    public var theta: Float = 0.5
+    public var minimumGain: Float = 0.01
+    /// PCA initialisation is scaled so that the first coordinate has this standard deviation.
+    public var initialScale: Float = 1e-4
+    public var seed: UInt64 = 1
+    /// Worker threads for the kNN and the gradient.
+    public var threads = 2
+
+    public init() {}
+
+    public func learningRate(pointCount n: Int) -> Float {
+        learningRate ?? max(Float(n) / 12, 50)
+    }
+
+    public static let maximumPoints = 20_000
+
+    func validate(pointCount n: Int) throws {
+        guard n >= 2 else { throw CSNError("t-SNE needs at least 2 points, not \(n)") }
+        guard n <= Self.maximumPoints else { throw CSNError("t-SNE takes at most \(Self.maximumPoints) points, not \(n)") }
+        guard perplexity > 0, perplexity.isFinite else { throw CSNError("--perplexity must be positive, not \(perplexity)") }
+        guard perplexity < Double(n) else {
+            throw CSNError("--perplexity \(perplexity) is too large for \(n) points: it must be below the number of points (try \(max(1, (n - 1) / 3)))")
+        }
+        guard theta >= 0, theta.isFinite else { throw CSNError("theta must be zero or positive, not \(theta)") }
+    }
+}

@@ -1,0 +1,93 @@
+import Tensor
+
+/// The t-SNE gradient in openTSNE's units (dC/dy / 4):
+///   g_i = exaggeration * sum_j p_ij w_ij (y_i - y_j)  -  sum_j w_ij^2 (y_i - y_j) / Z,
+/// with w_ij = 1 / (1 + |y_i - y_j|^2) and Z = sum_{k != l} w_kl. The attractive part runs over
+/// the sparse P; the repulsive part is exact (O(N^2), the reference) or Barnes-Hut.
+enum TSNEGradient {
+    /// Attractive forces: gradient[i] += exaggeration * sum_j p_ij w_ij (y_i - y_j), rows `range`.
+    static func attractive(_ gradient: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, _ p: AffinityMatrix,
+                           exaggeration: Float, rows range: Range<Int>) {
+        p.columns.withUnsafeBufferPointer { columns in
+            p.values.withUnsafeBufferPointer { values in
+                for i in range {
+                    let xi = layout[2 * i], yi = layout[2 * i + 1]
+                    var fx: Float = 0, fy: Float = 0
+                    for e in p.rowStart[i]..<p.rowStart[i + 1] {
+                        let j = Int(columns[e])
+                        let dx = xi - layout[2 * j], dy = yi - layout[2 * j + 1]
+                        let w = values[e] / (1 + dx * dx + dy * dy)
+                        fx += w * dx
+                        fy += w * dy
+                    }
+                    gradient[2 * i] += exaggeration * fx
+                    gradient[2 * i + 1] += exaggeration * fy
+                }
+            }
+        }
+    }
+
+    /// Exact repulsion: writes the unnormalised forces sum_j w_ij^2 (y_i - y_j) to `repulsion`
+    /// and returns Z. O(N^2): the reference for tests and tiny inputs.
+    static func exactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, count n: Int) -> Double {
+        var z = 0.0
+        for i in 0..<n {
+            var fx: Float = 0, fy: Float = 0
+            for j in 0..<n where j != i {
+                let dx = layout[2 * i] - layout[2 * j], dy = layout[2 * i + 1] - layout[2 * j + 1]
+                let w = 1 / (1 + dx * dx + dy * dy)
+                z += Double(w)
+                fx += w * w * dx
+                fy += w * w * dy
+            }
+            repulsion[2 * i] = fx
+            repulsion[2 * i + 1] = fy
+        }
+        return z
+    }
+
+    /// Barnes-Hut repulsion for rows `range`: a cell whose side over the distance to its centre
+    /// of mass is below theta acts as one body. Returns this range's part of Z. `stack` is scratch
+    /// of `stackCapacity` entries (a depth-first walk holds at most 3 per level plus one).
+    static let stackCapacity = 3 * (QuadTree.maximumDepth + 2) + 4
+
+    static func barnesHutRepulsion(_ repulsion: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, tree: QuadTree,
+                                   theta: Float, rows range: Range<Int>, stack: UnsafeMutablePointer<Int32>) -> Double {
+        var z = 0.0
+        let thetaSquared = theta * theta
+        for i in range {
+            let xi = layout[2 * i], yi = layout[2 * i + 1]
+            var fx: Float = 0, fy: Float = 0, zi: Float = 0
+            var top = 0
+            stack[0] = 0
+            top = 1
+            while top > 0 {
+                top -= 1
+                let node = Int(stack[top])
+                let n = tree.count[node]
+                if n == 0 { continue }
+                let isLeaf = tree.firstChild[node] < 0
+                if isLeaf && tree.point[node] == Int32(i) { continue }
+                let cx = tree.sumX[node] / Float(n), cy = tree.sumY[node] / Float(n)
+                let dx = xi - cx, dy = yi - cy
+                let squared = dx * dx + dy * dy
+                let side = 2 * tree.halfSide[node]
+                if isLeaf || side * side < thetaSquared * squared {
+                    let w = 1 / (1 + squared)
+                    // A leaf of duplicates that holds point i counts itself once at distance 0.
+                    let bodies = Float(n) - (isLeaf && squared == 0 ? 1 : 0)
+                    zi += bodies * w
+                    fx += bodies * w * w * dx
+                    fy += bodies * w * w * dy
+                } else {
+                    let first = tree.firstChild[node]
+                    for c in 0..<4 { stack[top] = first + Int32(c); top += 1 }
+                }
+            }
+            repulsion[2 * i] = fx
+            repulsion[2 * i + 1] = fy
+            z += Double(zi)
+        }
+        return z
+    }
+}

@@ -1,0 +1,126 @@
+@testable import Analysis
+import Basics
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct TSNETests {
+    /// `clusters` Gaussian blobs of `perCluster` points in `d` dimensions, centres 10 apart.
+    func blobs(clusters: Int = 3, perCluster: Int = 60, d: Int = 8, seed: UInt64 = 1) -> (points: [Float], labels: [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        var points: [Float] = [], labels: [Int] = []
+        for c in 0..<clusters {
+            for _ in 0..<perCluster {
+                for j in 0..<d { points.append((j == c ? 10 : 0) + generator.normal()) }
+                labels.append(c)
+            }
+        }
+        return (points, labels)
+    }
+
+    @Test func perplexityCalibrationHitsTheTargetEntropy() {
+        var generator = SeededGenerator(seed: 2)
+        let (n, k) = (50, 30)
+        let distances = (0..<(n * k)).map { _ in generator.unitFloat() * 100 }
+        for perplexity in [5.0, 10, 25] {
+            let p = AffinityMatrix.conditionalProbabilities(squaredDistances: distances, count: n, k: k, perplexity: perplexity)
+            let worst = AffinityMatrix.entropies(p, count: n, k: k).map { abs($0 - log(perplexity)) }.max()!
+            #expect(worst < 1e-3, "perplexity \(perplexity): entropy off by \(worst)")
+        }
+    }
+
+    @Test func affinitiesAreSymmetricAndSumToOne() throws {
+        let (points, _) = blobs()
+        let p = try AffinityMatrix(points: points, dimension: 8, config: TSNEConfig())
+        #expect(abs(p.values.reduce(0, +) - 1) < 1e-4)
+        var entries: [String: Float] = [:]
+        for i in 0..<p.count { for e in p.rowStart[i]..<p.rowStart[i + 1] { entries["\(i),\(p.columns[e])"] = p.values[e] } }
+        for (key, value) in entries {
+            let parts = key.split(separator: ",")
+            #expect(entries["\(parts[1]),\(parts[0])"] == value, "p[\(key)] has no equal mirror")
+        }
+    }
+
+    @Test func barnesHutGradientMatchesTheExactOne() throws {
+        let (points, _) = blobs(perCluster: 100)
+        for (theta, tolerance) in [(Float(0), 1e-4), (0.5, 0.03)] {
+            var config = TSNEConfig()
+            config.theta = theta
+            let tsne = try TSNE(points: points, dimension: 8, config: config)
+            tsne.optimize(iterations: 60, exact: true)  // move away from the tiny PCA start
+            let exact = tsne.gradientForTesting(exact: true), approximate = tsne.gradientForTesting(exact: false)
+            let difference = zip(exact, approximate).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+            let size = exact.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+            #expect(difference / size < tolerance, "theta \(theta): relative gradient error \(difference / size)")
+        }
+    }
+
+    @Test func separatedClustersStayApartAndTheRunRepeats() throws {
+        let (points, labels) = blobs()
+        var maps: [[Float]] = []
+        var reported: [Int] = []
+        for _ in 0..<2 {
+            let tsne = try TSNE(points: points, dimension: 8)
+            tsne.optimize(iterations: 500, progress: { event in
+                if case .klDivergence(let iteration, let kl) = event {
+                    reported.append(iteration)
+                    #expect(kl.isFinite && kl >= 0)
+                }
+            })
+            maps.append(tsne.layout)
+        }
+        #expect(maps[0] == maps[1], "a seeded run repeats")
+        #expect(reported.count == 20 && reported.prefix(2) == [50, 100])
+        let trust = Trustworthiness.score(input: points, inputDimension: 8, map: maps[0], mapDimension: 2, k: 10)
+        #expect(trust > 0.9, "trustworthiness \(trust)")
+        // Every point's nearest map neighbour is from its own cluster.
+        let map = maps[0]
+        var wrong = 0
+        for i in labels.indices {
+            var best = -1, bestDistance = Float.infinity
+            for j in labels.indices where j != i {
+                let d = pow(map[2 * i] - map[2 * j], 2) + pow(map[2 * i + 1] - map[2 * j + 1], 2)
+                if d < bestDistance { bestDistance = d; best = j }
+            }
+            if labels[best] != labels[i] { wrong += 1 }
+        }
+        #expect(wrong == 0, "\(wrong) points sit next to another cluster")
+    }
+
+    @Test func warmStartAndCancellation() throws {
+        let (points, _) = blobs()
+        let first = try TSNE(points: points, dimension: 8)
+        first.optimize(iterations: 300)
+        let warm = try TSNE(points: points, dimension: 8, warmStart: first.layout)
+        #expect(warm.exaggerationEnd == 0 && warm.layout == first.layout)
+        var calls = 0
+        warm.optimize(iterations: 100, isCancelled: { calls += 1; return calls > 10 })
+        #expect(warm.iteration == 10)
+        // A warm start moves the map a little, not from scratch.
+        let shift = zip(warm.layout, first.layout).map { abs($0 - $1) }.max()!
+        let extent = first.layout.map(abs).max()!
+        #expect(shift < 0.2 * extent, "shift \(shift) of extent \(extent)")
+    }
+
+    @Test func guardsNameTheProblem() throws {
+        #expect(throws: CSNError("--perplexity 30.0 is too large for 20 points: it must be below the number of points (try 6)")) {
+            try TSNE(points: [Float](repeating: 1, count: 40), dimension: 2)
+        }
+        var bad = blobs().points
+        bad[17] = .nan
+        #expect(throws: CSNError("t-SNE input holds nan (point 2, coordinate 1): every value must be finite")) {
+            try TSNE(points: bad, dimension: 8)
+        }
+        #expect(throws: CSNError("t-SNE needs at least 2 points, not 1")) { try TSNE(points: [1, 2], dimension: 2) }
+        // Two points, and many identical points, give finite maps.
+        var config = TSNEConfig()
+        config.perplexity = 1
+        let two = try TSNE(points: [0, 0, 1, 1], dimension: 2, config: config)
+        two.optimize(iterations: 100)
+        #expect(two.layout.allSatisfy { $0.isFinite })
+        config.perplexity = 5
+        let same = try TSNE(points: [Float](repeating: 3, count: 100 * 4), dimension: 4, config: config)
+        same.optimize(iterations: 100)
+        #expect(same.layout.allSatisfy { $0.isFinite })
+    }
+}
