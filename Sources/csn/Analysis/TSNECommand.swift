@@ -1,0 +1,200 @@
+import Analysis
+import ArgumentParser
+import Basics
+import CSN
+import Datasets
+import Foundation
+
+struct TSNECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tsne",
+        abstract: "Map a condition's subspace (or any vectors) to 2-D with Barnes-Hut t-SNE.",
+        discussion: """
+        With a checkpoint: embeds a seeded sample of a split's images, applies the condition's mask \
+        and maps the result; draws it in braille coloured by the condition's values, or writes x, y \
+        and the labels with --out. With --input FILE (one vector a line, tab- or comma-separated, or \
+        a 2-D float32/float64 .npy): maps those vectors; --out writes x, y per input line.
+        """
+    )
+
+    @Argument(help: "Checkpoint folder (omit with --input).")
+    var checkpoint: String?
+
+    @Option(help: "Vectors to map instead of a checkpoint's embeddings (.tsv, .csv, .txt or .npy).")
+    var input: String?
+
+    @Option(help: "Condition whose masked subspace to map, or 'none' for the unmasked embedding.")
+    var condition: String?
+
+    @Option(help: "Images to sample from the split.")
+    var points = 2000
+
+    @Option(help: "Split to sample: train, val or test.")
+    var split: Split = .test
+
+    @Option(help: "Perplexity (3 x perplexity neighbours per point).")
+    var perplexity: Double = 30
+
+    @Option(help: "Gradient-descent iterations (250 of them with early exaggeration).")
+    var iterations = 1000
+
+    @Option(help: "Seed for the sample and the initialisation.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Worker threads.")
+    var threads = 2
+
+    @Option(help: "Write the map as CSV here instead of drawing it.")
+    var out: String?
+
+    @Flag(help: "No colour, even on a terminal.")
+    var plain = false
+
+    func validate() throws {
+        if (checkpoint == nil) == (input == nil) { throw ValidationError("give a checkpoint folder or --input FILE, not both or neither") }
+        if checkpoint != nil && condition == nil { throw ValidationError("--condition is needed with a checkpoint (or 'none')") }
+        guard points >= 2 else { throw ValidationError("--points must be at least 2, not \(points)") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, not \(iterations)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
+    }
+
+    func run() throws {
+        var config = TSNEConfig()
+        config.perplexity = perplexity
+        config.seed = seed
+        config.threads = threads
+        let (vectors, dimension, labels, rowNames) = try input.map { try readVectors($0) } ?? embedCheckpoint()
+        let started = Date()
+        let tsne = try TSNE(points: vectors, dimension: dimension, config: config)
+        let interactive = isatty(STDERR_FILENO) == 1
+        var lastKL = Double.nan
+        tsne.optimize(iterations: iterations, progress: { event in
+            if case .klDivergence(let iteration, let kl) = event {
+                lastKL = kl
+                if interactive { FileHandle.standardError.write(Data("\riteration \(iteration)/\(iterations)  KL \(String(format: "%.4f", kl))".utf8)) }
+            }
+        })
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        let seconds = Date().timeIntervalSince(started)
+        let kl = tsne.currentKLDivergence()
+        let n = vectors.count / dimension
+        let layout = tsne.layout
+        if let out {
+            var csv = "x,y" + (rowNames.isEmpty ? "" : "," + rowNames.joined(separator: ",")) + "\n"
+            for i in 0..<n {
+                csv += "\(layout[2 * i]),\(layout[2 * i + 1])" + (labels.isEmpty ? "" : "," + labels[i].map(csvField).joined(separator: ",")) + "\n"
+            }
+            try AtomicFile.write(csv, to: out)
+            print("wrote \(out): \(n) points, KL divergence \(String(format: "%.4f", kl)) after \(tsne.iteration) iterations in \(String(format: "%.2f", seconds)) s")
+            return
+        }
+        let shortfall = checkpoint != nil && n < points ? " (the whole \(split) split; \(points) asked for)" : ""
+        print("\(n) points\(shortfall), KL divergence \(String(format: "%.4f", kl)) (last reported \(String(format: "%.4f", lastKL))), \(String(format: "%.2f", seconds)) s")
+        let colourColumn = labels.isEmpty ? nil : (condition.flatMap { name in rowNames.firstIndex(of: name) } ?? 0)
+        var ids: [Int] = Array(repeating: 0, count: n)
+        var legend: [String] = []
+        if let colourColumn {
+            var seen: [String: Int] = [:]
+            for i in 0..<n {
+                let value = labels[i][colourColumn]
+                if seen[value] == nil { seen[value] = seen.count; legend.append(value) }
+                ids[i] = seen[value]!
+            }
+        }
+        let width = max(20, Terminal.width - 2), height = max(10, width / 4)
+        let colour = Terminal.isInteractive && !plain
+        BrailleScatter.lines(x: (0..<n).map { layout[2 * $0] }, y: (0..<n).map { layout[2 * $0 + 1] }, labels: ids,
+                             width: width, height: height, colour: colour).forEach { print($0) }
+        if !legend.isEmpty {
+            let shown = legend.prefix(BrailleScatter.palette.count).enumerated().map { k, name in
+                colour ? "\u{1B}[38;5;\(BrailleScatter.palette[k])m\u{2588}\u{1B}[0m \(name)" : "\(k): \(name)"
+            }
+            print("colour by \(rowNames[colourColumn!]): " + shown.joined(separator: "  ")
+                  + (legend.count > BrailleScatter.palette.count ? "  (\(legend.count) values; colours repeat)" : ""))
+        }
+    }
+
+    private func csvField(_ text: String) -> String {
+        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    /// Masked embeddings of a seeded sample of the split, with each image's name and values.
+    private func embedCheckpoint() throws -> ([Float], Int, [[String]], [String]) {
+        let loaded = try LoadedCheckpoint(directory: checkpoint!, dataPath: nil, preferBest: true)
+        let dataset = loaded.session.dataset, model = loaded.session.model
+        let c: Int? = condition == "none" ? nil : try dataset.conditionIndex(named: condition!)
+        var members = dataset.imageIndices(in: split)
+        var generator = SeededGenerator(seed: seed)
+        members.shuffle(using: &generator)
+        let sample = Array(members.prefix(points)).sorted()
+        let d = model.shape.embeddingDimension
+        var vectors = Evaluator.embed(sample, model: model, network: model.networkIndex(condition: c ?? 0), dataset: dataset)
+        if let c {
+            let masks = model.effectiveMasks()
+            for i in vectors.indices { vectors[i] *= masks[c * d + i % d] }
+        }
+        let labels = sample.map { image in [dataset.imageNames[Int(image)]] + dataset.conditions.map { $0.valueNames[Int($0.labels[Int(image)])] } }
+        return (vectors, d, labels, ["image"] + dataset.conditions.map(\.name))
+    }
+
+    /// One vector a line (tab, comma or space separated), or a 2-D .npy of float32/float64.
+    private func readVectors(_ path: String) throws -> ([Float], Int, [[String]], [String]) {
+        let bytes = try AtomicFile.read(path)
+        if path.hasSuffix(".npy") { let (v, d) = try NumpyFile.floats(bytes, source: path); return (v, d, [], []) }
+        var values: [Float] = []
+        var dimension = 0
+        var lineNumber = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == "," || $0 == " " || $0 == "\r" })
+            if fields.isEmpty { continue }
+            if dimension == 0 { dimension = fields.count }
+            guard fields.count == dimension else {
+                throw CSNError.file("\(path):\(lineNumber)", "has \(fields.count) values, but the first vector has \(dimension)")
+            }
+            for field in fields {
+                guard let value = Float(field) else { throw CSNError.file("\(path):\(lineNumber)", "'\(field)' is not a number") }
+                values.append(value)
+            }
+        }
+        guard dimension > 0 else { throw CSNError.file(path, "holds no vectors") }
+        return (values, dimension, [], [])
+    }
+}
+
+/// The NumPy .npy format, for 2-D little-endian float32 or float64 arrays in C order.
+enum NumpyFile {
+    static func floats(_ bytes: [UInt8], source: String) throws -> ([Float], Int) {
+        guard bytes.count > 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw CSNError.file(source, "not a .npy file")
+        }
+        let major = bytes[6]
+        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        let start = major == 1 ? 10 : 12
+        guard start + headerLength <= bytes.count else { throw CSNError.file(source, "truncated .npy header") }
+        let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
+        guard !header.contains("'fortran_order': True") else { throw CSNError.file(source, "Fortran-ordered arrays are not supported") }
+        let isDouble = header.contains("'<f8'"), isFloat = header.contains("'<f4'")
+        guard isDouble || isFloat else { throw CSNError.file(source, "only little-endian float32 or float64 arrays are supported") }
+        guard let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
+            throw CSNError.file(source, "the .npy header has no shape")
+        }
+        let shape = header[header.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0 else { throw CSNError.file(source, "expected a 2-D array, found shape \(shape)") }
+        let count = shape[0] * shape[1], width = isDouble ? 8 : 4
+        let data = bytes[(start + headerLength)...]
+        guard data.count >= count * width else { throw CSNError.file(source, "truncated: \(data.count) data bytes for shape \(shape)") }
+        var values = [Float](repeating: 0, count: count)
+        data.withUnsafeBytes { raw in
+            for i in 0..<count {
+                values[i] = isDouble ? Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self))
+                    : raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
+            }
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw CSNError.file(source, "holds \(values[bad]) at row \(bad / shape[1]), column \(bad % shape[1])")
+        }
+        return (values, shape[1])
+    }
+}
