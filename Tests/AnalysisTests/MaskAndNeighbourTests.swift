@@ -52,3 +52,23 @@ import TestSupport
         #expect(search.neighbours(of: 5, k: 1000).count == n - 1)
     }
 }
+
+@Suite struct SoftmaxProbeTests {
+    @Test func separatesATwoBlobToySetAndBeatsTheMajority() throws {
+        var generator = SeededGenerator(seed: 12)
+        var features: [Float] = [], labels: [Int32] = []
+        for i in 0..<600 {
+            let label = Int32(i % 3 == 0 ? 1 : 0)  // unbalanced: majority share 2/3
+            features += [Float(label) * 4 + generator.normal(), generator.normal() * 3, 100 + generator.normal()]
+            labels.append(label)
+        }
+        let train = 400 * 3
+        let probe = try SoftmaxProbe(features: Array(features.prefix(train)), featureCount: 3, labels: Array(labels.prefix(400)), classCount: 2)
+        let accuracy = probe.accuracy(features: Array(features.dropFirst(train)), labels: Array(labels.dropFirst(400)))
+        #expect(accuracy > 0.95, "held-out accuracy \(accuracy)")
+        #expect(abs(SoftmaxProbe.majorityShare(labels) - 2.0 / 3) < 0.01)
+        #expect(throws: CSNError("probe labels must lie in 0..<2, with at least 2 classes")) {
+            try SoftmaxProbe(features: [1, 2], featureCount: 1, labels: [0, 5], classCount: 2)
+        }
+    }
+}

@@ -36,6 +36,27 @@ import TestSupport
         #expect(result.stdout.contains("query            1                2                3"))
     }
 
+    @Test func probeReportsAccuracyBesideTheMajorityShare() throws {
+        let result = try TestSupport.runCSN(["probe", Self.checkpoint, "--attribute", "weight"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[1] == "attribute   classes   probe   majority")
+        #expect(lines[2].hasPrefix("weight            3 ") && lines[2].hasSuffix("%") && lines.count == 3)
+    }
+
+    @Test func exportWritesProjectorFiles() throws {
+        let folder = TestSupport.temporaryDirectory() + "/projector"
+        let result = try TestSupport.runCSN(["export", Self.checkpoint, "--projector", folder, "--points", "50"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(files == ["metadata.tsv", "projector_config.pbtxt", "vectors-character.tsv", "vectors-font.tsv",
+                          "vectors-slant.tsv", "vectors-weight.tsv", "vectors.tsv"])
+        let vectors = try String(contentsOfFile: folder + "/vectors-font.tsv", encoding: .utf8).split(separator: "\n")
+        let metadata = try String(contentsOfFile: folder + "/metadata.tsv", encoding: .utf8).split(separator: "\n")
+        #expect(vectors.count == 50 && metadata.count == 51 && vectors.allSatisfy { $0.split(separator: "\t").count == 8 })
+        #expect(metadata[0] == "image\tcharacter\tfont\tweight\tslant")
+    }
+
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),

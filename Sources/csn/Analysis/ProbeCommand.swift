@@ -1,0 +1,62 @@
+import Analysis
+import ArgumentParser
+import Basics
+import CSN
+import Datasets
+import Foundation
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "How well a softmax-regression probe reads attributes off the frozen embedding.",
+        discussion: "Trains on the unmasked embeddings of training-split images and reports accuracy on the test split (fonts never seen in training), beside the majority-class share it must beat."
+    )
+
+    @Argument(help: "Checkpoint folder.")
+    var checkpoint: String
+
+    @Option(name: .customLong("attribute"), help: "Attribute (condition) to predict; repeatable. Default: weight and slant.")
+    var attributes: [String] = []
+
+    @Option(name: .customLong("max-train"), help: "Training images to sample (seeded).")
+    var maxTrain = 20_000
+
+    @Option(help: "Seed for the training sample.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard maxTrain >= 10 else { throw ValidationError("--max-train must be at least 10, not \(maxTrain)") }
+    }
+
+    func run() throws {
+        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
+        let dataset = loaded.session.dataset, model = loaded.session.model
+        let names = attributes.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } } : attributes
+        let indices = try names.map { try dataset.conditionIndex(named: $0) }
+        guard !indices.isEmpty else { throw CSNError("this dataset has neither weight nor slant; name an --attribute") }
+        var train = dataset.imageIndices(in: .train)
+        var generator = SeededGenerator(seed: seed)
+        train.shuffle(using: &generator)
+        train = Array(train.prefix(maxTrain)).sorted()
+        let test = dataset.imageIndices(in: .test)
+        let d = model.shape.embeddingDimension
+        print("\(loaded.weightsPath): \(loaded.session.config.model.rawValue); unmasked \(d)-d embedding of \(train.count) train and \(test.count) test images")
+        var features: [Int: ([Float], [Float])] = [:]
+        print("attribute   classes   probe   majority")
+        for c in indices {
+            let network = model.networkIndex(condition: c)
+            if features[network] == nil {
+                features[network] = (Evaluator.embed(train, model: model, network: network, dataset: dataset),
+                                     Evaluator.embed(test, model: model, network: network, dataset: dataset))
+            }
+            let labels = dataset.conditions[c].labels
+            let trainLabels = train.map { labels[Int($0)] }, testLabels = test.map { labels[Int($0)] }
+            let probe = try SoftmaxProbe(features: features[network]!.0, featureCount: d, labels: trainLabels,
+                                         classCount: dataset.conditions[c].valueNames.count)
+            let accuracy = probe.accuracy(features: features[network]!.1, labels: testLabels)
+            print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + String(format: "%9d %6.1f%% %9.1f%%", dataset.conditions[c].valueNames.count, 100 * accuracy,
+                           100 * SoftmaxProbe.majorityShare(testLabels)))
+        }
+    }
+}
