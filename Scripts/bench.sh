@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: speed and memory, measured side by side in one run (medians of alternating rounds).
 # - loading the embedded dataset (release build);
+# - a neighbour query over the whole test split, and t-SNE against scikit-learn and openTSNE
+#   (Tools/tsne_reference.py; skipped with a note when they are not installed);
 # - training steps of the default model (csn-learned, batch 64, 2 threads) on the embedded data,
 #   csn against the same network, loss and batch in PyTorch on the CPU with 2 threads
 #   (Tools/pytorch_reference.py; skipped with a note when torch is not installed).
@@ -37,4 +39,13 @@ if [ $have_torch = 1 ]; then
     'BEGIN {printf "csn / pytorch: %.2fx triplets/s, %.2fx peak memory\n", a / b, m / n}'
 else
   echo "pytorch: not installed (pip install torch numpy) - no comparison"
+fi
+grep "neighbour query" /tmp/csn-bench.txt | tail -1
+
+echo
+echo "== t-SNE: csn against scikit-learn and openTSNE on identical input =="
+if python3 -c "import sklearn, openTSNE" 2>/dev/null; then
+  python3 Tools/tsne_reference.py --sizes ${TSNE_SIZES:-1000 5000 10000} --csn $csn
+else
+  echo "scikit-learn or openTSNE not installed (pip install scikit-learn openTSNE) - no comparison"
 fi

@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import CSN
 import Datasets
@@ -53,5 +54,22 @@ struct BenchCommand: ParsableCommand {
         print("training triplets/s: \(String(format: "%.0f", Double(batch) / median))")
         print("GFLOP/s: \(String(format: "%.1f", flops / median / 1e9))")
         print("peak resident memory: \(usage.ru_maxrss / 1024) MiB")
+
+        // A neighbour query under a condition's mask over the whole test split (embeddings computed once).
+        let test = dataset.imageIndices(in: .test)
+        let embedStart = Date()
+        let embeddings = Evaluator.embed(test, model: session.model, network: 0, dataset: dataset)
+        let embedSeconds = Date().timeIntervalSince(embedStart)
+        let d = session.model.shape.embeddingDimension
+        let mask = Array(session.model.effectiveMasks().prefix(d))
+        var queryTimes: [Double] = []
+        for q in 0..<21 {
+            let start = Date()
+            let search = NearestNeighbours(embeddings: embeddings, dimension: d, mask: mask)
+            _ = search.neighbours(of: (q * 379) % test.count, k: 10)
+            queryTimes.append(Date().timeIntervalSince(start))
+        }
+        queryTimes.sort()
+        print("neighbour query (mask applied, k = 10) over \(test.count) test images: median \(String(format: "%.2f", queryTimes[10] * 1000)) ms; embedding them once: \(String(format: "%.2f", embedSeconds)) s")
     }
 }
