@@ -30,6 +30,9 @@ let package = Package(
         // t-SNE, nearest neighbours, mask statistics: what the UI and the analysis commands show.
         .target(name: "Analysis", dependencies: ["Basics", "Tensor"]),
 
+        // The terminal UI's parts: rectangles and layout, the cell buffer, widgets (no ncurses here).
+        .target(name: "TUI"),
+
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
             "Basics", "Datasets", "Tensor", "CSN", "Analysis",
@@ -42,6 +45,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
