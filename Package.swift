@@ -16,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
                        providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurses", path: "Sources/CCurses", providers: [.apt(["libncursesw5-dev"])]),
 
         // Errors, seeded randomness, gzip, safetensors, atomic files.
         .target(name: "Basics", dependencies: ["CZlib"]),
@@ -31,11 +32,14 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Basics", "Tensor"]),
 
         // The terminal UI's parts: rectangles and layout, the cell buffer, widgets (no ncurses here).
-        .target(name: "TUI"),
+        .target(name: "TUI", dependencies: ["CCurses"]),
+
+        // The app: views of training and of the learned subspaces, key handling, the analysis worker.
+        .target(name: "CSNApp", dependencies: ["TUI", "CSN", "Analysis", "Datasets", "Basics"]),
 
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
-            "Basics", "Datasets", "Tensor", "CSN", "Analysis",
+            "Basics", "Datasets", "Tensor", "CSN", "Analysis", "TUI", "CSNApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,7 +49,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "CSNApp", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Basics", "CSN"]),
     ]
 )

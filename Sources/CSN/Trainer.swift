@@ -8,6 +8,8 @@ public final class Trainer: @unchecked Sendable {
     public let session: TrainingSession
     public let checkpointDirectory: String?
     public let publishEvery: Int
+    /// Steps between weight copies in the snapshot (for the analysis worker).
+    public var weightsEvery = 200
 
     private let condition = NSCondition()  // guards the fields below
     private var paused = false
@@ -81,6 +83,7 @@ public final class Trainer: @unchecked Sendable {
         work.state = .running
         var runningAccuracy = [Double](repeating: .nan, count: session.model.conditionCount)
         var clockStart = Date(), stepsSinceClock = 0
+        work.weights = ModelWeights(of: session.model, step: session.step)
         publish { $0 = work }
 
         func save(best: Bool = false) throws {
@@ -143,6 +146,7 @@ public final class Trainer: @unchecked Sendable {
                     work.lossHistory.append(.init(step: step, triplet: terms.triplet, embedding: terms.embedding, mask: terms.mask))
                     work.trainAccuracy = runningAccuracy
                     work.masks = session.model.effectiveMasks()
+                    if step % weightsEvery < publishEvery { work.weights = ModelWeights(of: session.model, step: step) }
                     if elapsed > 0.5 {
                         work.tripletsPerSecond = Double(stepsSinceClock * config.batchSize) / elapsed
                         work.secondsRemaining = Double(config.steps - step) * Double(config.batchSize) / work.tripletsPerSecond
@@ -157,6 +161,7 @@ public final class Trainer: @unchecked Sendable {
             }
             let stopped = condition.withLock { stopRequested } && session.step < config.steps
             work.step = session.step
+            work.weights = ModelWeights(of: session.model, step: session.step)
             try save()
             work.state = stopped ? .stopped : .finished
         } catch {

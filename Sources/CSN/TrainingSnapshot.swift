@@ -22,12 +22,24 @@ public struct TrainingSnapshot: Sendable {
         public let triplet: Float
         public let embedding: Float
         public let mask: Float
+
+        public init(step: Int, triplet: Float, embedding: Float, mask: Float) {
+            self.step = step
+            self.triplet = triplet
+            self.embedding = embedding
+            self.mask = mask
+        }
     }
 
     /// Validation accuracy per condition at a step.
     public struct ValidationPoint: Sendable, Equatable {
         public let step: Int
         public let accuracies: [Double]
+
+        public init(step: Int, accuracies: [Double]) {
+            self.step = step
+            self.accuracies = accuracies
+        }
     }
 
     public var state: State = .starting
@@ -51,7 +63,45 @@ public struct TrainingSnapshot: Sendable {
     public var secondsRemaining: Double = .nan
     /// The last checkpoint written, and any message worth showing.
     public var lastCheckpoint: String? = nil
+    /// A copy of every parameter and batch-norm statistic, taken between steps every
+    /// `Trainer.weightsEvery` steps, for analysis on other threads.
+    public var weights: ModelWeights? = nil
+
+    public init(state: State = .starting, model: ModelKind, conditionNames: [String], step: Int = 0, totalSteps: Int,
+                stepsPerEpoch: Double, trainAccuracy: [Double], masks: [Float], embeddingDimension: Int) {
+        self.state = state
+        self.model = model
+        self.conditionNames = conditionNames
+        self.step = step
+        self.totalSteps = totalSteps
+        self.stepsPerEpoch = stepsPerEpoch
+        self.trainAccuracy = trainAccuracy
+        self.masks = masks
+        self.embeddingDimension = embeddingDimension
+    }
 
     public var epoch: Double { Double(step) / max(stepsPerEpoch, 1) }
     public var latestValidation: [Double]? { validationHistory.last?.accuracies }
+}
+
+/// A consistent copy of a model's parameters and batch-norm running statistics.
+public struct ModelWeights: Sendable {
+    public let step: Int
+    public let values: [Float]
+    public let runningStatistics: [[Float]]
+
+    public init(of model: CSNModel, step: Int) {
+        self.step = step
+        values = model.store.values.array
+        runningStatistics = model.runningStatistics.map(\.buffer.array)
+    }
+
+    /// Loads the copy into a model of the same shape.
+    public func load(into model: CSNModel) {
+        precondition(values.count == model.store.count, "weights of another model shape")
+        model.store.values.pointer.update(from: values, count: values.count)
+        for (statistics, entry) in zip(runningStatistics, model.runningStatistics) {
+            entry.buffer.pointer.update(from: statistics, count: statistics.count)
+        }
+    }
 }

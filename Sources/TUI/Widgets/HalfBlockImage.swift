@@ -17,6 +17,20 @@ public struct HalfBlockImage: Widget {
 
     static let ramp: [Character] = Array(" .:-=+*#%@")
 
+    /// A size x size image averaged over factor x factor blocks into (size / factor)^2 pixels.
+    public static func downsample(_ pixels: ArraySlice<UInt8>, size: Int, factor: Int) -> [UInt8] {
+        let base = pixels.startIndex, small = size / factor
+        var out = [UInt8](repeating: 0, count: small * small)
+        for y in 0..<small {
+            for x in 0..<small {
+                var sum = 0
+                for dy in 0..<factor { for dx in 0..<factor { sum += Int(pixels[base + (y * factor + dy) * size + x * factor + dx]) } }
+                out[y * small + x] = UInt8(sum / (factor * factor))
+            }
+        }
+        return out
+    }
+
     public func render(in area: Rect, into buffer: inout CellBuffer) {
         let rows = min(area.height, (height + 1) / 2), columns = min(area.width, width)
         for row in 0..<rows {

@@ -1,3 +1,5 @@
+import TUI
+
 /// Greyscale images as terminal text, two pixel rows per character cell.
 ///
 /// `.color` draws the upper half block with the top pixel as foreground and the bottom pixel as
@@ -8,19 +10,9 @@ enum GlyphArt {
 
     static let plainRamp: [Character] = Array(" .:-=+*#%@")
 
-    /// Downsamples an S x S image by `factor` (area average), keeping it contiguous.
+    /// Downsamples an S x S image by `factor` (area average).
     static func shrink(_ pixels: ArraySlice<UInt8>, size: Int, factor: Int) -> [UInt8] {
-        let base = pixels.startIndex
-        let small = size / factor
-        var out = [UInt8](repeating: 0, count: small * small)
-        for y in 0..<small {
-            for x in 0..<small {
-                var sum = 0
-                for dy in 0..<factor { for dx in 0..<factor { sum += Int(pixels[base + (y * factor + dy) * size + x * factor + dx]) } }
-                out[y * small + x] = UInt8(sum / (factor * factor))
-            }
-        }
-        return out
+        HalfBlockImage.downsample(pixels, size: size, factor: factor)
     }
 
     /// The lines of one image (size x size pixels -> size columns x size/2 lines).

@@ -1,0 +1,72 @@
+import TUI
+
+/// What a key asks the app to do. Keys are decoded here, in one place.
+public enum Action: Equatable, Sendable {
+    case quit, toggleHelp, togglePause, save
+    case showView(AppView), nextView, previousView
+    case nextCondition, previousCondition
+    case move(dx: Int, dy: Int)
+    case zoomIn, zoomOut, toggleLogScale, smoothMore, smoothLess
+    case recomputeMap, randomQuery, toggleSort
+    case none
+
+    public static func decode(_ key: Key) -> Action {
+        switch key {
+        case .character("q"), .character("Q"): .quit
+        case .character("?"): .toggleHelp
+        case .character(" "): .togglePause
+        case .character("s"): .save
+        case .character("1"): .showView(.monitor)
+        case .character("2"): .showView(.masks)
+        case .character("3"): .showView(.subspaces)
+        case .character("4"): .showView(.neighbours)
+        case .tab: .nextView
+        case .backTab: .previousView
+        case .character("c"): .nextCondition
+        case .character("C"): .previousCondition
+        case .up, .character("k"): .move(dx: 0, dy: -1)
+        case .down, .character("j"): .move(dx: 0, dy: 1)
+        case .left, .character("h"): .move(dx: -1, dy: 0)
+        case .right, .character("l"): .move(dx: 1, dy: 0)
+        case .character("+"), .character("="): .zoomIn
+        case .character("-"): .zoomOut
+        case .character("L"): .toggleLogScale
+        case .character("]"): .smoothMore
+        case .character("["): .smoothLess
+        case .character("r"): .recomputeMap
+        case .character("n"): .randomQuery
+        case .character("o"): .toggleSort
+        default: .none
+        }
+    }
+
+    /// The key table of the help overlay.
+    public static let help: [(keys: String, meaning: String)] = [
+        ("1 2 3 4, Tab", "monitor, masks, subspaces, neighbours"),
+        ("space", "pause or resume training"),
+        ("s", "save a checkpoint"),
+        ("c / C", "next / previous condition"),
+        ("arrows, h j k l", "move the cursor"),
+        ("+ / -", "zoom the curves to recent / all steps"),
+        ("[ / ]", "less / more smoothing (EMA)"),
+        ("L", "log scale for the loss"),
+        ("o", "masks: sort dimensions by the condition using them most"),
+        ("r", "subspaces: recompute the t-SNE from scratch"),
+        ("n", "neighbours: a random query"),
+        ("?", "this help"),
+        ("q, Ctrl-C", "quit (saves a checkpoint when training)"),
+    ]
+}
+
+public enum AppView: Int, CaseIterable, Sendable {
+    case monitor, masks, subspaces, neighbours
+
+    public var title: String {
+        switch self {
+        case .monitor: "1 Monitor"
+        case .masks: "2 Masks"
+        case .subspaces: "3 Subspaces"
+        case .neighbours: "4 Neighbours"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// What the user has chosen and where the cursors are; changed only by actions on the UI thread.
+public struct AppState: Sendable {
+    public var view: AppView = .monitor
+    public var showHelp = false
+    public var condition = 0
+    /// Exponential smoothing of the loss curves, 0 (none) ... 0.99.
+    public var smoothing = 0.9
+    public var logScale = false
+    /// Show only the most recent 1/2^zoom of the steps.
+    public var zoom = 0
+    public var maskCursor = (row: 0, column: 0)
+    public var sortMasks = false
+    /// Index into the analysis probe sample.
+    public var mapCursor = 0
+    public var query = 0
+    public var message: String? = nil
+
+    public init() {}
+
+    public mutating func apply(_ action: Action, conditionCount: Int, dimension: Int, probeCount: Int) {
+        switch action {
+        case .toggleHelp: showHelp.toggle()
+        case .showView(let v): view = v
+        case .nextView: view = AppView(rawValue: (view.rawValue + 1) % AppView.allCases.count)!
+        case .previousView: view = AppView(rawValue: (view.rawValue + AppView.allCases.count - 1) % AppView.allCases.count)!
+        case .nextCondition: condition = (condition + 1) % max(1, conditionCount)
+        case .previousCondition: condition = (condition + max(1, conditionCount) - 1) % max(1, conditionCount)
+        case .move(let dx, let dy):
+            switch view {
+            case .masks:
+                maskCursor.row = min(max(0, maskCursor.row + dy), max(0, conditionCount - 1))
+                maskCursor.column = min(max(0, maskCursor.column + dx), max(0, dimension - 1))
+            case .subspaces, .neighbours:
+                let step = dx + 10 * dy
+                if view == .subspaces { mapCursor = (mapCursor + step + probeCount) % max(1, probeCount) }
+                else { query = (query + step + probeCount) % max(1, probeCount) }
+            case .monitor: break
+            }
+        case .zoomIn: zoom = min(zoom + 1, 6)
+        case .zoomOut: zoom = max(zoom - 1, 0)
+        case .toggleLogScale: logScale.toggle()
+        case .smoothMore: smoothing = min(0.99, smoothing + (smoothing >= 0.9 ? 0.03 : 0.1))
+        case .smoothLess: smoothing = max(0, smoothing - (smoothing > 0.9 ? 0.03 : 0.1))
+        case .toggleSort: sortMasks.toggle()
+        case .quit, .togglePause, .save, .recomputeMap, .randomQuery, .none: break
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Datasets
+import TUI
+
+/// A query glyph and its nearest neighbours under every condition side by side, with distances:
+/// under `character` the same letter in other fonts, under `font` other letters of the same font.
+enum NeighboursView {
+    static func render(_ input: FrameInput, in area: Rect, into buffer: inout CellBuffer) {
+        let a = input.analysis, dataset = input.dataset, probe = input.probe
+        guard a.query >= 0, a.query < probe.count, a.neighbours.count == dataset.conditions.count else {
+            buffer.write("computing neighbours...", x: area.x + 2, y: area.y + 1, clip: area)
+            return
+        }
+        let query = Int(probe[a.query])
+        buffer.write("query \(dataset.imageNames[query])  (arrows: another query, n: random; among \(probe.count) test images)",
+                     x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
+        let size = dataset.imageSize
+        // Image scale: as large as the rows allow (16 or 8 pixels square per glyph).
+        let rowsPerCondition = (area.height - 1) / max(1, dataset.conditions.count)
+        let factor = rowsPerCondition >= 9 ? 2 : 4
+        let glyph = size / factor, glyphRows = (glyph + 1) / 2
+        let labelWidth = (dataset.conditions.map(\.name).max { $0.count < $1.count }?.count ?? 0) + 1
+        for (c, condition) in dataset.conditions.enumerated() {
+            let y = area.y + 1 + c * rowsPerCondition
+            guard y + glyphRows < area.bottom else { break }
+            buffer.write(condition.name, x: area.x, y: y, style: Style(bold: true), clip: area)
+            var x = area.x + labelWidth
+            let images = [(query, Float.nan)] + a.neighbours[c].map { (Int(probe[$0.index]), $0.distance) }
+            for (i, (image, distance)) in images.enumerated() {
+                guard x + glyph <= area.right else { break }
+                HalfBlockImage(pixels: HalfBlockImage.downsample(dataset.image(image), size: size, factor: factor), width: glyph, height: glyph, ascii: input.ascii)
+                    .render(in: Rect(x: x, y: y, width: glyph, height: glyphRows), into: &buffer)
+                let caption = i == 0 ? "query" : String(format: "%.2f", distance)
+                buffer.write(caption, x: x, y: y + glyphRows, style: Style(foreground: i == 0 ? .yellow : .dimGrey),
+                             clip: Rect(x: x, y: y + glyphRows, width: glyph, height: 1))
+                x += glyph + 1
+            }
+        }
+    }
+}

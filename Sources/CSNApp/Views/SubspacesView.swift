@@ -1,0 +1,48 @@
+import Datasets
+import TUI
+
+/// The t-SNE map of the selected condition's subspace, computed in the background and
+/// warm-started as the model trains; points coloured by the condition's value (for `character`,
+/// drawn as the letters themselves), a legend, and the glyph under the cursor.
+enum SubspacesView {
+    static func render(_ input: FrameInput, in area: Rect, into buffer: inout CellBuffer) {
+        let a = input.analysis, dataset = input.dataset, probe = input.probe
+        let condition = dataset.conditions[input.state.condition]
+        let parts = area.split(.horizontal, [.fill, .length(20)])
+        let header = "\(condition.name) subspace: \(a.status)\(a.layout.isEmpty ? "" : ", iteration \(a.iteration), KL \(String(format: "%.3f", a.klDivergence))")  (c: next condition, r: recompute)"
+        buffer.write(header, x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
+        let plot = Rect(x: parts[0].x, y: parts[0].y + 1, width: parts[0].width, height: parts[0].height - 2)
+        guard a.layout.count == 2 * probe.count, a.condition == input.state.condition else {
+            buffer.write("computing the map of \(condition.name)...", x: plot.x + 2, y: plot.y + plot.height / 2, clip: plot)
+            return
+        }
+        let labels = probe.map { Int(condition.labels[Int($0)]) }
+        // Colours: the most frequent values get distinct colours, the rest a dim grey.
+        let frequent = Dictionary(grouping: labels, by: { $0 }).sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
+            .prefix(Colour.categorical.count).map(\.key)
+        let colourOf = Dictionary(uniqueKeysWithValues: frequent.enumerated().map { ($1, Colour.categorical[$0]) })
+        let colours = labels.map { colourOf[$0] ?? .dimGrey }
+        let glyphs: [Character]? = condition.name == "character" ? labels.map { Character(condition.valueNames[$0]) } : nil
+        let cursor = min(input.state.mapCursor, probe.count - 1)
+        Scatter(x: (0..<probe.count).map { a.layout[2 * $0] }, y: (0..<probe.count).map { a.layout[2 * $0 + 1] },
+                colours: colours, glyphs: glyphs, cursor: cursor).render(in: plot, into: &buffer)
+        // Legend under the map.
+        var x = plot.x
+        for value in frequent.prefix(8) {
+            x = buffer.write("● ", x: x, y: area.bottom - 1, style: Style(foreground: colourOf[value]!), clip: area)
+            x = buffer.write(String(condition.valueNames[value].prefix(14)) + "  ", x: x, y: area.bottom - 1, clip: parts[0])
+        }
+        // The point under the cursor.
+        let side = parts[1], image = Int(probe[cursor])
+        buffer.write("cursor (arrows)", x: side.x + 1, y: side.y + 1, style: Style(foreground: .dimGrey), clip: side)
+        let size = dataset.imageSize
+        let pixels = HalfBlockImage.downsample(dataset.image(image), size: size, factor: 2)
+        HalfBlockImage(pixels: pixels, width: size / 2, height: size / 2, ascii: input.ascii)
+            .render(in: Rect(x: side.x + 1, y: side.y + 2, width: side.width - 1, height: size / 4), into: &buffer)
+        var y = side.y + 3 + size / 4
+        for c in dataset.conditions where y < side.bottom {
+            buffer.write("\(c.name): \(c.valueNames[Int(c.labels[image])])", x: side.x + 1, y: y, clip: side)
+            y += 1
+        }
+    }
+}

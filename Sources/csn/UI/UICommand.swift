@@ -1,0 +1,119 @@
+import ArgumentParser
+import Basics
+import CSN
+import CSNApp
+import Datasets
+import Dispatch
+import Foundation
+import TUI
+
+/// `csn` with no subcommand: train in the terminal UI.
+struct UICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Train in the terminal UI (what `csn` alone does).",
+        discussion: "Views: 1 monitor, 2 masks, 3 subspaces (t-SNE), 4 neighbours; ? lists the keys. q quits after saving a checkpoint."
+    )
+
+    @OptionGroup var options: TrainingOptions
+
+    @Option(help: "Checkpoint folder; default runs/MODEL-DATE-TIME.")
+    var out: String?
+
+    @Option(help: "Continue the run saved in this checkpoint folder.")
+    var resume: String?
+
+    @Flag(help: "Plain ASCII: no braille, no half blocks, no colour ramps (terminals without UTF-8).")
+    var ascii = false
+
+    func run() throws {
+        try TerminalUI.requireTerminal()
+        let (session, directory) = try RunSetup.makeSession(options: options, out: out, resume: resume)
+        let trainer = Trainer(session: session, checkpointDirectory: directory)
+        let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
+        let final = try TerminalUI.run(trainer: trainer, fixedSnapshot: nil, worker: worker,
+                                       dataName: (options.data.resolvedPath as NSString).lastPathComponent, ascii: ascii)
+        print("\(final.model.rawValue): step \(final.step)/\(final.totalSteps), \(final.state); checkpoint in \(directory)")
+        if case .diverged(let message) = final.state { throw CSNError(message) }
+        if case .failed(let message) = final.state { throw CSNError(message) }
+    }
+}
+
+/// `csn explore CHECKPOINT`: the same UI on a saved model, without training.
+struct ExploreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explore",
+        abstract: "Open the terminal UI on a saved checkpoint, without training."
+    )
+
+    @Argument(help: "Checkpoint folder.")
+    var checkpoint: String
+
+    @Flag(help: "Use the last weights instead of the best validation checkpoint.")
+    var last = false
+
+    @Flag(help: "Plain ASCII: no braille, no half blocks, no colour ramps.")
+    var ascii = false
+
+    func run() throws {
+        try TerminalUI.requireTerminal()
+        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: !last)
+        let session = loaded.session
+        let snapshot = try ExploreSnapshot.make(session: session, directory: checkpoint)
+        let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
+        try TerminalUI.run(trainer: nil, fixedSnapshot: snapshot, worker: worker,
+                           dataName: (session.config.dataPath as NSString).lastPathComponent, ascii: ascii)
+    }
+}
+
+enum TerminalUI {
+    static func requireTerminal() throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw CSNError("csn's UI needs a terminal; without one, use `csn train --headless` (and `csn eval`, `csn tsne`, `csn neighbours`, `csn masks`)")
+        }
+    }
+
+    /// Sets the terminal up, runs the app, and restores the terminal on every way out.
+    @discardableResult
+    static func run(trainer: Trainer?, fixedSnapshot: TrainingSnapshot?, worker: AnalysisWorker, dataName: String, ascii: Bool) throws -> TrainingSnapshot {
+        let screen = CursesScreen()
+        defer { screen.close() }
+        let app = App(screen: screen, trainer: trainer, fixedSnapshot: fixedSnapshot, worker: worker, dataName: dataName, ascii: ascii)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { app.stopRequested.set() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return app.run()
+    }
+}
+
+/// A fixed TrainingSnapshot of a saved run: its metrics history, masks and weights.
+enum ExploreSnapshot {
+    static func make(session: TrainingSession, directory: String) throws -> TrainingSnapshot {
+        let config = session.config
+        var snapshot = TrainingSnapshot(
+            state: .stopped, model: config.model, conditionNames: session.dataset.conditions.map(\.name), step: session.step,
+            totalSteps: config.steps, stepsPerEpoch: Double(session.epochTriplets) / Double(config.batchSize),
+            trainAccuracy: [], masks: session.model.effectiveMasks(), embeddingDimension: session.model.shape.embeddingDimension)
+        snapshot.weights = ModelWeights(of: session.model, step: session.step)
+        let metrics = (try? String(contentsOfFile: directory + "/" + Checkpoint.metricsFile, encoding: .utf8)) ?? ""
+        for line in metrics.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int else { continue }
+            if let triplet = object["triplet"] as? Double {
+                snapshot.lossHistory.append(.init(step: step, triplet: Float(triplet), embedding: Float(object["embedding"] as? Double ?? 0),
+                                                  mask: Float(object["mask"] as? Double ?? 0)))
+            }
+            if let values = object["validation"] as? [Any] {
+                snapshot.validationHistory.append(.init(step: step, accuracies: values.map { ($0 as? Double) ?? .nan }))
+            }
+        }
+        snapshot.lastCheckpoint = "exploring \(directory) at step \(session.step)"
+        return snapshot
+    }
+}

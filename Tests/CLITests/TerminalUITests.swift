@@ -1,0 +1,80 @@
+import Basics
+import Foundation
+import Testing
+import TestSupport
+
+/// The real binary in tmux, driven with keys as a person would, read back with capture-pane.
+@Suite(.serialized) struct TerminalUITests {
+    let socket = "csn-test-\(getpid())"
+
+    /// Runs a tmux client command through the shell (`system` waits for and reaps it; the tmux
+    /// server it may start must not hold a pipe of ours, so output goes through a file).
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> String {
+        let output = TestSupport.temporaryDirectory("csn-tmux") + "/out"
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let status = system("tmux -L \(socket) \(quoted) > \(output) 2>/dev/null < /dev/null")
+        guard status == 0 || arguments.first == "kill-server" else { throw CSNError("tmux \(arguments.first ?? "") failed (\(status))") }
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+
+    func screen() throws -> [String] { try tmux(["capture-pane", "-t", "ui", "-p"]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+
+    /// Waits until some line of the screen satisfies `condition` (60 s at most).
+    func waitFor(_ what: String, _ condition: ([String]) -> Bool) throws -> [String] {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            let lines = try screen()
+            if condition(lines) { return lines }
+            guard Date() < deadline else {
+                Issue.record("timed out waiting for \(what); the screen was:\n\(lines.joined(separator: "\n"))")
+                throw CancellationError()
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    @Test func trainSwitchViewsPauseResizeAndQuit() throws {
+        let out = TestSupport.temporaryDirectory() + "/run"
+        defer { _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "ui", "-x", "80", "-y", "24", "bash --norc --noprofile"])
+        let command = "\(TestSupport.csnBinary) --data \(TestSupport.dejavuDatasetFile) --widths 4,8,8 --dim 8 --batch 8 --steps 100000 --validate-every 20 --out \(out); echo EXIT=$?"
+        try tmux(["send-keys", "-t", "ui", command, "Enter"])
+        var lines = try waitFor("training to start") { $0[0].hasPrefix("csn [running] csn-learned · step ") }
+        #expect(lines[1].hasPrefix(" 1 Monitor │ 2 Masks │ 3 Subspaces │ 4 Neighbours"))
+        #expect(lines.contains { $0.hasPrefix("loss (EMA 0.90)") })
+
+        try tmux(["send-keys", "-t", "ui", "2"])
+        lines = try waitFor("the masks view") { $0.contains { $0.hasPrefix("masks m = ReLU(beta), 4 x 8") } }
+        try tmux(["send-keys", "-t", "ui", "3"])
+        lines = try waitFor("the subspaces view") { $0[2].hasPrefix("character subspace: ") }
+        try tmux(["send-keys", "-t", "ui", "4"])
+        lines = try waitFor("the neighbours view") { $0[2].hasPrefix("query ") || $0[2].hasPrefix("computing neighbours") }
+        try tmux(["send-keys", "-t", "ui", "1"])
+        lines = try waitFor("the monitor again") { $0.contains { $0.hasPrefix("loss (EMA") } }
+
+        try tmux(["send-keys", "-t", "ui", "Space"])
+        lines = try waitFor("pause") { $0[0].hasPrefix("csn [paused]") }
+        try tmux(["send-keys", "-t", "ui", "Space"])
+        lines = try waitFor("resume") { $0[0].hasPrefix("csn [running]") }
+
+        try tmux(["resize-window", "-t", "ui", "-x", "100", "-y", "40"])
+        lines = try waitFor("the new size") { $0.count >= 40 && $0[39].hasPrefix("? help  q quit") }
+        try tmux(["resize-window", "-t", "ui", "-x", "50", "-y", "15"])
+        lines = try waitFor("the too-small message") { $0.contains { $0.hasPrefix("csn needs at least 60x20") } }
+        try tmux(["resize-window", "-t", "ui", "-x", "80", "-y", "24"])
+
+        try tmux(["send-keys", "-t", "ui", "q"])
+        lines = try waitFor("exit and a restored terminal") { $0.contains { $0 == "EXIT=0" } }
+        // The summary may wrap at 80 columns: read the screen as one text.
+        #expect(lines.joined().contains("stopped; checkpoint in \(out)"), "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix(" 1 Monitor") }, "the UI is gone from the screen")
+        #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+    }
+
+    @Test func withoutATerminalItSaysSoInOneLine() throws {
+        let result = try TestSupport.runCSN([])
+        #expect(result.status != 0)
+        #expect(result.stderr == "Error: csn's UI needs a terminal; without one, use `csn train --headless` (and `csn eval`, `csn tsne`, `csn neighbours`, `csn masks`)\n")
+    }
+}
