@@ -32,8 +32,12 @@ import TUI
         worker.waitUntilStopped()
         let frames = screen.frames.map(\.lines)
         #expect(frames.count == keys.count, "one frame per key until q")
-        #expect(frames[0][0].hasPrefix("csn [stopped] csn-learned · step 4/4"))
-        #expect(frames[0][1].hasPrefix(" 1 Monitor │ 2 Masks │ 3 Subspaces │ 4 Neighbours"))
+        #expect(frames[0][0].hasPrefix("csn [stopped] csn-learned - step 4/4"))
+        #expect(frames[0][1].hasPrefix(" 1 Monitor | 2 Masks | 3 Subspaces | 4 Neighbours"))
+        // --ascii: nothing but ASCII on screen (no braille, no half blocks, no bullets).
+        for (i, frame) in frames.enumerated() {
+            #expect(frame.joined().unicodeScalars.allSatisfy { $0.isASCII }, "frame \(i): \(frame.joined(separator: "\n"))")
+        }
         #expect(frames[0].contains { $0.hasPrefix("loss (EMA 0.90)") } && frames[0].contains { $0.hasPrefix("validation triplet accuracy latest mean 65.0%") })
         #expect(frames[1].contains { $0.hasPrefix("masks m = ReLU(beta), 4 x 8") })
         #expect(frames[3].contains { $0.hasPrefix("font dimension 1: ") }, "the cursor moved right and down")

@@ -80,3 +80,14 @@ import TUI
         #expect(render(LineChart(series: []), width: 20, height: 5).allSatisfy { $0.allSatisfy { $0 == " " } })
     }
 }
+
+@Suite struct AsciiTests {
+    @Test func asciiChartsUseNoBraille() {
+        var buffer = CellBuffer(width: 16, height: 6)
+        LineChart(series: [.init(name: "loss", colour: .red, points: [(0, 1), (10, 0)])], ascii: true).render(in: buffer.bounds, into: &buffer)
+        let text = buffer.lines.joined()
+        #expect(text.unicodeScalars.allSatisfy { $0.isASCII }, "\(buffer.lines)")
+        #expect(buffer.lines[0].hasPrefix("* loss") && buffer.lines[1].hasPrefix("1.000|"))
+        #expect(LineChart.dotCharacter(0b1, ascii: true) == "." && LineChart.dotCharacter(0b111, ascii: true) == ":" && LineChart.dotCharacter(0xFF, ascii: true) == "*")
+    }
+}

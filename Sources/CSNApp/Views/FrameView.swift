@@ -26,8 +26,8 @@ public enum FrameView {
             return
         }
         let parts = area.split(.vertical, [.length(1), .length(1), .fill, .length(1)])
-        buffer.write(header(input.training, dataName: input.dataName), x: 0, y: 0, style: Style(bold: true), clip: parts[0])
-        Tabs(titles: AppView.allCases.map(\.title), selected: input.state.view.rawValue).render(in: parts[1], into: &buffer)
+        buffer.write(header(input.training, dataName: input.dataName, separator: input.ascii ? " - " : " · "), x: 0, y: 0, style: Style(bold: true), clip: parts[0])
+        Tabs(titles: AppView.allCases.map(\.title), selected: input.state.view.rawValue, ascii: input.ascii).render(in: parts[1], into: &buffer)
         let body = parts[2]
         switch input.state.view {
         case .monitor: MonitorView.render(input, in: body, into: &buffer)
@@ -40,7 +40,7 @@ public enum FrameView {
         if input.state.showHelp { help(in: body, into: &buffer) }
     }
 
-    static func header(_ s: TrainingSnapshot, dataName: String) -> String {
+    static func header(_ s: TrainingSnapshot, dataName: String, separator: String) -> String {
         let state: String
         switch s.state {
         case .diverged(let message): state = "DIVERGED: \(message)"
@@ -48,8 +48,9 @@ public enum FrameView {
         default: state = "\(s.state)"
         }
         let eta = s.secondsRemaining.isFinite ? Self.duration(s.secondsRemaining) : "-"
-        return "csn [\(state)] \(s.model.rawValue) · step \(s.step)/\(s.totalSteps) · epoch \(String(format: "%.2f", s.epoch))"
-            + " · \(Int(s.tripletsPerSecond)) triplets/s · ETA \(eta) · lr \(String(format: "%.1e", Double(s.learningRate))) · \(dataName)"
+        return ["csn [\(state)] \(s.model.rawValue)", "step \(s.step)/\(s.totalSteps)", "epoch \(String(format: "%.2f", s.epoch))",
+                "\(Int(s.tripletsPerSecond)) triplets/s", "ETA \(eta)", "lr \(String(format: "%.1e", Double(s.learningRate)))", dataName]
+            .joined(separator: separator)
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -27,7 +27,7 @@ enum MonitorView {
         if history.isEmpty {
             buffer.write("waiting for the first steps...", x: lossArea.x + 2, y: lossArea.y + 1, clip: lossArea)
         } else {
-            LineChart(series: series, logScale: state.logScale).render(in: lossArea, into: &buffer)
+            LineChart(series: series, logScale: state.logScale, ascii: input.ascii).render(in: lossArea, into: &buffer)
         }
         let validation = s.validationHistory
         var accuracy: [LineChart.Series] = s.conditionNames.indices.map { c in
@@ -41,11 +41,11 @@ enum MonitorView {
         if validation.isEmpty {
             buffer.write("no validation yet", x: accuracyArea.x + 2, y: accuracyArea.y + 1, clip: accuracyArea)
         } else {
-            LineChart(series: accuracy, yRange: 0.5...1).render(in: accuracyArea, into: &buffer)
+            LineChart(series: accuracy, yRange: 0.5...1, ascii: input.ascii).render(in: accuracyArea, into: &buffer)
         }
         let epochProgress = s.epoch - s.epoch.rounded(.down)
         let gaugeParts = parts[2].split(.horizontal, [.length(12), .fill])
         buffer.write("epoch \(Int(s.epoch) + 1)", x: gaugeParts[0].x, y: gaugeParts[0].y, clip: gaugeParts[0])
-        Gauge(ratio: epochProgress).render(in: gaugeParts[1], into: &buffer)
+        Gauge(ratio: epochProgress, ascii: input.ascii).render(in: gaugeParts[1], into: &buffer)
     }
 }

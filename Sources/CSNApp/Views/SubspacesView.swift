@@ -25,11 +25,11 @@ enum SubspacesView {
         let glyphs: [Character]? = condition.name == "character" ? labels.map { Character(condition.valueNames[$0]) } : nil
         let cursor = min(input.state.mapCursor, probe.count - 1)
         Scatter(x: (0..<probe.count).map { a.layout[2 * $0] }, y: (0..<probe.count).map { a.layout[2 * $0 + 1] },
-                colours: colours, glyphs: glyphs, cursor: cursor).render(in: plot, into: &buffer)
+                colours: colours, glyphs: glyphs, cursor: cursor, ascii: input.ascii).render(in: plot, into: &buffer)
         // Legend under the map.
         var x = plot.x
         for value in frequent.prefix(8) {
-            x = buffer.write("● ", x: x, y: area.bottom - 1, style: Style(foreground: colourOf[value]!), clip: area)
+            x = buffer.write(input.ascii ? "* " : "● ", x: x, y: area.bottom - 1, style: Style(foreground: colourOf[value]!), clip: area)
             x = buffer.write(String(condition.valueNames[value].prefix(14)) + "  ", x: x, y: area.bottom - 1, clip: parts[0])
         }
         // The point under the cursor.

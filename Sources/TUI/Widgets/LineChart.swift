@@ -20,11 +20,21 @@ public struct LineChart: Widget {
     public var logScale = false
     /// Fixed y range (e.g. 0...1 for accuracies); nil fits the data.
     public var yRange: ClosedRange<Double>?
+    /// Without braille: a cell shows ".", ":" or "*" by how many of its dots are set.
+    public var ascii = false
 
-    public init(series: [Series], logScale: Bool = false, yRange: ClosedRange<Double>? = nil) {
+    public init(series: [Series], logScale: Bool = false, yRange: ClosedRange<Double>? = nil, ascii: Bool = false) {
         self.series = series
         self.logScale = logScale
         self.yRange = yRange
+        self.ascii = ascii
+    }
+
+    /// The character of a cell whose braille dots are `bits` (U+2800 + bits, or an ASCII stand-in).
+    public static func dotCharacter(_ bits: UInt32, ascii: Bool) -> Character {
+        guard ascii else { return Character(UnicodeScalar(0x2800 + bits)!) }
+        let count = bits.nonzeroBitCount
+        return count <= 1 ? "." : (count <= 3 ? ":" : "*")
     }
 
     static func format(_ value: Double) -> String {
@@ -49,7 +59,7 @@ public struct LineChart: Widget {
         // Legend on the first row, y labels on the left, x labels on the last row.
         var x = area.x
         for s in series {
-            x = buffer.write("● ", x: x, y: area.y, style: Style(foreground: s.colour), clip: area)
+            x = buffer.write(ascii ? "* " : "● ", x: x, y: area.y, style: Style(foreground: s.colour), clip: area)
             x = buffer.write(s.name + "  ", x: x, y: area.y, clip: area)
         }
         let labels = [untransform(high), untransform((high + low) / 2), untransform(low)].map(Self.format)
@@ -60,7 +70,7 @@ public struct LineChart: Widget {
             let row = plot.y + (i == 0 ? 0 : (i == 1 ? plot.height / 2 : plot.height - 1))
             buffer.write(String(repeating: " ", count: labelWidth - label.count) + label, x: area.x, y: row, style: axis, clip: area)
         }
-        for row in plot.y..<plot.bottom { buffer.set(plot.x - 1, row, "│", axis) }
+        for row in plot.y..<plot.bottom { buffer.set(plot.x - 1, row, ascii ? "|" : "│", axis) }
         let bottom = area.bottom - 1
         buffer.write(Self.format(minX), x: plot.x, y: bottom, style: axis, clip: area)
         let maxLabel = Self.format(maxX)
@@ -95,7 +105,7 @@ public struct LineChart: Widget {
         }
         for cell in 0..<plot.area where bits[cell] != 0 {
             buffer.set(plot.x + cell % plot.width, plot.y + cell / plot.width,
-                       Character(UnicodeScalar(0x2800 + bits[cell])!), Style(foreground: colours[cell]))
+                       Self.dotCharacter(bits[cell], ascii: ascii), Style(foreground: colours[cell]))
         }
     }
 }

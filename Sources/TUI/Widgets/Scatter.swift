@@ -6,8 +6,10 @@ public struct Scatter: Widget {
     public var colours: [Colour]
     public var glyphs: [Character]?
     public var cursor: Int?
+    public var ascii = false
 
-    public init(x: [Float], y: [Float], colours: [Colour], glyphs: [Character]? = nil, cursor: Int? = nil) {
+    public init(x: [Float], y: [Float], colours: [Colour], glyphs: [Character]? = nil, cursor: Int? = nil, ascii: Bool = false) {
+        self.ascii = ascii
         self.x = x
         self.y = y
         self.colours = colours
@@ -41,7 +43,7 @@ public struct Scatter: Widget {
             }
             for cell in 0..<area.area where bits[cell] != 0 {
                 let colour = votes[cell].max { $0.value < $1.value }!.key
-                buffer.set(area.x + cell % area.width, area.y + cell / area.width, Character(UnicodeScalar(0x2800 + bits[cell])!),
+                buffer.set(area.x + cell % area.width, area.y + cell / area.width, LineChart.dotCharacter(bits[cell], ascii: ascii),
                            Style(foreground: colour))
             }
         }
