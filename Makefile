@@ -8,7 +8,7 @@ deps:
 
 run: deps
 	$(SWIFT) build -c release --product csn
-	.build/release/csn train --headless
+	.build/release/csn
 
 test: deps
 	$(SWIFT) build --build-tests
