@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the trainer publishes every few steps: an immutable value the UI and the headless
 /// progress line read without touching the training thread's state.
 public struct TrainingSnapshot: Sendable {
@@ -81,6 +83,13 @@ public struct TrainingSnapshot: Sendable {
     }
 
     public var epoch: Double { Double(step) / max(stepsPerEpoch, 1) }
+
+    /// "45s", "3m12s", "1h05m" for the ETA.
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
+    }
     public var latestValidation: [Double]? { validationHistory.last?.accuracies }
 }
 

@@ -49,10 +49,7 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1) {
         self.dataset = dataset
-        var members = dataset.imageIndices(in: .test)
-        var generator = SeededGenerator(seed: seed)
-        members.shuffle(using: &generator)
-        probe = Array(members.prefix(probeCount)).sorted()
+        probe = dataset.sample(probeCount, from: .test, seed: seed)
         let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
                                  widths: config.widths, embeddingDimension: config.embeddingDimension)
         model = CSNModel(kind: config.model, shape: shape, conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)

@@ -53,6 +53,14 @@ public struct ImageDataset: Sendable {
         (0..<count).compactMap { splits[$0] == split ? Int32($0) : nil }
     }
 
+    /// At most `count` images of a split, a seeded choice, in index order.
+    public func sample(_ count: Int, from split: Split, seed: UInt64) -> [Int32] {
+        var members = imageIndices(in: split)
+        var generator = SeededGenerator(seed: seed)
+        members.shuffle(using: &generator)
+        return Array(members.prefix(count)).sorted()
+    }
+
     /// The index of the condition called `name`, or an error that lists the known ones.
     public func conditionIndex(named name: String) throws -> Int {
         guard let index = conditions.firstIndex(where: { $0.name == name }) else {

@@ -19,8 +19,11 @@ import TestSupport
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines[0] == "\(Self.checkpoint)/model.safetensors: csn-learned, 4 conditions x 8 dimensions")
         #expect(lines[1].hasPrefix("condition        L1  active  strongest dimensions"))
-        let heat = lines.filter { $0.hasSuffix("|") && $0.contains(" |") && !$0.contains("cosine") && !$0.contains("  |  ") }
-        #expect(heat.count == 4 && heat.allSatisfy { $0.split(separator: "|")[1].count == 8 }, "\(heat)")
+        // The heatmap: one line per condition, label then one ramp character per dimension.
+        let start = lines.firstIndex { $0.hasPrefix("heatmap: ") }!
+        let heat = Array(lines[(start + 1)...])
+        #expect(heat.count == 4 && heat[0].hasPrefix("character ") && heat[3].hasPrefix("slant "), "\(heat)")
+        #expect(heat.allSatisfy { $0.count <= 10 + 8 && $0.unicodeScalars.allSatisfy(\.isASCII) }, "\(heat)")
     }
 
     @Test func neighboursUnderTheFontMaskListAndDraw() throws {

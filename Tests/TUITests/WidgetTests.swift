@@ -91,3 +91,15 @@ import TUI
         #expect(LineChart.dotCharacter(0b1, ascii: true) == "." && LineChart.dotCharacter(0b111, ascii: true) == ":" && LineChart.dotCharacter(0xFF, ascii: true) == "*")
     }
 }
+
+@Suite struct BufferTextTests {
+    @Test func plainAndColouredText() {
+        var buffer = CellBuffer(width: 6, height: 2)
+        buffer.write("ab", x: 0, y: 0, style: Style(foreground: .red, bold: true))
+        buffer.write("c", x: 3, y: 0)
+        buffer.set(1, 1, "x", Style(background: .grey(1)))
+        #expect(buffer.text(colour: false) == "ab c\n x\n", "trailing blanks trimmed")
+        #expect(buffer.text(colour: true) == "\u{1B}[0;1;38;5;196mab\u{1B}[0m c\n \u{1B}[0;48;5;255mx\u{1B}[0m\n")
+        #expect(CellBuffer(width: 0, height: 0).text(colour: true) == "")
+    }
+}

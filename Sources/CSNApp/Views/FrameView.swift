@@ -47,16 +47,12 @@ public enum FrameView {
         case .failed(let message): state = "FAILED: \(message)"
         default: state = "\(s.state)"
         }
-        let eta = s.secondsRemaining.isFinite ? Self.duration(s.secondsRemaining) : "-"
+        let eta = TrainingSnapshot.duration(s.secondsRemaining)
         return ["csn [\(state)] \(s.model.rawValue)", "step \(s.step)/\(s.totalSteps)", "epoch \(String(format: "%.2f", s.epoch))",
                 "\(Int(s.tripletsPerSecond)) triplets/s", "ETA \(eta)", "lr \(String(format: "%.1e", Double(s.learningRate)))", dataName]
             .joined(separator: separator)
     }
 
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
-    }
 
     static func help(in area: Rect, into buffer: inout CellBuffer) {
         let width = min(area.width - 4, 72), height = min(area.height - 2, Action.help.count + 2)

@@ -29,10 +29,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
         let dataset = loaded.session.dataset, model = loaded.session.model
-        var members = dataset.imageIndices(in: split)
-        var generator = SeededGenerator(seed: seed)
-        members.shuffle(using: &generator)
-        let sample = Array(members.prefix(points)).sorted()
+        let sample = dataset.sample(points, from: split, seed: seed)
         try FileManager.default.createDirectory(atPath: projector, withIntermediateDirectories: true)
         let d = model.shape.embeddingDimension, masks = model.effectiveMasks()
         func tsv(_ vectors: [Float], mask: ArraySlice<Float>?) -> String {

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import TUI
 import Foundation
 
 struct MasksCommand: ParsableCommand {
@@ -45,7 +46,9 @@ struct MasksCommand: ParsableCommand {
         print("dimensions no condition uses: \(stats.unused.count)\(stats.unused.isEmpty ? "" : " (" + stats.unused.map(String.init).joined(separator: " ") + ")")")
         print("")
         print("heatmap: rows conditions, columns dimensions 0-\(d - 1), darkest = 0, brightest = \(String(format: "%.2f", masks.max() ?? 0))")
-        let style: GlyphArt.Style = Terminal.isInteractive && !plain ? .color : .plain
-        Heatmap.lines(masks, rows: k, columns: d, labels: names, style: style).forEach { print($0) }
+        let colour = Terminal.isInteractive && !plain
+        var buffer = CellBuffer(width: width + 1 + d, height: k)
+        HeatmapView(values: masks, rows: k, columns: d, rowLabels: names, ascii: !colour).render(in: buffer.bounds, into: &buffer)
+        print(buffer.text(colour: colour), terminator: "")
     }
 }

@@ -64,7 +64,7 @@ struct NeighboursCommand: ParsableCommand {
         let d = model.shape.embeddingDimension
         let masks = model.effectiveMasks()
         var embeddingsByNetwork: [Int: [Float]] = [:]
-        let style: GlyphArt.Style = Terminal.isInteractive && !plain ? .color : .plain
+        let colour = Terminal.isInteractive && !plain
         print("query \(query): \(dataset.imageNames[query]) [\(split) split, \(members.count) images searched]")
         for c in conditions {
             let network = model.networkIndex(condition: c ?? 0)
@@ -83,12 +83,9 @@ struct NeighboursCommand: ParsableCommand {
                       + "  [" + zip(dataset.conditions, values).filter { $0.0.name != "font" && $0.0.name != "character" }
                         .map { "\($0.0.name) \($0.1)" }.joined(separator: ", ") + "]")
             }
-            let size = dataset.imageSize
-            let images = [(caption: "query", pixels: GlyphArt.shrink(dataset.image(query), size: size, factor: 2))]
-                + found.enumerated().map { rank, n in
-                    (caption: "\(rank + 1)", pixels: GlyphArt.shrink(dataset.image(Int(members[n.index])), size: size, factor: 2))
-                }
-            print(GlyphArt.grid(images, size: size / 2, width: Terminal.width, style: style), terminator: "")
+            let images = [(caption: "query", pixels: GlyphArt.pixels(dataset, query, factor: 2))]
+                + found.enumerated().map { rank, n in (caption: "\(rank + 1)", pixels: GlyphArt.pixels(dataset, Int(members[n.index]), factor: 2)) }
+            print(GlyphArt.grid(images, size: dataset.imageSize / 2, width: Terminal.width, colour: colour), terminator: "")
         }
     }
 }

@@ -34,10 +34,7 @@ struct ProbeCommand: ParsableCommand {
         let names = attributes.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } } : attributes
         let indices = try names.map { try dataset.conditionIndex(named: $0) }
         guard !indices.isEmpty else { throw CSNError("this dataset has neither weight nor slant; name an --attribute") }
-        var train = dataset.imageIndices(in: .train)
-        var generator = SeededGenerator(seed: seed)
-        train.shuffle(using: &generator)
-        train = Array(train.prefix(maxTrain)).sorted()
+        let train = dataset.sample(maxTrain, from: .train, seed: seed)
         let test = dataset.imageIndices(in: .test)
         let d = model.shape.embeddingDimension
         print("\(loaded.weightsPath): \(loaded.session.config.model.rawValue); unmasked \(d)-d embedding of \(train.count) train and \(test.count) test images")

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import TUI
 import Basics
 import CSN
 import Datasets
@@ -103,14 +104,20 @@ struct TSNECommand: ParsableCommand {
         }
         let width = max(20, Terminal.width - 2), height = max(10, width / 4)
         let colour = Terminal.isInteractive && !plain
-        BrailleScatter.lines(x: (0..<n).map { layout[2 * $0] }, y: (0..<n).map { layout[2 * $0 + 1] }, labels: ids,
-                             width: width, height: height, colour: colour).forEach { print($0) }
+        let palette = Colour.categorical
+        var buffer = CellBuffer(width: width, height: height)
+        Scatter(x: (0..<n).map { layout[2 * $0] }, y: (0..<n).map { layout[2 * $0 + 1] },
+                colours: ids.map { palette[$0 % palette.count] }).render(in: buffer.bounds, into: &buffer)
+        print(buffer.text(colour: colour), terminator: "")
         if !legend.isEmpty {
-            let shown = legend.prefix(BrailleScatter.palette.count).enumerated().map { k, name in
-                colour ? "\u{1B}[38;5;\(BrailleScatter.palette[k])m\u{2588}\u{1B}[0m \(name)" : "\(k): \(name)"
+            var key = CellBuffer(width: 4000, height: 1)
+            var x = key.write("colour by \(rowNames[colourColumn!]): ", x: 0, y: 0)
+            for (k, name) in legend.prefix(palette.count).enumerated() {
+                x = key.write(colour ? "\u{2588} " : "\(k): ", x: x, y: 0, style: Style(foreground: palette[k]))
+                x = key.write(name + "  ", x: x, y: 0)
             }
-            print("colour by \(rowNames[colourColumn!]): " + shown.joined(separator: "  ")
-                  + (legend.count > BrailleScatter.palette.count ? "  (\(legend.count) values; colours repeat)" : ""))
+            if legend.count > palette.count { key.write("(\(legend.count) values; colours repeat)", x: x, y: 0) }
+            print(key.text(colour: colour), terminator: "")
         }
     }
 
@@ -123,10 +130,7 @@ struct TSNECommand: ParsableCommand {
         let loaded = try LoadedCheckpoint(directory: checkpoint!, dataPath: nil, preferBest: true)
         let dataset = loaded.session.dataset, model = loaded.session.model
         let c: Int? = condition == "none" ? nil : try dataset.conditionIndex(named: condition!)
-        var members = dataset.imageIndices(in: split)
-        var generator = SeededGenerator(seed: seed)
-        members.shuffle(using: &generator)
-        let sample = Array(members.prefix(points)).sorted()
+        let sample = dataset.sample(points, from: split, seed: seed)
         let d = model.shape.embeddingDimension
         var vectors = Evaluator.embed(sample, model: model, network: model.networkIndex(condition: c ?? 0), dataset: dataset)
         if let c {

@@ -52,11 +52,9 @@ struct ShowDataCommand: ParsableCommand {
         let size = dataset.imageSize
         let factor = full ? 1 : 2
         let images = characters.map { c in
-            (caption: String(FontCharacters.all[c]),
-             pixels: GlyphArt.shrink(dataset.image(fontIndex * FontCharacters.count + c), size: size, factor: factor))
+            (caption: String(FontCharacters.all[c]), pixels: GlyphArt.pixels(dataset, fontIndex * FontCharacters.count + c, factor: factor))
         }
-        let style: GlyphArt.Style = Terminal.isInteractive && !plain ? .color : .plain
-        print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, style: style), terminator: "")
+        print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, colour: Terminal.isInteractive && !plain), terminator: "")
     }
 
     private func resolveFont(in dataset: ImageDataset) throws -> Int {

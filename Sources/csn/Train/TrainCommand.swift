@@ -108,7 +108,7 @@ enum ProgressLine {
         let fraction = Double(s.step) / Double(max(s.totalSteps, 1))
         let loss = s.lossHistory.last.map { String(format: "%.4f", Double($0.triplet + $0.embedding + $0.mask)) } ?? "-"
         let validation = s.latestValidation.map { String(format: "%.1f%%", 100 * Evaluator.mean($0)) } ?? "-"
-        let eta = s.secondsRemaining.isFinite ? duration(s.secondsRemaining) : "-"
+        let eta = TrainingSnapshot.duration(s.secondsRemaining)
         let state = s.state == .running ? "" : " [\(s.state)]"
         let details = "\(label)step \(s.step)/\(s.totalSteps) epoch \(String(format: "%.2f", s.epoch)) loss \(loss) val \(validation) "
             + "\(Int(s.tripletsPerSecond)) triplets/s ETA \(eta)\(state)"
@@ -128,8 +128,4 @@ enum ProgressLine {
             + "(\(parts.joined(separator: ", "))) loss \(loss) \(Int(s.tripletsPerSecond)) triplets/s"
     }
 
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
-    }
 }
