@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: speed and memory, measured side by side in one run (medians of alternating rounds).
 # - loading the embedded dataset (release build);
+# - the UI: drawing a 200x60 frame of each view, and training throughput with the UI open;
 # - a neighbour query over the whole test split, and t-SNE against scikit-learn and openTSNE
 #   (Tools/tsne_reference.py; skipped with a note when they are not installed);
 # - training steps of the default model (csn-learned, batch 64, 2 threads) on the embedded data,
@@ -41,6 +42,10 @@ else
   echo "pytorch: not installed (pip install torch numpy) - no comparison"
 fi
 grep "neighbour query" /tmp/csn-bench.txt | tail -1
+
+echo
+echo "== the terminal UI: frame drawing, and training with the UI open =="
+$csn bench --steps 3 --ui | grep -E "^frame|^training with the UI"
 
 echo
 echo "== t-SNE: csn against scikit-learn and openTSNE on identical input =="

@@ -9,7 +9,8 @@ public final class Trainer: @unchecked Sendable {
     public let checkpointDirectory: String?
     public let publishEvery: Int
     /// Steps between weight copies in the snapshot (for the analysis worker).
-    public var weightsEvery = 200
+    public var weightsEvery = Trainer.defaultWeightsEvery
+    public static let defaultWeightsEvery = 200
 
     private let condition = NSCondition()  // guards the fields below
     private var paused = false

@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads = 2
 
+    @Flag(help: "Also measure the UI: frame drawing time and training throughput with the UI open.")
+    var ui = false
+
     func run() throws {
         let loadStart = Date()
         let dataset = try data.load()
@@ -70,6 +73,9 @@ struct BenchCommand: ParsableCommand {
             queryTimes.append(Date().timeIntervalSince(start))
         }
         queryTimes.sort()
+        defer {
+            if ui { try? UIBench.run(dataset: dataset, config: config, steps: max(steps, 400)) }
+        }
         print("neighbour query (mask applied, k = 10) over \(test.count) test images: median \(String(format: "%.2f", queryTimes[10] * 1000)) ms; embedding them once: \(String(format: "%.2f", embedSeconds)) s")
     }
 }

@@ -1,0 +1,72 @@
+import CSN
+import CSNApp
+import Datasets
+import Foundation
+import TUI
+
+/// The UI's costs, for `csn bench`: the time to draw a full 200x60 frame of each view (with a map
+/// and neighbours in place), and training throughput with the UI drawing at 20 Hz and the analysis
+/// worker running, against the same run without them.
+enum UIBench {
+    static func run(dataset: ImageDataset, config: TrainingConfig, steps: Int) throws {
+        // Frames: a few trained steps, then the analysis worker's results, then timed draws.
+        let session = try TrainingSession(config: config, dataset: dataset)
+        for _ in 0..<3 { try session.trainStep() }
+        var snapshot = TrainingSnapshot(state: .stopped, model: config.model, conditionNames: dataset.conditions.map(\.name),
+                                        step: 3, totalSteps: 3, stepsPerEpoch: 100, trainAccuracy: [],
+                                        masks: session.model.effectiveMasks(), embeddingDimension: config.embeddingDimension)
+        snapshot.weights = ModelWeights(of: session.model, step: 3)
+        snapshot.lossHistory = (1...2000).map { .init(step: $0, triplet: 0.3 / Float($0), embedding: 0.01, mask: 0.004) }
+        snapshot.validationHistory = (1...8).map { .init(step: 250 * $0, accuracies: [0.8, 0.7, 0.6, 0.75]) }
+        let worker = AnalysisWorker(config: config, dataset: dataset)
+        let app = App(screen: TestScreen(width: 200, height: 60), trainer: nil, fixedSnapshot: snapshot, worker: worker,
+                      dataName: "fonts", ascii: false)
+        worker.start()
+        let deadline = Date().addingTimeInterval(120)
+        while worker.snapshot.layout.count != 2 * worker.probe.count || worker.snapshot.neighbours.isEmpty, Date() < deadline {
+            _ = app.frame()
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        worker.stop()
+        worker.waitUntilStopped()
+        for (key, view) in [("1", "monitor"), ("2", "masks"), ("3", "subspaces"), ("4", "neighbours")] {
+            _ = app.handle(.character(Character(key)))
+            var times: [Double] = []
+            for _ in 0..<31 {
+                let start = Date()
+                _ = app.frame()
+                times.append(Date().timeIntervalSince(start))
+            }
+            times.sort()
+            print("frame 200x60, \(view): median \(String(format: "%.2f", times[15] * 1000)) ms")
+        }
+
+        // Throughput with and without the UI's work beside training.
+        func throughput(withUI: Bool) throws -> Double {
+            var timed = config
+            timed.steps = steps + 5
+            timed.validateEvery = 1_000_000
+            let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
+            let worker = AnalysisWorker(config: timed, dataset: dataset)
+            let app = App(screen: TestScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
+            if withUI { worker.start() }
+            trainer.start()
+            var start: Date? = nil, startStep = 0
+            var view = 0
+            while !trainer.snapshot.state.isOver {
+                if start == nil, trainer.session.step >= 5 { start = Date(); startStep = trainer.session.step }
+                if withUI {
+                    if trainer.session.step % 10 == 0 { view = (view + 1) % 4; _ = app.handle(.character(Character(String(view + 1)))) }
+                    _ = app.frame()
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let seconds = Date().timeIntervalSince(start ?? Date())
+            worker.stop()
+            if withUI { worker.waitUntilStopped() }
+            return Double((trainer.session.step - startStep) * timed.batchSize) / seconds
+        }
+        let headless = try throughput(withUI: false), withUI = try throughput(withUI: true)
+        print("training with the UI open (20 Hz frames, the analysis worker on weights every \(Trainer.defaultWeightsEvery) steps), \(steps) steps: \(Int(withUI)) triplets/s vs \(Int(headless)) headless (\(String(format: "%.0f", 100 * withUI / headless))%)")
+    }
+}
