@@ -90,12 +90,31 @@ public enum Checkpoint {
         }
     }
 
+    /// The loss and validation history logged in `directory`'s metrics.jsonl (empty when there is
+    /// none; a line cut short by a crash is skipped).
+    public static func readMetrics(from directory: String) -> (loss: [TrainingSnapshot.LossPoint], validation: [TrainingSnapshot.ValidationPoint]) {
+        var loss: [TrainingSnapshot.LossPoint] = [], validation: [TrainingSnapshot.ValidationPoint] = []
+        let text = (try? String(contentsOfFile: directory + "/" + metricsFile, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int else { continue }
+            if let triplet = object["triplet"] as? Double {
+                loss.append(.init(step: step, triplet: Float(triplet), embedding: Float(object["embedding"] as? Double ?? 0),
+                                  mask: Float(object["mask"] as? Double ?? 0)))
+            }
+            if let values = object["validation"] as? [Any] {
+                validation.append(.init(step: step, accuracies: values.map { ($0 as? Double) ?? .nan }))
+            }
+        }
+        return (loss, validation)
+    }
+
     /// Appends one JSON line to metrics.jsonl (a line is written whole or, after a crash, ignored).
     public static func appendMetrics(_ object: [String: Any], to directory: String) throws {
         var line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         line.append(0x0A)
         let path = directory + "/" + metricsFile
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw CSNError.file(path, "cannot append metrics") }
         defer { try? handle.close() }
         try handle.seekToEnd()

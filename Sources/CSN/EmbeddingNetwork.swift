@@ -271,7 +271,4 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         }
     }
 
-
-    /// The input buffer, for gradient checks that perturb the input.
-    var inputBuffer: FloatBuffer { input }
 }

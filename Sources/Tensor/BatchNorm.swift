@@ -5,7 +5,8 @@
 /// threads can each take a slice: per-channel partial sums (`channelSums`,
 /// `channelCenteredSquares`, `batchNormBackwardSums`) that the caller adds up in a fixed order,
 /// then per-shard applications. A shard is `count` values per channel, channel c starting at
-/// c * channelStride. `batchNormForward` and `batchNormBackward` run the parts on the whole batch.
+/// c * channelStride. `batchNormForward` and `batchNormBackward` run the parts on the whole batch in
+/// one call: the plain reference that tests check the sharded network against.
 
 /// sums[c] += the shard's values of channel c.
 public func channelSums(_ sums: FloatPointer, _ input: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {

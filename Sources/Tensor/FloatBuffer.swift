@@ -22,11 +22,6 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
-    public func copy(from other: FloatBuffer) {
-        precondition(other.count == count, "buffer sizes differ: \(other.count) vs \(count)")
-        pointer.update(from: other.pointer, count: count)
-    }
-
     public subscript(index: Int) -> Float {
         get { pointer[index] }
         set { pointer[index] = newValue }

@@ -1,4 +1,5 @@
-/// Rectified linear unit, elementwise; backward reads the forward output.
+/// Rectified linear unit, elementwise; backward reads the forward output. The network runs ReLU
+/// fused into batch norm and max-pool; these are the plain reference the fused paths are tested against.
 
 public func reluForward(_ out: FloatPointer, _ input: ConstFloatPointer, count: Int) {
     for i in 0..<count { out[i] = max(input[i], 0) }

@@ -25,8 +25,6 @@ public struct Rect: Equatable, Sendable, CustomStringConvertible {
         let left = max(x, other.x), top = max(y, other.y)
         return Rect(x: left, y: top, width: min(right, other.right) - left, height: min(bottom, other.bottom) - top)
     }
-
-    public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < right && py >= y && py < bottom }
 }
 
 /// How much of a split a part takes.

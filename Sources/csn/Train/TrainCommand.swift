@@ -60,19 +60,8 @@ struct TrainCommand: ParsableCommand {
 /// Runs a trainer to the end with progress on stdout, stopping cleanly on Ctrl-C or SIGTERM.
 enum HeadlessRun {
     static func run(_ trainer: Trainer, label: String = "") -> TrainingSnapshot {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { trainer.stop() }
-            source.resume()
-            return source
-        }
-        defer {
-            sources.forEach { $0.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-        }
+        let signals = StopSignals { trainer.stop() }
+        defer { signals.restore() }
         let interactive = Terminal.isInteractive
         trainer.start()
         var logged = 0

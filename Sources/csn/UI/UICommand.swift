@@ -79,15 +79,9 @@ enum TerminalUI {
         let screen = CursesScreen()
         defer { screen.close() }
         let app = App(screen: screen, trainer: trainer, fixedSnapshot: fixedSnapshot, worker: worker, dataName: dataName, ascii: ascii)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { app.stopRequested.set() }
-            source.resume()
-            return source
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let stopFlag = app.stopRequested
+        let signals = StopSignals { stopFlag.set() }
+        defer { signals.restore() }
         return app.run()
     }
 }
@@ -101,18 +95,7 @@ enum ExploreSnapshot {
             totalSteps: config.steps, stepsPerEpoch: Double(session.epochTriplets) / Double(config.batchSize),
             trainAccuracy: [], masks: session.model.effectiveMasks(), embeddingDimension: session.model.shape.embeddingDimension)
         snapshot.weights = ModelWeights(of: session.model, step: session.step)
-        let metrics = (try? String(contentsOfFile: directory + "/" + Checkpoint.metricsFile, encoding: .utf8)) ?? ""
-        for line in metrics.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let step = object["step"] as? Int else { continue }
-            if let triplet = object["triplet"] as? Double {
-                snapshot.lossHistory.append(.init(step: step, triplet: Float(triplet), embedding: Float(object["embedding"] as? Double ?? 0),
-                                                  mask: Float(object["mask"] as? Double ?? 0)))
-            }
-            if let values = object["validation"] as? [Any] {
-                snapshot.validationHistory.append(.init(step: step, accuracies: values.map { ($0 as? Double) ?? .nan }))
-            }
-        }
+        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: directory)
         snapshot.lastCheckpoint = "exploring \(directory) at step \(session.step)"
         return snapshot
     }
