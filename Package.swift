@@ -16,14 +16,17 @@ let package = Package(
         .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
                        providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCurses", path: "Sources/CCurses", providers: [.apt(["libncursesw5-dev"])]),
 
         // Errors, seeded randomness, gzip, safetensors, atomic files.
         .target(name: "Basics", dependencies: ["CZlib"]),
         // Kernels on flat Float buffers (OpenBLAS), the parameter store and Adam.
         .target(name: "Tensor", dependencies: ["CBLAS"]),
-        // Images with attributes, conditions, splits and triplets; the fonts renderer.
-        .target(name: "Datasets", dependencies: ["Basics", "CFreeType"]),
+        // Images with attributes, conditions, splits and triplets; the fonts renderer; importers
+        // for image folders, UT-Zappos50K and the original triplet lists.
+        .target(name: "Datasets", dependencies: ["Basics", "CFreeType", "CJPEG", "CPNG"]),
 
         // The four models of the paper, the loss, training, evaluation and checkpoints.
         .target(name: "CSN", dependencies: ["Basics", "Tensor", "Datasets"]),

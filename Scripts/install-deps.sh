@@ -2,7 +2,7 @@
 # Installs the Debian packages csn builds and tests with, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libfreetype-dev zlib1g-dev libncursesw5-dev tmux fonts-dejavu-core fonts-dejavu-extra "$@")
+packages=(pkg-config libopenblas-dev libfreetype-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev libncursesw5-dev tmux fonts-dejavu-core fonts-dejavu-extra "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,8 +8,10 @@ public final class TrainingSession: @unchecked Sendable {
     public let config: TrainingConfig
     public let dataset: ImageDataset
     public let model: CSNModel
-    let sampler: TripletSampler
-    /// The fixed training pool per condition, when `trainTriplets` is set.
+    /// Draws training triplets from the attributes; nil when the data brought its own training list.
+    let sampler: TripletSampler?
+    /// The fixed training pool per condition: the data's own list, or one drawn once when the
+    /// config's `trainTriplets` is set.
     let pool: [TripletList]?
     var generator: SeededGenerator
     let adam: Adam
@@ -39,16 +41,24 @@ public final class TrainingSession: @unchecked Sendable {
                          workers: config.threads)
         model.initialize(seed: config.seed, maskInitialization: config.maskInitialization,
                          maskMean: config.maskMean, maskStd: config.maskStd)
-        let sampler = try TripletSampler(dataset: dataset, split: .train)
-        self.sampler = sampler
         generator = SeededGenerator(seed: config.seed ^ 0x5452_4149_4E00)
-        if let size = config.trainTriplets {
+        if dataset.trainTriplets.count > 0 {
+            sampler = nil
+            pool = try (0..<k).map { c in
+                let list = dataset.trainTriplets.filtered(condition: c)
+                guard list.count > 0 else { throw CSNError("the dataset's training list has no triplets for condition '\(dataset.conditions[c].name)'") }
+                return list
+            }
+        } else if let size = config.trainTriplets {
+            let sampler = try TripletSampler(dataset: dataset, split: .train)
+            self.sampler = sampler
             var poolGenerator = SeededGenerator(seed: config.seed ^ 0x504F_4F4C)
             let perCondition = max(1, size / k)
             pool = (0..<k).map { c in
                 TripletList((0..<perCondition).map { _ in sampler.sample(condition: c, using: &poolGenerator) })
             }
         } else {
+            sampler = try TripletSampler(dataset: dataset, split: .train)
             pool = nil
         }
         adam = Adam(learningRate: config.learningRate)
@@ -66,7 +76,7 @@ public final class TrainingSession: @unchecked Sendable {
     func nextBatch() -> TripletList {
         let k = model.conditionCount
         let first = (step * config.batchSize) % k
-        guard let pool else { return sampler.sampleMixed(count: config.batchSize, firstCondition: first, using: &generator) }
+        guard let pool else { return sampler!.sampleMixed(count: config.batchSize, firstCondition: first, using: &generator) }
         var list = TripletList()
         for t in 0..<config.batchSize {
             let c = (first + t) % k

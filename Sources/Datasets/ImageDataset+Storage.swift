@@ -4,8 +4,10 @@ import Foundation
 /// Datasets on disk: gzip-compressed safetensors (`.safetensors.gz`).
 ///
 /// Tensors: `images` u8 [N, S, S] (or [N, C, S, S] in colour), `condition.NAME` i32 [N] for each
-/// condition, `group` i32 [N], `split` u8 [N] (0 train, 1 val, 2 test), `triplets.val` and
-/// `triplets.test` i32 [M, 4] (condition, anchor, positive, negative). Names of conditions, values,
+/// condition (and `ordinal.NAME` f32 [N] for ordinal ones), `group` i32 [N], `split` u8 [N]
+/// (0 train, 1 val, 2 test), `triplets.val`, `triplets.test` and, for data that came with its own
+/// training list, `triplets.train`, each i32 [M, 4] (condition, anchor, positive, negative). Names
+/// of conditions (with their rule), values,
 /// groups and images, the font attributes and the provenance are JSON strings in `__metadata__`.
 /// From Python: `safetensors.numpy.load(gzip.open(path).read())`.
 extension ImageDataset {
@@ -18,12 +20,26 @@ extension ImageDataset {
         archive.tensors["images"] = SafeTensor(pixels, shape: imageShape)
         for condition in conditions {
             archive.tensors["condition.\(condition.name)"] = SafeTensor(condition.labels, shape: [n])
+            if case .ordinal(let values, _) = condition.rule {
+                archive.tensors["ordinal.\(condition.name)"] = SafeTensor(values, shape: [n])
+            }
+        }
+        if trainTriplets.count > 0 {
+            archive.tensors["triplets.train"] = SafeTensor(trainTriplets.storage, shape: [trainTriplets.count, 4])
         }
         archive.tensors["group"] = SafeTensor(groups, shape: [n])
         archive.tensors["split"] = SafeTensor(splits.map(\.rawValue), shape: [n])
         archive.tensors["triplets.val"] = SafeTensor(valTriplets.storage, shape: [valTriplets.count, 4])
         archive.tensors["triplets.test"] = SafeTensor(testTriplets.storage, shape: [testTriplets.count, 4])
-        let conditionHeader = conditions.map { ["name": $0.name, "values": $0.valueNames] as [String: Any] }
+        let conditionHeader = conditions.map { condition -> [String: Any] in
+            var entry: [String: Any] = ["name": condition.name, "values": condition.valueNames]
+            switch condition.rule {
+            case .categorical: entry["rule"] = "categorical"
+            case .ordinal(_, let threshold): entry["rule"] = "ordinal"; entry["threshold"] = Double(threshold)
+            case .listed: entry["rule"] = "listed"
+            }
+            return entry
+        }
         archive.metadata = [
             "format": Self.formatName,
             "image_size": String(imageSize),
@@ -80,7 +96,16 @@ extension ImageDataset {
                 throw fail("a condition in the header lacks a name or values")
             }
             let labels = try archive.int32s("condition.\(name)", shape: [n], source: source)
-            conditions.append(Condition(name: name, valueNames: values, labels: labels))
+            let rule: Condition.Rule
+            switch entry["rule"] as? String ?? "categorical" {
+            case "categorical": rule = .categorical
+            case "listed": rule = .listed
+            case "ordinal":
+                guard let threshold = entry["threshold"] as? Double else { throw fail("ordinal condition '\(name)' lacks a threshold") }
+                rule = .ordinal(values: try archive.floats("ordinal.\(name)", shape: [n], source: source), threshold: Float(threshold))
+            case let other: throw fail("condition '\(name)' has an unknown rule '\(other)'")
+            }
+            conditions.append(Condition(name: name, valueNames: values, labels: labels, rule: rule))
         }
         let groups = try archive.int32s("group", shape: [n], source: source)
         let rawSplits = try archive.uint8s("split", shape: [n], source: source)
@@ -104,6 +129,7 @@ extension ImageDataset {
         }
         self.init(imageSize: imageSize, channels: channels, pixels: pixels, imageNames: imageNames,
                   conditions: conditions, groups: groups, groupNames: groupNames, splits: splits,
+                  trainTriplets: archive.tensors["triplets.train"] == nil ? TripletList() : try triplets("triplets.train"),
                   valTriplets: try triplets("triplets.val"), testTriplets: try triplets("triplets.test"),
                   fonts: fonts, provenance: (Self.parse(meta["provenance"]) as? [String: String]) ?? [:])
         if !fonts.isEmpty && fonts.count != groupNames.count {

@@ -16,6 +16,9 @@ public struct ImageDataset: Sendable {
     public var groups: [Int32]
     public var groupNames: [String]
     public var splits: [Split]
+    /// Fixed training triplets, for data that came with its own lists (the paper's triplet files);
+    /// empty when training draws triplets from the attributes.
+    public var trainTriplets: TripletList
     /// Fixed evaluation triplets, deterministic from the seed the dataset was built with.
     public var valTriplets: TripletList
     public var testTriplets: TripletList
@@ -25,7 +28,7 @@ public struct ImageDataset: Sendable {
     public var provenance: [String: String]
 
     public init(imageSize: Int, channels: Int, pixels: [UInt8], imageNames: [String], conditions: [Condition],
-                groups: [Int32], groupNames: [String], splits: [Split], valTriplets: TripletList = TripletList(),
+                groups: [Int32], groupNames: [String], splits: [Split], trainTriplets: TripletList = TripletList(), valTriplets: TripletList = TripletList(),
                 testTriplets: TripletList = TripletList(), fonts: [FontInfo] = [], provenance: [String: String] = [:]) {
         self.imageSize = imageSize
         self.channels = channels
@@ -35,6 +38,7 @@ public struct ImageDataset: Sendable {
         self.groups = groups
         self.groupNames = groupNames
         self.splits = splits
+        self.trainTriplets = trainTriplets
         self.valTriplets = valTriplets
         self.testTriplets = testTriplets
         self.fonts = fonts
@@ -47,6 +51,28 @@ public struct ImageDataset: Sendable {
     /// The bytes of image `index`.
     public func image(_ index: Int) -> ArraySlice<UInt8> {
         pixels[(index * bytesPerImage)..<((index + 1) * bytesPerImage)]
+    }
+
+    /// Image `index` as a picture for display or export: interleaved rows (grey, or R G B).
+    public func interleavedImage(_ index: Int) -> DecodedImage {
+        let planar = image(index)
+        let plane = imageSize * imageSize
+        var pixels = [UInt8](repeating: 0, count: bytesPerImage)
+        for c in 0..<channels {
+            for i in 0..<plane { pixels[i * channels + c] = planar[planar.startIndex + c * plane + i] }
+        }
+        return DecodedImage(width: imageSize, height: imageSize, channels: channels, pixels: pixels)
+    }
+
+    /// Image `index` in grey (luma for colour images), one byte per pixel: what the terminal shows.
+    public func greyImage(_ index: Int) -> ArraySlice<UInt8> {
+        let planar = image(index)
+        guard channels == 3 else { return planar }
+        let plane = imageSize * imageSize, base = planar.startIndex
+        return ArraySlice((0..<plane).map { i in
+            let luma = 0.299 * Float(planar[base + i]) + 0.587 * Float(planar[base + plane + i]) + 0.114 * Float(planar[base + 2 * plane + i])
+            return UInt8(min(255, luma.rounded()))
+        })
     }
 
     public func imageIndices(in split: Split) -> [Int32] {
@@ -73,7 +99,7 @@ public struct ImageDataset: Sendable {
         switch split {
         case .val: valTriplets
         case .test: testTriplets
-        case .train: TripletList()
+        case .train: trainTriplets
         }
     }
 
@@ -113,11 +139,21 @@ public struct ImageDataset: Sendable {
             if let bad = condition.labels.firstIndex(where: { $0 < 0 || Int($0) >= condition.valueNames.count }) {
                 throw fail("image \(bad) has value \(condition.labels[bad]) for condition '\(condition.name)', which has \(condition.valueNames.count) values")
             }
+            if case .ordinal(let values, let threshold) = condition.rule {
+                guard values.count == n, values.allSatisfy(\.isFinite), threshold.isFinite, threshold >= 0 else {
+                    throw fail("ordinal condition '\(condition.name)' needs one finite number per image and a threshold of at least 0")
+                }
+            }
+        }
+        if conditions.contains(where: \.isListed) && trainTriplets.count == 0 {
+            throw fail("conditions known only from triplet lists need a training list")
         }
         for split in Split.allCases where !splits.contains(split) {
             throw fail("the \(split) split is empty")
         }
-        for split in [Split.val, .test] {
+        // With lists that came with the data, an image may serve in several splits' lists.
+        let listsFollowSplits = trainTriplets.count == 0
+        for split in Split.allCases {
             let list = triplets(for: split)
             for t in 0..<list.count {
                 let triplet = list[t]
@@ -127,12 +163,12 @@ public struct ImageDataset: Sendable {
                     throw fail("\(split) triplet \(t) refers to a condition or image that does not exist")
                 }
                 let inSplit = { (image: Int32) in splits[Int(image)] == split }
-                guard inSplit(triplet.anchor), inSplit(triplet.positive), inSplit(triplet.negative) else {
+                guard !listsFollowSplits || (inSplit(triplet.anchor) && inSplit(triplet.positive) && inSplit(triplet.negative)) else {
                     throw fail("\(split) triplet \(t) uses an image from another split")
                 }
-                let labels = conditions[Int(triplet.condition)].labels
-                guard labels[Int(triplet.anchor)] == labels[Int(triplet.positive)],
-                      labels[Int(triplet.anchor)] != labels[Int(triplet.negative)] else {
+                let condition = conditions[Int(triplet.condition)]
+                guard condition.isListed || (condition.alike(Int(triplet.anchor), Int(triplet.positive))
+                                             && !condition.alike(Int(triplet.anchor), Int(triplet.negative))) else {
                     throw fail("\(split) triplet \(t) does not match its condition's labels")
                 }
             }

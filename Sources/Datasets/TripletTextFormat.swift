@@ -48,36 +48,24 @@ public enum TripletTextFormat {
         return list
     }
 
-    /// Writes the names file and the val and test lists of every condition into `directory`.
-    public static func export(_ dataset: ImageDataset, to directory: String) throws {
+    /// Writes the names file and every condition's train, val and test lists into `directory`.
+    /// The train lists are the dataset's own, or `trainPerCondition` triplets per condition drawn
+    /// (seeded) from the attributes. `names` replaces the image names (e.g. exported image files).
+    public static func export(_ dataset: ImageDataset, to directory: String, names: [String]? = nil,
+                              trainPerCondition: Int = 0, seed: UInt64 = 1) throws {
+        var train = dataset.trainTriplets
+        if train.count == 0 && trainPerCondition > 0 {
+            var generator = SeededGenerator(seed: seed ^ 0x4558_504F_5254)
+            train = try TripletSampler(dataset: dataset, split: .train, requireAll: false)
+                .sampleFixed(perCondition: trainPerCondition, using: &generator)
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try AtomicFile.write(dataset.imageNames.joined(separator: "\n") + "\n", to: directory + "/" + filenamesFile)
-        for split in [Split.val, .test] {
-            let list = dataset.triplets(for: split)
+        try AtomicFile.write((names ?? dataset.imageNames).joined(separator: "\n") + "\n", to: directory + "/" + filenamesFile)
+        for (split, list) in [(Split.train, train), (.val, dataset.valTriplets), (.test, dataset.testTriplets)] where list.count > 0 {
             for (c, condition) in dataset.conditions.enumerated() {
                 let path = directory + "/" + listFile(condition: condition.name, split: split)
                 try AtomicFile.write(encode(list.filtered(condition: c)), to: path)
             }
         }
-    }
-
-    /// Reads the lists of `split` for every condition of `dataset` from `directory`, checking
-    /// that the names file lists the dataset's images in the same order.
-    public static func importLists(for dataset: ImageDataset, split: Split, from directory: String) throws -> TripletList {
-        let namesPath = directory + "/" + filenamesFile
-        let names = String(decoding: try AtomicFile.read(namesPath), as: UTF8.self)
-            .split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard names == dataset.imageNames else {
-            let firstDifference = (0..<min(names.count, dataset.count)).first(where: { names[$0] != dataset.imageNames[$0] }) ?? min(names.count, dataset.count)
-            throw CSNError.file(namesPath, "line \(firstDifference + 1) does not match the dataset's image names (\(names.count) names, dataset has \(dataset.count))")
-        }
-        var all = TripletList()
-        for (c, condition) in dataset.conditions.enumerated() {
-            let path = directory + "/" + listFile(condition: condition.name, split: split)
-            let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
-            let list = try decode(text, condition: c, imageCount: dataset.count, source: path)
-            for t in 0..<list.count { all.append(list[t]) }
-        }
-        return all
     }
 }

@@ -159,15 +159,65 @@ import TestSupport
 @Suite struct TripletTextFormatTests {
     let dataset = TestSupport.dejavuDataset
 
-    @Test func exportThenImportGivesTheSameLists() throws {
+    /// Exports the lists with every image as a PNG, as `csn data export-triplets --with-images` does.
+    func exportWithImages(to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder + "/images", withIntermediateDirectories: true)
+        let names = try (0..<dataset.count).map { i in
+            let name = "images/\(i).png"
+            try AtomicFile.write(try ImageEncoder.png(dataset.interleavedImage(i)), to: folder + "/" + name)
+            return name
+        }
+        try TripletTextFormat.export(dataset, to: folder, names: names, trainPerCondition: 40, seed: 2)
+    }
+
+    @Test func exportThenImportGivesTheSameImagesAndLists() throws {
         let folder = TestSupport.temporaryDirectory()
-        try TripletTextFormat.export(dataset, to: folder)
-        #expect(try TripletTextFormat.importLists(for: dataset, split: .val, from: folder) == dataset.valTriplets)
-        #expect(try TripletTextFormat.importLists(for: dataset, split: .test, from: folder) == dataset.testTriplets)
+        try exportWithImages(to: folder)
         // "a b c": a is closer to c than to b.
         let first = dataset.valTriplets[0]
         let text = try String(contentsOfFile: folder + "/character_tripletlist_val.txt", encoding: .utf8)
         #expect(text.split(separator: "\n").first == "\(first.anchor) \(first.negative) \(first.positive)")
+
+        let options = TripletListImportOptions(filenamesPath: folder + "/filenames.json", tripletsDirectory: folder, imagesDirectory: folder)
+        let (imported, report) = try TripletListImport.build(options)
+        #expect(report.imported == dataset.count && report.warnings.isEmpty, "\(report.warnings)")
+        #expect(imported.pixels == dataset.pixels)
+        // Conditions come back in name order; the lists match condition by condition.
+        #expect(imported.conditions.map(\.name) == ["character", "font", "slant", "weight"] && imported.conditions.allSatisfy(\.isListed))
+        for (c, name) in imported.conditions.map(\.name).enumerated() {
+            let original = try dataset.conditionIndex(named: name)
+            for split in [Split.val, .test] {
+                let mine = imported.triplets(for: split).filtered(condition: c).storage.enumerated().filter { $0.offset % 4 != 0 }.map(\.element)
+                let theirs = dataset.triplets(for: split).filtered(condition: original).storage.enumerated().filter { $0.offset % 4 != 0 }.map(\.element)
+                #expect(mine == theirs, "\(split) \(name)")
+            }
+            #expect(imported.trainTriplets.filtered(condition: c).count == 40)
+        }
+        // Every image of a test triplet is in the test split.
+        let test = imported.testTriplets
+        for t in 0..<test.count { #expect(imported.splits[Int(test[t].anchor)] == .test) }
+        // Saved and loaded, the training list survives.
+        let path = folder + "/imported.safetensors.gz"
+        try imported.save(to: path)
+        #expect(try ImageDataset.load(from: path).trainTriplets == imported.trainTriplets)
+    }
+
+    @Test func badListsNameTheFileAndLine() throws {
+        let folder = TestSupport.temporaryDirectory()
+        try exportWithImages(to: folder)
+        let options = TripletListImportOptions(filenamesPath: folder + "/filenames.json", tripletsDirectory: folder, imagesDirectory: folder)
+        try AtomicFile.write("0 1 2\n3 4 \(dataset.count)\n", to: folder + "/font_tripletlist_train.txt")
+        #expect(throws: CSNError("\(folder)/font_tripletlist_train.txt:2: image index \(dataset.count) is out of range (there are \(dataset.count) images)")) {
+            try TripletListImport.build(options)
+        }
+        try FileManager.default.removeItem(atPath: folder + "/font_tripletlist_val.txt")
+        #expect(throws: CSNError("\(folder)/font_tripletlist_val.txt: missing: condition 'font' needs train, val and test lists")) {
+            try TripletListImport.build(options)
+        }
+        try AtomicFile.write("images/0.png\n\nimages/1.png\n", to: folder + "/names.txt")
+        #expect(throws: CSNError("\(folder)/names.txt:2: the line names no image")) {
+            try TripletListImport.build(TripletListImportOptions(filenamesPath: folder + "/names.txt", tripletsDirectory: folder, imagesDirectory: folder))
+        }
     }
 
     @Test func badLinesNameTheFileAndLine() {
@@ -179,15 +229,6 @@ import TestSupport
         }
         #expect(throws: CSNError("f.txt:3: 'x' is not an image index")) {
             try TripletTextFormat.decode("1 2 3\n\n1 x 3\n", condition: 0, imageCount: 10, source: "f.txt")
-        }
-    }
-
-    @Test func namesFileMustMatchTheDataset() throws {
-        let folder = TestSupport.temporaryDirectory()
-        try TripletTextFormat.export(dataset, to: folder)
-        try AtomicFile.write("other\n", to: folder + "/filenames.json")
-        #expect(throws: CSNError("\(folder)/filenames.json: line 1 does not match the dataset's image names (1 names, dataset has \(dataset.count))")) {
-            try TripletTextFormat.importLists(for: dataset, split: .val, from: folder)
         }
     }
 }

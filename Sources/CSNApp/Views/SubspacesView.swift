@@ -36,7 +36,7 @@ enum SubspacesView {
         let side = parts[1], image = Int(probe[cursor])
         buffer.write("cursor (arrows)", x: side.x + 1, y: side.y + 1, style: Style(foreground: .dimGrey), clip: side)
         let size = dataset.imageSize
-        let pixels = HalfBlockImage.downsample(dataset.image(image), size: size, factor: 2)
+        let pixels = HalfBlockImage.downsample(dataset.greyImage(image), size: size, factor: 2)
         HalfBlockImage(pixels: pixels, width: size / 2, height: size / 2, ascii: input.ascii)
             .render(in: Rect(x: side.x + 1, y: side.y + 2, width: side.width - 1, height: size / 4), into: &buffer)
         var y = side.y + 3 + size / 4

@@ -5,7 +5,8 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Build, inspect and export datasets.",
-        subcommands: [FontsDataCommand.self, ShowDataCommand.self, StatsDataCommand.self, ExportTripletsCommand.self]
+        subcommands: [FontsDataCommand.self, ImportDataCommand.self, ZapposDataCommand.self, ImportTripletsCommand.self,
+                      ShowDataCommand.self, StatsDataCommand.self, ExportTripletsCommand.self]
     )
 }
 

@@ -22,6 +22,6 @@ enum GlyphArt {
 
     /// Image `index` of a dataset, averaged down by `factor`.
     static func pixels(_ dataset: ImageDataset, _ index: Int, factor: Int) -> [UInt8] {
-        HalfBlockImage.downsample(dataset.image(index), size: dataset.imageSize, factor: factor)
+        HalfBlockImage.downsample(dataset.greyImage(index), size: dataset.imageSize, factor: factor)
     }
 }

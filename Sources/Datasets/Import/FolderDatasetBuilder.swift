@@ -1,0 +1,147 @@
+import Basics
+import Foundation
+
+/// How to make a dataset from a folder of images and a table of their attributes (`csn data import`).
+public struct FolderImportOptions: Sendable {
+    public var imagesDirectory: String
+    /// Columns of the table that become conditions, in this order.
+    public var conditions: [String]
+    /// Conditions compared by number: images within the threshold are alike (heel height).
+    public var ordinalThresholds: [String: Float] = [:]
+    /// The column with each image's path relative to `imagesDirectory`; nil means the first.
+    public var pathColumn: String?
+    /// Images sharing this column's value go to the same split (a product id); nil splits by image.
+    public var splitColumn: String?
+    public var imageSize = 32
+    public var color = false
+    /// Skip and count bad rows and images instead of stopping at the first.
+    public var skipBad = false
+    public var seed: UInt64 = 1
+    public var valFraction = 0.1
+    public var testFraction = 0.1
+    public var tripletsPerCondition = 10_000
+
+    public init(imagesDirectory: String, conditions: [String]) {
+        self.imagesDirectory = imagesDirectory
+        self.conditions = conditions
+    }
+}
+
+/// Builds a dataset from an attribute table: checks every row, reads and fits the images, makes
+/// one condition per chosen column, splits (by image or by a group column), and samples the fixed
+/// evaluation triplets. Nothing is written here, so a failed import leaves no file behind.
+public enum FolderDatasetBuilder {
+    public static func build(table: AttributeTable, options: FolderImportOptions,
+                             progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (ImageDataset, ImportReport) {
+        guard options.imageSize == 32 || options.imageSize == 64 else {
+            throw CSNError("--size must be 32 or 64, not \(options.imageSize)")
+        }
+        guard !options.conditions.isEmpty else { throw CSNError("--conditions names no column") }
+        for name in options.ordinalThresholds.keys where !options.conditions.contains(name) {
+            throw CSNError("--ordinal names '\(name)', which is not one of --conditions (\(options.conditions.joined(separator: ",")))")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: options.imagesDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CSNError.file(options.imagesDirectory, "no such folder")
+        }
+        let pathColumn = try options.pathColumn.map(table.column) ?? 0
+        let conditionColumns = try options.conditions.map(table.column)
+        let splitColumn = try options.splitColumn.map(table.column)
+        var report = ImportReport()
+
+        // Rows first: every fault a row can have, before any image is read.
+        var accepted: [AttributeTable.Row] = []
+        var seenPaths: [String: Int] = [:]
+        rows: for row in table.rows {
+            let place = "\(table.source):\(row.line)"
+            guard row.fields.count == table.header.count else {
+                try report.reject(CSNError.file(place, "the row has \(row.fields.count) field(s) but the header has \(table.header.count)"),
+                                  reason: "ragged rows", skipBad: options.skipBad)
+                continue
+            }
+            let path = row.fields[pathColumn].trimmingSpaces
+            guard !path.isEmpty else {
+                try report.reject(CSNError.file(place, "column '\(table.header[pathColumn])' names no image"), reason: "rows without an image path", skipBad: options.skipBad)
+                continue
+            }
+            for (name, column) in zip(options.conditions, conditionColumns) {
+                let value = row.fields[column].trimmingSpaces
+                if value.isEmpty {
+                    try report.reject(CSNError.file(place, "no value for '\(name)'"), reason: "rows with an empty value", skipBad: options.skipBad)
+                    continue rows
+                }
+                if options.ordinalThresholds[name] != nil, Float(value)?.isFinite != true {
+                    try report.reject(CSNError.file(place, "'\(value)' in column '\(name)' is not a number (the condition is ordinal)"),
+                                      reason: "rows with a non-numeric ordinal value", skipBad: options.skipBad)
+                    continue rows
+                }
+            }
+            if let first = seenPaths[path] {
+                try report.reject(CSNError.file(place, "'\(path)' is named again (first on line \(first))"), reason: "repeated images", skipBad: options.skipBad)
+                continue
+            }
+            seenPaths[path] = row.line
+            accepted.append(row)
+        }
+
+        // Then the images, in parallel; errors are reported in row order.
+        let channels = options.color ? 3 : 1
+        let paths = accepted.map { options.imagesDirectory + "/" + $0.fields[pathColumn].trimmingSpaces }
+        let images = ImageLoader.load(paths: paths, size: options.imageSize, channels: channels, progress: progress)
+        var kept: [AttributeTable.Row] = []
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(accepted.count * channels * options.imageSize * options.imageSize)
+        for (row, image) in zip(accepted, images) {
+            switch image {
+            case .success(let fitted):
+                kept.append(row)
+                pixels.append(contentsOf: fitted)
+            case .failure(let error):
+                try report.reject(CSNError("\(error.description) (named on \(table.source):\(row.line))"),
+                                  reason: "unreadable images", skipBad: options.skipBad)
+            }
+        }
+        guard !kept.isEmpty else { throw CSNError.file(table.source, "no row gave a usable image") }
+        report.imported = kept.count
+
+        var conditions: [Condition] = []
+        for (name, column) in zip(options.conditions, conditionColumns) {
+            let values = kept.map { $0.fields[column].trimmingSpaces }
+            let distinct = Array(Set(values)).sorted()
+            guard distinct.count >= 2 else {
+                throw CSNError.file(table.source, "condition '\(name)' has the single value '\(distinct[0])', so it cannot tell images apart")
+            }
+            if let threshold = options.ordinalThresholds[name] {
+                conditions.append(.ordinal(name: name, values: values.map { Float($0)! }, threshold: threshold))
+            } else {
+                let index = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, Int32($0)) })
+                conditions.append(Condition(name: name, valueNames: distinct, labels: values.map { index[$0]! }))
+            }
+        }
+
+        let groupKeys = splitColumn.map { column in kept.map { $0.fields[column].trimmingSpaces } }
+            ?? kept.map { $0.fields[pathColumn].trimmingSpaces }
+        let groupNames = Array(Set(groupKeys)).sorted()
+        let groupIndex = Dictionary(uniqueKeysWithValues: groupNames.enumerated().map { ($1, Int32($0)) })
+        let groups = groupKeys.map { groupIndex[$0]! }
+        let groupSplits = try GroupSplit.assign(groupCount: groupNames.count, valFraction: options.valFraction,
+                                                testFraction: options.testFraction, seed: options.seed)
+
+        let named = Set(kept.map { $0.fields[pathColumn].trimmingSpaces })
+        let unnamed = ImageLoader.imageFiles(under: options.imagesDirectory).filter { !named.contains($0) && seenPaths[$0] == nil }
+        if let example = unnamed.first {
+            report.warnings.append("\(unnamed.count) image file(s) in \(options.imagesDirectory) are not named by \(table.source) and were left out (e.g. \(example))")
+        }
+
+        var provenance = ["kind": "folder", "seed": String(options.seed), "attributes": table.source,
+                          "images": options.imagesDirectory, "skipped": String(report.skippedTotal)]
+        if let column = options.splitColumn { provenance["split_column"] = column }
+        var dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: pixels,
+                                   imageNames: kept.map { $0.fields[pathColumn].trimmingSpaces }, conditions: conditions,
+                                   groups: groups, groupNames: groupNames, splits: groups.map { groupSplits[Int($0)] },
+                                   provenance: provenance)
+        report.warnings += try dataset.sampleEvaluationTriplets(perCondition: options.tripletsPerCondition, seed: options.seed)
+        try dataset.validate(source: table.source)
+        return (dataset, report)
+    }
+}

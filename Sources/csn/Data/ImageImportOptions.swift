@@ -1,0 +1,45 @@
+import ArgumentParser
+import Basics
+import Datasets
+import Foundation
+
+/// Options every image importer shares, and how an import ends: saved with its command line, a
+/// summary of what was taken and skipped.
+struct ImageImportOptions: ParsableArguments {
+    @Option(help: "Image size in pixels: 32 or 64 (64 adds a fourth network stage).")
+    var size = 32
+
+    @Flag(help: "Keep colour (RGB, 3 input channels); greyscale by default.")
+    var color = false
+
+    @Flag(name: .customLong("skip-bad"), help: "Skip and count bad rows and unreadable images instead of stopping at the first.")
+    var skipBad = false
+
+    @Option(help: "Where to write the dataset (.safetensors.gz).")
+    var out: String
+
+    func validate() throws {
+        guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
+    }
+
+    /// Prints a counter on a terminal while images are read.
+    var progress: @Sendable (Int, Int) -> Void {
+        let interactive = isatty(STDERR_FILENO) == 1
+        return { done, total in
+            if interactive && (done % 200 == 0 || done == total) {
+                FileHandle.standardError.write(Data("\rreading images: \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+            }
+        }
+    }
+
+    func save(_ dataset: ImageDataset, report: ImportReport) throws {
+        var withCommand = dataset
+        withCommand.provenance["command"] = (["csn"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        try withCommand.save(to: out)
+        report.summary.forEach { print($0) }
+        let splitCounts = Split.allCases.map { split in "\(split) \(dataset.splits.filter { $0 == split }.count)" }
+        let conditions = dataset.conditions.map { "\($0.name) (\($0.isListed ? $0.ruleName : "\($0.valueNames.count) values\($0.rule == .categorical ? "" : ", " + $0.ruleName)"))" }
+        print("wrote \(out): \(dataset.count) images of \(size)x\(size) \(color ? "RGB" : "grey") (\(splitCounts.joined(separator: ", ")))")
+        print("conditions: \(conditions.joined(separator: ", "))")
+    }
+}

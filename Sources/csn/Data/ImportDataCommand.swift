@@ -1,0 +1,77 @@
+import ArgumentParser
+import Basics
+import Datasets
+
+struct ImportDataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Make a dataset from a folder of JPEG/PNG images and a CSV of their attributes.",
+        discussion: """
+        Each CSV row names one image by its path relative to --images (the first column unless \
+        --path-column says otherwise). Each column named in --conditions becomes a notion of \
+        similarity: images with equal values are alike; with --ordinal NAME:T the column holds numbers \
+        and images within T of each other are alike. Images are shrunk to fit the square (area \
+        averaging, aspect kept, padded with the border colour). The split is by image, or by the \
+        values of --split-column (e.g. a product id), seeded.
+        """
+    )
+
+    @Option(help: "Folder the image paths are relative to.")
+    var images: String
+
+    @Option(help: "CSV file with a header row and one row per image.")
+    var attributes: String
+
+    @Option(help: "Comma-separated columns that become conditions, e.g. type,gender,heel.")
+    var conditions: String
+
+    @Option(help: "An ordinal condition and its threshold, e.g. heel:1 (repeatable).")
+    var ordinal: [String] = []
+
+    @Option(name: .customLong("path-column"), help: "Column with the image paths (default: the first).")
+    var pathColumn: String?
+
+    @Option(name: .customLong("split-column"), help: "Column whose values keep images together in one split.")
+    var splitColumn: String?
+
+    @Option(help: "Seed for the split and the evaluation triplets.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("triplets"), help: "Fixed val and test triplets per condition.")
+    var tripletsPerCondition = 10_000
+
+    @OptionGroup var common: ImageImportOptions
+
+    func validate() throws {
+        guard tripletsPerCondition > 0 else { throw ValidationError("--triplets must be positive, not \(tripletsPerCondition)") }
+        _ = try parsedOrdinals()
+    }
+
+    func parsedOrdinals() throws -> [String: Float] {
+        var thresholds: [String: Float] = [:]
+        for entry in ordinal {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, let threshold = Float(parts[1]), threshold.isFinite, threshold >= 0 else {
+                throw ValidationError("--ordinal '\(entry)' must be NAME:THRESHOLD with a threshold of at least 0, e.g. heel:1")
+            }
+            thresholds[String(parts[0])] = threshold
+        }
+        return thresholds
+    }
+
+    func run() throws {
+        let table = try AttributeTable(csv: try AtomicFile.read(attributes), source: attributes)
+        var options = FolderImportOptions(imagesDirectory: images,
+                                          conditions: conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        options.ordinalThresholds = try parsedOrdinals()
+        options.pathColumn = pathColumn
+        options.splitColumn = splitColumn
+        options.imageSize = common.size
+        options.color = common.color
+        options.skipBad = common.skipBad
+        options.seed = seed
+        options.tripletsPerCondition = tripletsPerCondition
+        let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: common.progress)
+        try common.save(dataset, report: report)
+    }
+}

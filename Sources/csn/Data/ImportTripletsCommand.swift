@@ -1,0 +1,37 @@
+import ArgumentParser
+import Basics
+import Datasets
+
+struct ImportTripletsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-triplets",
+        abstract: "Make a dataset from the original CSN triplet files, to train on exactly those triplets.",
+        discussion: """
+        Reads the names file (one image path per line, relative to --images) and, in --triplets, \
+        {condition}_tripletlist_{train,val,test}.txt for every condition found there; a line 'a b c' \
+        says that a is closer to c than to b. Training then draws from the train lists and \
+        evaluation uses the val and test lists as they are.
+        """
+    )
+
+    @Option(help: "The names file (filenames.json in the original code).")
+    var filenames: String
+
+    @Option(help: "Folder with the {condition}_tripletlist_{split}.txt files.")
+    var triplets: String
+
+    @Option(help: "Folder the image paths are relative to.")
+    var images: String
+
+    @OptionGroup var common: ImageImportOptions
+
+    func run() throws {
+        var options = TripletListImportOptions(filenamesPath: filenames, tripletsDirectory: triplets, imagesDirectory: images)
+        options.imageSize = common.size
+        options.color = common.color
+        options.skipBad = common.skipBad
+        let (dataset, report) = try TripletListImport.build(options, progress: common.progress)
+        try common.save(dataset, report: report)
+        print("triplets: \(dataset.trainTriplets.count) train, \(dataset.valTriplets.count) val, \(dataset.testTriplets.count) test")
+    }
+}

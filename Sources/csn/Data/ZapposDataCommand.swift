@@ -1,0 +1,43 @@
+import ArgumentParser
+import Basics
+import Datasets
+
+struct ZapposDataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zappos",
+        abstract: "Make a dataset from UT-Zappos50K as it unpacks, with the paper's four conditions.",
+        discussion: """
+        Reads ROOT/ut-zap50k-images (or -square) and ROOT/ut-zap50k-data/meta-data.csv, matches rows \
+        to images by CID, and keeps Category, Gender, HeelHeight and Closure. Heel height is read in \
+        inches (a range gives its middle) and is ordinal: heels within 1 inch are alike. Rows with a \
+        blank attribute or no image are left out and counted. Split by image, seeded.
+        """
+    )
+
+    @Option(help: "The folder holding ut-zap50k-images and ut-zap50k-data.")
+    var root: String
+
+    @Option(help: "Seed for the split and the evaluation triplets.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("triplets"), help: "Fixed val and test triplets per condition.")
+    var tripletsPerCondition = 10_000
+
+    @OptionGroup var common: ImageImportOptions
+
+    func run() throws {
+        let located = try ZapposLayout.locate(root: root)
+        var options = FolderImportOptions(imagesDirectory: located.imagesDirectory, conditions: ZapposLayout.conditions)
+        options.ordinalThresholds = ["HeelHeight": ZapposLayout.heelThreshold]
+        options.imageSize = common.size
+        options.color = common.color
+        options.skipBad = common.skipBad
+        options.seed = seed
+        options.tripletsPerCondition = tripletsPerCondition
+        let (dataset, report) = try FolderDatasetBuilder.build(table: located.table, options: options, progress: common.progress)
+        for (reason, count) in located.leftOut.sorted(by: { $0.key < $1.key }) {
+            print("left out \(count) meta-data row(s): \(reason)")
+        }
+        try common.save(dataset, report: report)
+    }
+}
