@@ -72,6 +72,24 @@ import TestSupport
         #expect(zip(session.model.store.values.array, before).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
+    @Test func aDatasetsOwnTrainingListIsAllItTrainsOn() throws {
+        var listed = dataset
+        var generator = SeededGenerator(seed: 4)
+        let sampler = try TripletSampler(dataset: dataset, split: .train, requireAll: false)
+        listed.trainTriplets = sampler.sampleFixed(perCondition: 5, using: &generator)
+        listed.conditions = dataset.conditions.map { .listed(name: $0.name, imageCount: dataset.count) }
+        try listed.validate(source: "listed")
+        let session = try TrainingSession(config: TestSupport.tinyConfig(), dataset: listed)
+        let allowed = Set((0..<listed.trainTriplets.count).map { listed.trainTriplets[$0] })
+        for _ in 0..<3 {
+            let batch = session.nextBatch()
+            #expect((0..<batch.count).allSatisfy { allowed.contains(batch[$0]) })
+            // Conditions still alternate within a batch.
+            #expect(Set((0..<batch.count).map { batch[$0].condition }).count == min(batch.count, listed.conditions.count))
+            try session.trainStep()
+        }
+    }
+
     @Test func tiesCountAsWrong() throws {
         // All masks zero: every distance is 0, so no triplet is ordered right.
         let session = try TrainingSession(config: TestSupport.tinyConfig(), dataset: dataset)

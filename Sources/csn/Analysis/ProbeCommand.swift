@@ -31,9 +31,12 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
         let dataset = loaded.session.dataset, model = loaded.session.model
-        let names = attributes.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } } : attributes
+        // Fonts: the attributes no condition was trained on directly; other data: every attribute.
+        let names = !attributes.isEmpty ? attributes
+            : !dataset.fonts.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
+            : dataset.conditions.filter { !$0.isListed }.map(\.name)
         let indices = try names.map { try dataset.conditionIndex(named: $0) }
-        guard !indices.isEmpty else { throw CSNError("this dataset has neither weight nor slant; name an --attribute") }
+        guard !indices.isEmpty else { throw CSNError("this dataset has no attribute to probe (its conditions are known from triplet lists only)") }
         let train = dataset.sample(maxTrain, from: .train, seed: seed)
         let test = dataset.imageIndices(in: .test)
         let d = model.shape.embeddingDimension
@@ -41,6 +44,10 @@ struct ProbeCommand: ParsableCommand {
         var features: [Int: ([Float], [Float])] = [:]
         print("attribute   classes   probe   majority")
         for c in indices {
+            guard !dataset.conditions[c].isListed else {
+                print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0) + "  (no attribute values: known from triplet lists only)")
+                continue
+            }
             let network = model.networkIndex(condition: c)
             if features[network] == nil {
                 features[network] = (Evaluator.embed(train, model: model, network: network, dataset: dataset),

@@ -48,9 +48,12 @@ enum DatasetStats {
             let valueCount = condition.valueNames.count
             var counts = [[Int]](repeating: [0, 0, 0], count: valueCount)
             for i in 0..<dataset.count { counts[Int(condition.labels[i])][Int(dataset.splits[i].rawValue)] += 1 }
-            let triplets = [Split.val, .test].map { "\($0) \(dataset.triplets(for: $0).filtered(condition: c).count)" }
+            let triplets = Split.allCases.filter { dataset.triplets(for: $0).count > 0 }
+                .map { "\($0) \(dataset.triplets(for: $0).filtered(condition: c).count)" }
             lines.append("")
-            lines.append("condition \(condition.name): \(valueCount) values; triplets: \(triplets.joined(separator: ", "))")
+            let kind = condition.isListed ? condition.ruleName : "\(valueCount) values\(condition.rule == .categorical ? "" : ", " + condition.ruleName)"
+            lines.append("condition \(condition.name): \(kind); triplets: \(triplets.joined(separator: ", "))")
+            if condition.isListed { continue }
             if valueCount <= listedValues || allValues {
                 let nameWidth = min(32, max(6, condition.valueNames.map(\.count).max() ?? 0))
                 lines.append("  " + "value".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "    train      val     test")
