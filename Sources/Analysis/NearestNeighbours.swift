@@ -4,12 +4,18 @@ public struct NearestNeighbours: Sendable {
     public struct Neighbour: Sendable, Equatable {
         public let index: Int
         public let distance: Float
+
+        public init(index: Int, distance: Float) {
+            self.index = index
+            self.distance = distance
+        }
     }
 
     public let count: Int
     public let dimension: Int
     /// The embeddings with the mask applied, [N, D] row-major.
     private let masked: [Float]
+    private let mask: [Float]?
 
     /// `embeddings` [N, D] row-major; `mask` [D] or nil for the plain embedding.
     public init(embeddings: [Float], dimension d: Int, mask: [Float]? = nil) {
@@ -17,6 +23,7 @@ public struct NearestNeighbours: Sendable {
         precondition(mask == nil || mask!.count == d, "the mask has \(mask?.count ?? 0) values, not \(d)")
         dimension = d
         count = embeddings.count / d
+        self.mask = mask
         if let mask {
             var values = embeddings
             for i in values.indices { values[i] *= mask[i % d] }
@@ -29,16 +36,23 @@ public struct NearestNeighbours: Sendable {
     /// The k nearest rows to row `query` (itself left out).
     public func neighbours(of query: Int, k: Int) -> [Neighbour] {
         precondition(query >= 0 && query < count, "query \(query) is outside 0..<\(count)")
-        return search(queryRow: query, k: k)
+        return masked.withUnsafeBufferPointer { rows in search(rows.baseAddress! + query * dimension, skipping: query, k: k) }
     }
 
-    private func search(queryRow: Int, k: Int) -> [Neighbour] {
+    /// The k nearest rows to an embedding from outside the set (the mask is applied to it here).
+    public func neighbours(ofEmbedding embedding: [Float], k: Int) -> [Neighbour] {
+        precondition(embedding.count == dimension, "the query has \(embedding.count) values, not \(dimension)")
+        var query = embedding
+        if let mask { for j in query.indices { query[j] *= mask[j] } }
+        return query.withUnsafeBufferPointer { search($0.baseAddress!, skipping: -1, k: k) }
+    }
+
+    private func search(_ q: UnsafePointer<Float>, skipping skipped: Int, k: Int) -> [Neighbour] {
         let d = dimension
         var best: [Neighbour] = []
         best.reserveCapacity(k + 1)
         masked.withUnsafeBufferPointer { rows in
-            let q = rows.baseAddress! + queryRow * d
-            for i in 0..<count where i != queryRow {
+            for i in 0..<count where i != skipped {
                 let r = rows.baseAddress! + i * d
                 var squared: Float = 0
                 for j in 0..<d { let diff = q[j] - r[j]; squared += diff * diff }

@@ -8,6 +8,8 @@ public enum Action: Equatable, Sendable {
     case move(dx: Int, dy: Int)
     case zoomIn, zoomOut, toggleLogScale, smoothMore, smoothLess
     case recomputeMap, randomQuery, toggleSort
+    /// `/`: type a search; Enter: the map's cursor point becomes the query; Esc: drop the search.
+    case startSearch, pick, clear
     case none
 
     public static func decode(_ key: Key) -> Action {
@@ -36,6 +38,9 @@ public enum Action: Equatable, Sendable {
         case .character("r"): .recomputeMap
         case .character("n"): .randomQuery
         case .character("o"): .toggleSort
+        case .character("/"): .startSearch
+        case .enter: .pick
+        case .escape: .clear
         default: .none
         }
     }
@@ -53,6 +58,9 @@ public enum Action: Equatable, Sendable {
         ("o", "masks: sort dimensions by the condition using them most"),
         ("r", "subspaces: recompute the t-SNE from scratch"),
         ("n", "neighbours: a random query"),
+        ("/", "search a query: font:Lato char:g, weight:bold, #123"),
+        ("Enter", "subspaces: the point under the cursor becomes the query"),
+        ("Esc", "leave the search results"),
         ("?", "this help"),
         ("q, Ctrl-C", "quit (saves a checkpoint when training)"),
     ]

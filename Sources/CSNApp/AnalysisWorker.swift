@@ -3,6 +3,7 @@ import Basics
 import CSN
 import Datasets
 import Foundation
+import TUI
 
 /// What the analysis worker last produced, for the views to draw.
 public struct AnalysisSnapshot: Sendable {
@@ -13,7 +14,8 @@ public struct AnalysisSnapshot: Sendable {
     public var layout: [Float] = []
     public var iteration = 0
     public var klDivergence = Double.nan
-    /// The query (an index into the probe sample) and its neighbours under each condition.
+    /// The query (an image index of the dataset) and its neighbours among the test split under
+    /// each condition; neighbour indices are image indices too.
     public var query = -1
     public var neighbours: [[NearestNeighbours.Neighbour]] = []
     public var status = "waiting for weights"
@@ -22,12 +24,20 @@ public struct AnalysisSnapshot: Sendable {
 /// Computes what the Subspaces and Neighbours views show, on its own thread and its own copy of
 /// the model, from the weight copies the trainer publishes: embeddings of a fixed probe sample,
 /// a t-SNE map of the selected condition's subspace (warm-started from the previous map when only
-/// the weights changed, so the map moves smoothly) and the query's neighbours under every
-/// condition. It never blocks the UI: requests and results go through a small locked mailbox.
+/// the weights changed, so the map moves smoothly) and, while the Neighbours view is open, the
+/// query's neighbours among every test image under every condition. It never blocks the UI:
+/// requests and results go through a small locked mailbox.
 public final class AnalysisWorker: @unchecked Sendable {
     public let dataset: ImageDataset
-    /// The probe sample: image indices of the test split, seeded.
+    /// The images mapped by t-SNE: a seeded sample of the test split, plus every test image of a
+    /// few values of each condition with too many values to colour them all (fonts), so that
+    /// those values show up as whole clusters in their own colours.
     public let probe: [Int32]
+    /// Per condition, the values the map colours (nil: the most frequent ones).
+    public let highlighted: [[Int]?]
+    /// Where neighbours are searched: the whole test split.
+    public let searchSet: [Int32]
+    private let searchRow: [Int32: Int]
     private let model: CSNModel
     private let lock = NSCondition()
     private var request = Request()
@@ -40,16 +50,40 @@ public final class AnalysisWorker: @unchecked Sendable {
         var weightsStep = -1
         var condition = 0
         var query = 0
+        var wantsNeighbours = false
         var recompute = 0
 
         static func == (a: Request, b: Request) -> Bool {
-            a.weightsStep == b.weightsStep && a.condition == b.condition && a.query == b.query && a.recompute == b.recompute
+            a.weightsStep == b.weightsStep && a.condition == b.condition && a.query == b.query
+                && a.wantsNeighbours == b.wantsNeighbours && a.recompute == b.recompute
         }
     }
 
+    /// Values drawn in their own colour in the map; conditions with more get a seeded few.
+    public static let colouredValues = 8
+
     public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1) {
         self.dataset = dataset
-        probe = dataset.sample(probeCount, from: .test, seed: seed)
+        let test = dataset.imageIndices(in: .test)
+        searchSet = test
+        searchRow = Dictionary(uniqueKeysWithValues: test.enumerated().map { ($1, $0) })
+        var probe = Set(dataset.sample(probeCount, from: .test, seed: seed))
+        var highlighted: [[Int]?] = []
+        var generator = SeededGenerator(seed: seed ^ 0x4849_4748)
+        for condition in dataset.conditions {
+            // Characters are drawn as letters, and listed conditions have no values to colour.
+            guard condition.valueNames.count > Colour.categorical.count, condition.name != "character", !condition.isListed else {
+                highlighted.append(nil)
+                continue
+            }
+            let present = Array(Set(test.map { Int(condition.labels[Int($0)]) })).sorted()
+            let chosen = Array(present.shuffled(using: &generator).prefix(Self.colouredValues)).sorted()
+            highlighted.append(chosen)
+            let members = test.filter { chosen.contains(Int(condition.labels[Int($0)])) }
+            probe.formUnion(members.prefix(Self.colouredValues * 80))
+        }
+        self.probe = probe.sorted()
+        self.highlighted = highlighted
         let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
                                  widths: config.widths, embeddingDimension: config.embeddingDimension)
         model = CSNModel(kind: config.model, shape: shape, conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
@@ -57,13 +91,16 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     public var snapshot: AnalysisSnapshot { lock.withLock { latest } }
 
-    /// Asks for analysis of these weights, condition and query; cheap, call it every frame.
-    public func update(weights: ModelWeights?, condition: Int, query: Int, recompute: Int) {
+    /// Asks for analysis of these weights, condition and query (an image index); neighbours only
+    /// when `wantsNeighbours`, as embedding the whole test split is the costly part. Cheap: call
+    /// it every frame.
+    public func update(weights: ModelWeights?, condition: Int, query: Int, wantsNeighbours: Bool, recompute: Int) {
         lock.withLock {
             var next = request
             if let weights, weights.step != request.weightsStep { next.weights = weights; next.weightsStep = weights.step }
             next.condition = condition
-            next.query = query
+            next.query = min(max(0, query), dataset.count - 1)
+            next.wantsNeighbours = wantsNeighbours
             next.recompute = recompute
             if next != request {
                 request = next
@@ -94,70 +131,111 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     private func publish(_ update: (inout AnalysisSnapshot) -> Void) { lock.withLock { update(&latest) } }
 
+    /// The map last computed: for which condition, recompute count and weights, and whether its
+    /// optimisation ran to the end (a new query interrupts it; it then resumes, warm).
+    private struct MapState {
+        var condition: Int
+        var recompute: Int
+        var step: Int
+        var layout: [Float]
+        var complete: Bool
+    }
+
     private func run() {
         var handled = Request()
+        var loadedStep = -1
         var embeddings: [Int: [Float]] = [:]
-        var map: (condition: Int, layout: [Float])? = nil
+        var searchEmbeddings: [Int: [Float]] = [:]
+        var neighboursFor: (query: Int, step: Int)? = nil
+        var map: MapState? = nil
         while true {
+            let unfinished = map.map { !$0.complete } ?? false
             let job: Request? = lock.withLock {
-                while running && (request == handled || request.weights == nil) { lock.wait() }
+                while running && ((request == handled && !unfinished) || request.weights == nil) { lock.wait() }
                 return running ? request : nil
             }
             guard let job, let weights = job.weights else { break }
+            handled = job
             let d = model.shape.embeddingDimension
-            if job.weightsStep != handled.weightsStep {
+            if job.weightsStep != loadedStep {
                 weights.load(into: model)
-                embeddings = [:]
+                loadedStep = job.weightsStep
+                searchEmbeddings = [:]
                 for network in model.networks.indices {
                     embeddings[network] = Evaluator.embed(probe, model: model, network: network, dataset: dataset)
                 }
             }
             let masks = model.effectiveMasks()
-            func masked(_ c: Int) -> [Float] {
-                var values = embeddings[model.networkIndex(condition: c)]!
-                for i in values.indices { values[i] *= masks[c * d + i % d] }
-                return values
+            if job.wantsNeighbours && (neighboursFor?.query != job.query || neighboursFor?.step != loadedStep) {
+                if searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+                let neighbours = findNeighbours(of: job.query, masks: masks, cache: &searchEmbeddings)
+                neighboursFor = (job.query, loadedStep)
+                publish {
+                    $0.query = job.query
+                    $0.neighbours = neighbours
+                    $0.weightsStep = job.weightsStep
+                }
             }
-            // Neighbours of the query under every condition (within the probe sample).
-            let query = min(max(0, job.query), probe.count - 1)
-            let neighbours = dataset.conditions.indices.map { c in
-                NearestNeighbours(embeddings: masked(c), dimension: d).neighbours(of: query, k: 8)
-            }
-            publish {
-                $0.query = query
-                $0.neighbours = neighbours
-                $0.weightsStep = job.weightsStep
-            }
-            // The map: warm-started when only the weights moved on.
-            let fresh = map == nil || map!.condition != job.condition || job.recompute != handled.recompute
+            // The map: warm-started unless the condition changed or a recompute was asked for.
+            if let current = map, current.condition == job.condition, current.recompute == job.recompute,
+               current.step == loadedStep, current.complete { continue }
+            let fresh = map == nil || map!.condition != job.condition || map!.recompute != job.recompute
+            var masked = embeddings[model.networkIndex(condition: job.condition)]!
+            for i in masked.indices { masked[i] *= masks[job.condition * d + i % d] }
             var config = TSNEConfig()
             config.threads = 1
             config.perplexity = min(30, Double(probe.count - 1) / 3)
-            guard let tsne = try? TSNE(points: masked(job.condition), dimension: d, config: config,
-                                       warmStart: fresh ? nil : map!.layout) else { handled = job; continue }
-            publish { $0.status = fresh ? "mapping \(dataset.conditions[job.condition].name)" : "updating the map"; $0.condition = job.condition }
+            guard let tsne = try? TSNE(points: masked, dimension: d, config: config, warmStart: fresh ? nil : map!.layout) else {
+                map = nil
+                continue
+            }
+            publish { $0.status = fresh ? "mapping \(self.dataset.conditions[job.condition].name)" : "updating the map"; $0.condition = job.condition }
             let iterations = fresh ? 750 : 150
             tsne.optimize(iterations: iterations, isCancelled: { [self] in
-                lock.withLock { !running || request.condition != job.condition || request.recompute != job.recompute }
+                lock.withLock {
+                    !running || request.condition != job.condition || request.recompute != job.recompute
+                        || (request.wantsNeighbours && request.query != job.query)
+                }
             }, progress: { [self] event in
                 if case .klDivergence(let iteration, let kl) = event {
                     let layout = tsne.layout
                     publish { $0.layout = layout; $0.iteration = iteration; $0.klDivergence = kl; $0.condition = job.condition }
                 }
             })
-            map = (job.condition, tsne.layout)
+            let complete = tsne.iteration >= iterations
+            map = MapState(condition: job.condition, recompute: job.recompute, step: loadedStep, layout: tsne.layout, complete: complete)
             let layout = tsne.layout, iteration = tsne.iteration
             publish {
                 $0.layout = layout
                 $0.iteration = iteration
                 $0.condition = job.condition
-                $0.status = "map of step \(job.weightsStep)"
+                $0.status = complete ? "map of step \(job.weightsStep)" : "map paused for the neighbours"
             }
-            handled = job
         }
         lock.withLock {
             done = true
             lock.broadcast()
+        }
+    }
+}
+
+extension AnalysisWorker {
+    /// The query's 8 nearest test images under each condition. The test split's embeddings are
+    /// computed once per weights (in `cache`); a query from another split is embedded alone.
+    fileprivate func findNeighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]]) -> [[NearestNeighbours.Neighbour]] {
+        let d = model.shape.embeddingDimension
+        return dataset.conditions.indices.map { c in
+            let network = model.networkIndex(condition: c)
+            if cache[network] == nil { cache[network] = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset) }
+            let mask = Array(masks[(c * d)..<((c + 1) * d)])
+            let index = NearestNeighbours(embeddings: cache[network]!, dimension: d, mask: mask)
+            let found: [NearestNeighbours.Neighbour]
+            if let row = searchRow[Int32(query)] {
+                found = index.neighbours(of: row, k: 8)
+            } else {
+                found = index.neighbours(ofEmbedding: Evaluator.embed([Int32(query)], model: model, network: network, dataset: dataset), k: 8)
+            }
+            return found.map { NearestNeighbours.Neighbour(index: Int(searchSet[$0.index]), distance: $0.distance) }
         }
     }
 }

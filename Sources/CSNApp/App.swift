@@ -28,6 +28,7 @@ public final class App {
         self.worker = worker
         self.dataName = dataName
         self.ascii = ascii
+        state.queryList = worker.searchSet
     }
 
     var training: TrainingSnapshot { trainer?.snapshot ?? fixedSnapshot! }
@@ -37,9 +38,10 @@ public final class App {
         let size = screen.size
         var buffer = CellBuffer(width: size.width, height: size.height)
         let snapshot = training
-        worker.update(weights: snapshot.weights, condition: state.condition, query: state.query, recompute: recompute)
+        worker.update(weights: snapshot.weights, condition: state.condition, query: state.query,
+                      wantsNeighbours: state.view == .neighbours, recompute: recompute)
         FrameView.render(FrameInput(state: state, training: snapshot, analysis: worker.snapshot, dataset: worker.dataset,
-                                    probe: worker.probe, dataName: dataName, ascii: ascii), into: &buffer)
+                                    probe: worker.probe, highlighted: worker.highlighted, dataName: dataName, ascii: ascii), into: &buffer)
         return buffer
     }
 
@@ -64,6 +66,10 @@ public final class App {
 
     /// Applies one key; false when it asks to quit.
     public func handle(_ key: Key) -> Bool {
+        if state.searchText != nil {
+            editSearch(key)
+            return true
+        }
         let action = Action.decode(key)
         state.message = nil
         switch action {
@@ -75,12 +81,57 @@ public final class App {
                 trainer?.requestSave()
                 state.message = trainer == nil ? "exploring a checkpoint: nothing to save" : "saving at the next step"
             case .recomputeMap: recompute += 1
-            case .randomQuery: state.query = generator.index(below: max(1, worker.probe.count))
+            case .randomQuery:
+                useTestSplit()
+                state.queryPosition = generator.index(below: max(1, state.queryList.count))
+            case .startSearch:
+                state.view = .neighbours
+                state.searchText = ""
+            case .pick where state.view == .subspaces && !worker.probe.isEmpty:
+                let image = worker.probe[min(state.mapCursor, worker.probe.count - 1)]
+                useTestSplit()
+                state.queryPosition = state.queryList.firstIndex(of: image) ?? 0
+                state.view = .neighbours
+            case .clear where state.activeSearch != nil:
+                let current = Int32(state.query)
+                useTestSplit()
+                state.queryPosition = state.queryList.firstIndex(of: current) ?? 0
             default:
                 state.apply(action, conditionCount: worker.dataset.conditions.count,
                             dimension: training.embeddingDimension, probeCount: worker.probe.count)
         }
         return true
+    }
+
+    /// Keys while typing after `/`: text, Backspace, Enter to search, Esc to give up.
+    private func editSearch(_ key: Key) {
+        switch key {
+        case .character(let c): state.searchText! += String(c)
+        case .backspace: if !state.searchText!.isEmpty { state.searchText!.removeLast() }
+        case .escape: state.searchText = nil
+        case .enter:
+            let text = state.searchText!
+            state.searchText = nil
+            do {
+                let matches = try ImageQuery.search(text, in: worker.dataset)
+                guard !matches.isEmpty else {
+                    state.message = "no image matches '\(text)'"
+                    return
+                }
+                state.queryList = matches
+                state.queryPosition = 0
+                state.activeSearch = text
+                state.message = "\(matches.count) image(s) match '\(text)'; arrows step through them, Esc leaves the search"
+            } catch {
+                state.message = "\(error)"
+            }
+        default: break
+        }
+    }
+
+    private func useTestSplit() {
+        state.queryList = worker.searchSet
+        state.activeSearch = nil
     }
 }
 

@@ -12,8 +12,18 @@ public struct AppState: Sendable {
     public var sortMasks = false
     /// Index into the analysis probe sample.
     public var mapCursor = 0
-    public var query = 0
+    /// The images the arrows step through in the Neighbours view (the last search's matches, or
+    /// the test split) and the position of the query among them.
+    public var queryList: [Int32] = []
+    public var queryPosition = 0
+    /// What the last search asked for, while its matches are the query list.
+    public var activeSearch: String? = nil
+    /// The search being typed after `/`; nil when not typing.
+    public var searchText: String? = nil
     public var message: String? = nil
+
+    /// The neighbours query, an image index of the dataset.
+    public var query: Int { queryList.isEmpty ? 0 : Int(queryList[min(queryPosition, queryList.count - 1)]) }
 
     public init() {}
 
@@ -32,8 +42,8 @@ public struct AppState: Sendable {
                 maskCursor.column = min(max(0, maskCursor.column + dx), max(0, dimension - 1))
             case .subspaces, .neighbours:
                 let step = dx + 10 * dy
-                if view == .subspaces { mapCursor = (mapCursor + step + probeCount) % max(1, probeCount) }
-                else { query = (query + step + probeCount) % max(1, probeCount) }
+                if view == .subspaces { mapCursor = ((mapCursor + step) % max(1, probeCount) + probeCount) % max(1, probeCount) }
+                else if !queryList.isEmpty { queryPosition = ((queryPosition + step) % queryList.count + queryList.count) % queryList.count }
             case .monitor: break
             }
         case .zoomIn: zoom = min(zoom + 1, 6)
@@ -42,7 +52,7 @@ public struct AppState: Sendable {
         case .smoothMore: smoothing = min(0.99, smoothing + (smoothing >= 0.9 ? 0.03 : 0.1))
         case .smoothLess: smoothing = max(0, smoothing - (smoothing > 0.9 ? 0.03 : 0.1))
         case .toggleSort: sortMasks.toggle()
-        case .quit, .togglePause, .save, .recomputeMap, .randomQuery, .none: break
+        case .quit, .togglePause, .save, .recomputeMap, .randomQuery, .startSearch, .pick, .clear, .none: break
         }
     }
 }

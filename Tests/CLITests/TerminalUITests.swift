@@ -49,7 +49,14 @@ import TestSupport
         try tmux(["send-keys", "-t", "ui", "3"])
         lines = try waitFor("the subspaces view") { $0[2].hasPrefix("character subspace: ") }
         try tmux(["send-keys", "-t", "ui", "4"])
-        lines = try waitFor("the neighbours view") { $0[2].hasPrefix("query ") || $0[2].hasPrefix("computing neighbours") }
+        lines = try waitFor("the neighbours view") { $0[2].hasPrefix("query ") || $0[2].hasPrefix("  finding the neighbours") }
+        // Search by attributes: the query becomes the first matching image.
+        try tmux(["send-keys", "-t", "ui", "/"])
+        lines = try waitFor("the search prompt") { $0[23].hasPrefix("search: ▏") }
+        try tmux(["send-keys", "-t", "ui", "-l", "char:g"])
+        try tmux(["send-keys", "-t", "ui", "Enter"])
+        lines = try waitFor("the search's first match") { $0[2].hasPrefix("query ") && $0[2].contains("match 1 of ") && $0[2].contains("for 'char:g'") }
+        #expect(lines[2].hasPrefix("query DejaVu") && lines[2].contains("/g ["), "\(lines[2])")
         try tmux(["send-keys", "-t", "ui", "1"])
         lines = try waitFor("the monitor again") { $0.contains { $0.hasPrefix("loss (EMA") } }
 

@@ -256,3 +256,29 @@ import TestSupport
         }
     }
 }
+
+@Suite struct ImageQueryTests {
+    let dataset = TestSupport.dejavuDataset
+
+    func value(_ condition: String, _ image: Int32) -> String {
+        let c = dataset.conditions[try! dataset.conditionIndex(named: condition)]
+        return c.valueNames[Int(c.labels[Int(image)])]
+    }
+
+    @Test func termsPrefixesAndCase() throws {
+        let g = try ImageQuery.search("char:g", in: dataset)
+        #expect(!g.isEmpty && g.allSatisfy { value("character", $0) == "g" })
+        // Test split first, then val, then train.
+        let order: [Split: Int] = [.test: 0, .val: 1, .train: 2]
+        #expect(g.map { order[dataset.splits[Int($0)]]! } == g.map { order[dataset.splits[Int($0)]]! }.sorted())
+        // A value with spaces, and a prefix that takes every face of a family.
+        let mono = try ImageQuery.search("font:dejavu sans mono ch:G", in: dataset)
+        #expect(!mono.isEmpty && mono.allSatisfy { value("font", $0).hasPrefix("DejaVu Sans Mono") && value("character", $0) == "G" })
+        #expect(try ImageQuery.search("#12", in: dataset) == [12])
+        #expect(throws: CSNError("no condition 'colour'; this dataset has: character, font, weight, slant")) { try ImageQuery.search("colour:red", in: dataset) }
+        #expect(throws: CSNError("no font value matches 'Lato'")) { try ImageQuery.search("font:Lato", in: dataset) }
+        #expect(throws: CSNError("'#99999' is not an image index (0...\(dataset.count - 1))")) { try ImageQuery.search("#99999", in: dataset) }
+        // A plain word matches image names.
+        #expect(try ImageQuery.search("Mono", in: dataset).allSatisfy { dataset.imageNames[Int($0)].contains("Mono") })
+    }
+}

@@ -54,22 +54,68 @@ import TUI
         #expect(screen.lastFrame[5] == "csn needs at least 60x20; this terminal ")
     }
 
+    /// Draws frames until `done` or two minutes pass.
+    func wait(_ app: App, until done: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(120)
+        while !done() {
+            _ = app.frame()
+            guard Date() < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return true
+    }
+
     @Test func theMapAndNeighboursArriveFromTheWorker() throws {
         let (app, _, worker) = app(width: 100, height: 40, keys: [])
         _ = app.handle(.character("3"))
         worker.start()
-        let deadline = Date().addingTimeInterval(120)
-        while worker.snapshot.layout.count != 2 * worker.probe.count || worker.snapshot.neighbours.isEmpty {
-            _ = app.frame()
-            guard Date() < deadline else { Issue.record("no map within 2 minutes"); return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        #expect(worker.snapshot.neighbours.count == 4 && worker.snapshot.neighbours[0].count == 8)
+        defer { worker.stop(); worker.waitUntilStopped() }
+        #expect(wait(app) { worker.snapshot.layout.count == 2 * worker.probe.count }, "no map within 2 minutes")
         // The letters of the character map are on screen.
-        let lines = app.frame().lines
+        var lines = app.frame().lines
         #expect(lines[2].hasPrefix("character subspace: "))
         #expect(lines[3..<37].joined().contains { $0.isLetter || $0.isNumber })
-        worker.stop()
-        worker.waitUntilStopped()
+        // Fonts are too many to colour: a few chosen ones get colours; characters are drawn as letters.
+        #expect(worker.highlighted[0] == nil && worker.highlighted[1]?.isEmpty == false)
+
+        // Enter takes the point under the cursor as the neighbours query, searched in the whole test split.
+        _ = app.handle(.enter)
+        #expect(app.state.view == .neighbours && app.state.query == Int(worker.probe[0]))
+        #expect(wait(app) { worker.snapshot.query == app.state.query && worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
+        #expect(worker.snapshot.neighbours.allSatisfy { $0.count == 8 })
+        let test = Set(worker.searchSet)
+        #expect(worker.snapshot.neighbours.joined().allSatisfy { test.contains(Int32($0.index)) && $0.index != app.state.query })
+        lines = app.frame().lines
+        #expect(lines[2].hasPrefix("query \(TestSupport.dejavuDataset.imageNames[app.state.query]) [test], test image "), "\(lines[2])")
+    }
+
+    @Test func searchPicksTheQueryByItsAttributes() throws {
+        let (app, _, worker) = app(width: 100, height: 40, keys: [])
+        worker.start()
+        defer { worker.stop(); worker.waitUntilStopped() }
+        let dataset = TestSupport.dejavuDataset
+        for key in "/font:DejaVu Sans Mono char:g" { _ = app.handle(key == "/" && app.state.searchText == nil ? .character("/") : .character(key)) }
+        #expect(app.frame().lines.last!.hasPrefix("search: font:DejaVu Sans Mono char:g_"))
+        _ = app.handle(.enter)
+        // Every DejaVu Sans Mono face's g, test split first.
+        let font = try dataset.conditionIndex(named: "font"), character = try dataset.conditionIndex(named: "character")
+        let matches = app.state.queryList.map(Int.init)
+        #expect(!matches.isEmpty && matches.allSatisfy {
+            dataset.conditions[font].valueNames[Int(dataset.conditions[font].labels[$0])].hasPrefix("DejaVu Sans Mono")
+                && dataset.conditions[character].valueNames[Int(dataset.conditions[character].labels[$0])] == "g"
+        })
+        #expect(app.state.message == "\(matches.count) image(s) match 'font:DejaVu Sans Mono char:g'; arrows step through them, Esc leaves the search")
+        #expect(wait(app) { worker.snapshot.query == app.state.query && worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
+        #expect(app.frame().lines[2].contains("match 1 of \(matches.count) for 'font:DejaVu Sans Mono char:g'"))
+        // A query from outside the test split still gets neighbours from it.
+        #expect(worker.snapshot.neighbours.joined().allSatisfy { dataset.splits[$0.index] == .test })
+
+        // Esc leaves the results; a bad search says why in the status line.
+        _ = app.handle(.escape)
+        #expect(app.state.activeSearch == nil && app.state.queryList == worker.searchSet)
+        for key in "/colour:red" { _ = app.handle(.character(key)) }
+        _ = app.handle(.enter)
+        #expect(app.state.message == "no condition 'colour'; this dataset has: character, font, weight, slant")
+        #expect(app.frame().lines.last!.hasPrefix("? help  q quit  no condition 'colour'"))
     }
 }

@@ -10,6 +10,8 @@ public struct FrameInput {
     public var analysis: AnalysisSnapshot
     public var dataset: ImageDataset
     public var probe: [Int32]
+    /// Per condition, the values the map colours (nil: the most frequent ones).
+    public var highlighted: [[Int]?]
     public var dataName: String
     public var ascii: Bool
 }
@@ -35,8 +37,12 @@ public enum FrameView {
         case .subspaces: SubspacesView.render(input, in: body, into: &buffer)
         case .neighbours: NeighboursView.render(input, in: body, into: &buffer)
         }
-        let status = input.state.message ?? input.training.lastCheckpoint ?? ""
-        buffer.write(String("? help  q quit  \(status)".prefix(area.width)), x: 0, y: parts[3].y, style: Style(foreground: .dimGrey), clip: parts[3])
+        if let search = input.state.searchText {
+            buffer.write("search: " + search + (input.ascii ? "_" : "▏") + "   (Enter to search, Esc to cancel)", x: 0, y: parts[3].y, style: Style(bold: true), clip: parts[3])
+        } else {
+            let status = input.state.message ?? input.training.lastCheckpoint ?? ""
+            buffer.write(String("? help  q quit  \(status)".prefix(area.width)), x: 0, y: parts[3].y, style: Style(foreground: .dimGrey), clip: parts[3])
+        }
         if input.state.showHelp { help(in: body, into: &buffer) }
     }
 

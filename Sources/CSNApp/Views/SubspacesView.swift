@@ -17,9 +17,9 @@ enum SubspacesView {
             return
         }
         let labels = probe.map { Int(condition.labels[Int($0)]) }
-        // Colours: the most frequent values get distinct colours, the rest a dim grey.
-        let frequent = Dictionary(grouping: labels, by: { $0 }).sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
-            .prefix(Colour.categorical.count).map(\.key)
+        // Colours: a few chosen values when there are too many to colour (fonts), else the most
+        // frequent values; the rest a dim grey.
+        let frequent: [Int] = input.highlighted[input.state.condition] ?? mostFrequent(labels, count: Colour.categorical.count)
         let colourOf = Dictionary(uniqueKeysWithValues: frequent.enumerated().map { ($1, Colour.categorical[$0]) })
         let colours = labels.map { colourOf[$0] ?? .dimGrey }
         let glyphs: [Character]? = condition.name == "character" ? labels.map { Character(condition.valueNames[$0]) } : nil
@@ -34,7 +34,7 @@ enum SubspacesView {
         }
         // The point under the cursor.
         let side = parts[1], image = Int(probe[cursor])
-        buffer.write("cursor (arrows)", x: side.x + 1, y: side.y + 1, style: Style(foreground: .dimGrey), clip: side)
+        buffer.write("cursor (arrows, Enter)", x: side.x + 1, y: side.y + 1, style: Style(foreground: .dimGrey), clip: side)
         let size = dataset.imageSize
         let pixels = HalfBlockImage.downsample(dataset.greyImage(image), size: size, factor: 2)
         HalfBlockImage(pixels: pixels, width: size / 2, height: size / 2, ascii: input.ascii)
@@ -44,5 +44,12 @@ enum SubspacesView {
             buffer.write("\(c.name): \(c.valueNames[Int(c.labels[image])])", x: side.x + 1, y: y, clip: side)
             y += 1
         }
+    }
+
+    static func mostFrequent(_ labels: [Int], count: Int) -> [Int] {
+        var counts: [Int: Int] = [:]
+        for label in labels { counts[label, default: 0] += 1 }
+        let ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        return ranked.prefix(count).map(\.key)
     }
 }

@@ -22,8 +22,14 @@ enum UIBench {
         let app = App(screen: TestScreen(width: 200, height: 60), trainer: nil, fixedSnapshot: snapshot, worker: worker,
                       dataName: "fonts", ascii: false)
         worker.start()
-        let deadline = Date().addingTimeInterval(120)
-        while worker.snapshot.layout.count != 2 * worker.probe.count || worker.snapshot.neighbours.isEmpty, Date() < deadline {
+        let deadline = Date().addingTimeInterval(180)
+        _ = app.handle(.character("3"))
+        while worker.snapshot.layout.count != 2 * worker.probe.count, Date() < deadline {
+            _ = app.frame()
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        _ = app.handle(.character("4"))
+        while worker.snapshot.neighbours.isEmpty, Date() < deadline {
             _ = app.frame()
             Thread.sleep(forTimeInterval: 0.05)
         }
