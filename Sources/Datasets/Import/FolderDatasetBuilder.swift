@@ -88,21 +88,10 @@ public enum FolderDatasetBuilder {
         let channels = options.color ? 3 : 1
         let paths = accepted.map { options.imagesDirectory + "/" + $0.fields[pathColumn].trimmingSpaces }
         let images = ImageLoader.load(paths: paths, size: options.imageSize, channels: channels, progress: progress)
-        var kept: [AttributeTable.Row] = []
-        var pixels: [UInt8] = []
-        pixels.reserveCapacity(accepted.count * channels * options.imageSize * options.imageSize)
-        for (row, image) in zip(accepted, images) {
-            switch image {
-            case .success(let fitted):
-                kept.append(row)
-                pixels.append(contentsOf: fitted)
-            case .failure(let error):
-                try report.reject(CSNError("\(error.description) (named on \(table.source):\(row.line))"),
-                                  reason: "unreadable images", skipBad: options.skipBad)
-            }
-        }
+        let gathered = try ImageLoader.gather(images, origin: { "named on \(table.source):\(accepted[$0].line)" },
+                                              skipBad: options.skipBad, report: &report)
+        let kept = gathered.kept.map { accepted[$0] }
         guard !kept.isEmpty else { throw CSNError.file(table.source, "no row gave a usable image") }
-        report.imported = kept.count
 
         var conditions: [Condition] = []
         for (name, column) in zip(options.conditions, conditionColumns) {
@@ -136,7 +125,7 @@ public enum FolderDatasetBuilder {
         var provenance = ["kind": "folder", "seed": String(options.seed), "attributes": table.source,
                           "images": options.imagesDirectory, "skipped": String(report.skippedTotal)]
         if let column = options.splitColumn { provenance["split_column"] = column }
-        var dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: pixels,
+        var dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: gathered.pixels,
                                    imageNames: kept.map { $0.fields[pathColumn].trimmingSpaces }, conditions: conditions,
                                    groups: groups, groupNames: groupNames, splits: groups.map { groupSplits[Int($0)] },
                                    provenance: provenance)

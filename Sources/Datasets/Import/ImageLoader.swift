@@ -16,6 +16,25 @@ public enum ImageLoader {
         return results.values.map { $0! }
     }
 
+    /// The images that were read, in order, with their positions; each failure stops the import
+    /// or, with `skipBad`, is counted. `origin(i)` says where image i was named, for the message.
+    static func gather(_ results: [Result<[UInt8], CSNError>], origin: (Int) -> String, skipBad: Bool,
+                       report: inout ImportReport) throws -> (kept: [Int], pixels: [UInt8]) {
+        var kept: [Int] = []
+        var pixels: [UInt8] = []
+        for (i, result) in results.enumerated() {
+            switch result {
+            case .success(let fitted):
+                kept.append(i)
+                pixels.append(contentsOf: fitted)
+            case .failure(let error):
+                try report.reject(CSNError("\(error.description) (\(origin(i)))"), reason: "unreadable images", skipBad: skipBad)
+            }
+        }
+        report.imported = kept.count
+        return (kept, pixels)
+    }
+
     public static func loadOne(_ path: String, size: Int, channels: Int) -> Result<[UInt8], CSNError> {
         do {
             let bytes = try AtomicFile.read(path)

@@ -46,22 +46,12 @@ public enum TripletListImport {
         let channels = options.color ? 3 : 1
         let images = ImageLoader.load(paths: names.map { options.imagesDirectory + "/" + $0 }, size: options.imageSize,
                                       channels: channels, progress: progress)
+        let gathered = try ImageLoader.gather(images, origin: { "line \($0 + 1) of \(options.filenamesPath)" },
+                                              skipBad: options.skipBad, report: &report)
         var newIndex = [Int32](repeating: -1, count: names.count)
-        var pixels: [UInt8] = []
-        var keptNames: [String] = []
-        for (i, image) in images.enumerated() {
-            switch image {
-            case .success(let fitted):
-                newIndex[i] = Int32(keptNames.count)
-                keptNames.append(names[i])
-                pixels.append(contentsOf: fitted)
-            case .failure(let error):
-                try report.reject(CSNError("\(error.description) (line \(i + 1) of \(options.filenamesPath))"),
-                                  reason: "unreadable images", skipBad: options.skipBad)
-            }
-        }
+        for (position, i) in gathered.kept.enumerated() { newIndex[i] = Int32(position) }
+        let keptNames = gathered.kept.map { names[$0] }
         guard !keptNames.isEmpty else { throw CSNError.file(options.filenamesPath, "no listed image could be read") }
-        report.imported = keptNames.count
 
         // Renumber the triplets; those that lost an image go.
         var renumbered: [Split: TripletList] = [:]
@@ -95,7 +85,7 @@ public enum TripletListImport {
         let shared = used.filter { $0.count > 1 }.count
         if shared > 0 { report.warnings.append("\(shared) image(s) appear in the lists of more than one split") }
 
-        let dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: pixels, imageNames: keptNames,
+        let dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: gathered.pixels, imageNames: keptNames,
                                    conditions: conditionNames.map { .listed(name: $0, imageCount: keptNames.count) },
                                    groups: (0..<keptNames.count).map { Int32($0) }, groupNames: keptNames, splits: splits,
                                    trainTriplets: renumbered[.train]!, valTriplets: renumbered[.val]!, testTriplets: renumbered[.test]!,

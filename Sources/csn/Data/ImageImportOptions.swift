@@ -43,3 +43,28 @@ struct ImageImportOptions: ParsableArguments {
         print("conditions: \(conditions.joined(separator: ", "))")
     }
 }
+
+/// Options of the importers that read attributes (`import`, `zappos`): the seed of the split and
+/// of the fixed evaluation triplets, and how many of those per condition.
+struct AttributeImportOptions: ParsableArguments {
+    @Option(help: "Seed for the split and the evaluation triplets.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("triplets"), help: "Fixed val and test triplets per condition.")
+    var tripletsPerCondition = 10_000
+
+    func validate() throws {
+        guard tripletsPerCondition > 0 else { throw ValidationError("--triplets must be positive, not \(tripletsPerCondition)") }
+    }
+
+    /// Import options for these conditions with the shared settings filled in.
+    func folderOptions(images: String, conditions: [String], common: ImageImportOptions) -> FolderImportOptions {
+        var options = FolderImportOptions(imagesDirectory: images, conditions: conditions)
+        options.imageSize = common.size
+        options.color = common.color
+        options.skipBad = common.skipBad
+        options.seed = seed
+        options.tripletsPerCondition = tripletsPerCondition
+        return options
+    }
+}

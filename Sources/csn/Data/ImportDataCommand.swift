@@ -34,16 +34,10 @@ struct ImportDataCommand: ParsableCommand {
     @Option(name: .customLong("split-column"), help: "Column whose values keep images together in one split.")
     var splitColumn: String?
 
-    @Option(help: "Seed for the split and the evaluation triplets.")
-    var seed: UInt64 = 1
-
-    @Option(name: .customLong("triplets"), help: "Fixed val and test triplets per condition.")
-    var tripletsPerCondition = 10_000
-
+    @OptionGroup var sampling: AttributeImportOptions
     @OptionGroup var common: ImageImportOptions
 
     func validate() throws {
-        guard tripletsPerCondition > 0 else { throw ValidationError("--triplets must be positive, not \(tripletsPerCondition)") }
         _ = try parsedOrdinals()
     }
 
@@ -61,16 +55,11 @@ struct ImportDataCommand: ParsableCommand {
 
     func run() throws {
         let table = try AttributeTable(csv: try AtomicFile.read(attributes), source: attributes)
-        var options = FolderImportOptions(imagesDirectory: images,
-                                          conditions: conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let names = conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        var options = sampling.folderOptions(images: images, conditions: names, common: common)
         options.ordinalThresholds = try parsedOrdinals()
         options.pathColumn = pathColumn
         options.splitColumn = splitColumn
-        options.imageSize = common.size
-        options.color = common.color
-        options.skipBad = common.skipBad
-        options.seed = seed
-        options.tripletsPerCondition = tripletsPerCondition
         let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: common.progress)
         try common.save(dataset, report: report)
     }

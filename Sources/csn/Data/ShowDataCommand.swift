@@ -5,8 +5,12 @@ import Datasets
 struct ShowDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a font's glyphs and attributes in the terminal.",
-        discussion: "Glyphs are drawn with half blocks on a grey ramp on a terminal, and with an ASCII ramp otherwise."
+        abstract: "Print a font's glyphs, or the images a search finds, with their attributes.",
+        discussion: """
+        Images are drawn with half blocks on a grey ramp on a terminal, and with an ASCII ramp \
+        otherwise. --query takes the UI's search terms (e.g. "font:Lato char:g", "shape:disc", \
+        "#12"); it is the way to look at datasets other than fonts.
+        """
     )
 
     @OptionGroup var data: DataFileOption
@@ -20,6 +24,12 @@ struct ShowDataCommand: ParsableCommand {
     @Option(help: "Only these characters, e.g. \"AaGg\".")
     var chars: String?
 
+    @Option(help: "Show the images this search finds, e.g. \"shape:disc tone:dark\" (any dataset).")
+    var query: String?
+
+    @Option(help: "At most this many images for --query.")
+    var count = 24
+
     @Flag(help: "Draw at full resolution instead of half.")
     var full = false
 
@@ -28,11 +38,18 @@ struct ShowDataCommand: ParsableCommand {
 
     func validate() throws {
         if font != nil && index != nil { throw ValidationError("give either --font or --index, not both") }
+        if query != nil && (font != nil || index != nil || chars != nil) {
+            throw ValidationError("--query replaces --font, --index and --chars; give one or the other")
+        }
+        guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
     }
 
     func run() throws {
         let dataset = try data.load()
-        guard !dataset.fonts.isEmpty else { throw CSNError("\(data.resolvedPath) is not a fonts dataset") }
+        if query != nil || dataset.fonts.isEmpty {
+            try showMatches(in: dataset)
+            return
+        }
         let fontIndex = try resolveFont(in: dataset)
         let info = dataset.fonts[fontIndex]
         let split = dataset.splits[fontIndex * FontCharacters.count]
@@ -55,6 +72,21 @@ struct ShowDataCommand: ParsableCommand {
             (caption: String(FontCharacters.all[c]), pixels: GlyphArt.pixels(dataset, fontIndex * FontCharacters.count + c, factor: factor))
         }
         print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, colour: Terminal.isInteractive && !plain), terminator: "")
+    }
+
+    /// The first `count` images the query finds (all images without one), each with its attributes.
+    private func showMatches(in dataset: ImageDataset) throws {
+        let matches = try query.map { try ImageQuery.search($0, in: dataset) } ?? (0..<dataset.count).map { Int32($0) }
+        guard !matches.isEmpty else { throw CSNError("no image matches '\(query ?? "")'") }
+        let shown = matches.prefix(count).map(Int.init)
+        print("\(matches.count) image(s)\(query.map { " match '\($0)'" } ?? ""); showing \(shown.count)")
+        for image in shown {
+            let values = dataset.conditions.filter { !$0.isListed }.map { "\($0.name)=\($0.valueNames[Int($0.labels[image])])" }
+            print("  #\(image) \(dataset.imageNames[image]) [\(dataset.splits[image])] \(values.joined(separator: " "))")
+        }
+        let factor = full ? 1 : 2
+        let images = shown.map { (caption: "#\($0)", pixels: GlyphArt.pixels(dataset, $0, factor: factor)) }
+        print(GlyphArt.grid(images, size: dataset.imageSize / factor, width: Terminal.width, colour: Terminal.isInteractive && !plain), terminator: "")
     }
 
     private func resolveFont(in dataset: ImageDataset) throws -> Int {

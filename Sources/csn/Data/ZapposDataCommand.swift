@@ -17,23 +17,13 @@ struct ZapposDataCommand: ParsableCommand {
     @Option(help: "The folder holding ut-zap50k-images and ut-zap50k-data.")
     var root: String
 
-    @Option(help: "Seed for the split and the evaluation triplets.")
-    var seed: UInt64 = 1
-
-    @Option(name: .customLong("triplets"), help: "Fixed val and test triplets per condition.")
-    var tripletsPerCondition = 10_000
-
+    @OptionGroup var sampling: AttributeImportOptions
     @OptionGroup var common: ImageImportOptions
 
     func run() throws {
         let located = try ZapposLayout.locate(root: root)
-        var options = FolderImportOptions(imagesDirectory: located.imagesDirectory, conditions: ZapposLayout.conditions)
+        var options = sampling.folderOptions(images: located.imagesDirectory, conditions: ZapposLayout.conditions, common: common)
         options.ordinalThresholds = ["HeelHeight": ZapposLayout.heelThreshold]
-        options.imageSize = common.size
-        options.color = common.color
-        options.skipBad = common.skipBad
-        options.seed = seed
-        options.tripletsPerCondition = tripletsPerCondition
         let (dataset, report) = try FolderDatasetBuilder.build(table: located.table, options: options, progress: common.progress)
         for (reason, count) in located.leftOut.sorted(by: { $0.key < $1.key }) {
             print("left out \(count) meta-data row(s): \(reason)")
