@@ -12,6 +12,8 @@ min_themes=${2:-3}
 shift $(( $# >= 2 ? 2 : 1 ))
 themes=("$@")
 [ ${#themes[@]} -gt 0 ] || themes=(Adwaita gnome nuoveXT2 oxygen)
+mkdir -p "$(dirname "$out")"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 root=/usr/share/icons
 cd "$root"
 for theme in "${themes[@]}"; do

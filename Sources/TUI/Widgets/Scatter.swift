@@ -17,38 +17,58 @@ public struct Scatter: Widget {
         self.cursor = cursor
     }
 
-    /// The cell of point i in `area`, with `scale` sub-cells across and down (2 x 4 for braille).
-    func position(_ i: Int, in area: Rect, across: Int, down: Int) -> (Int, Int) {
-        let minX = x.min()!, maxX = x.max()!, minY = y.min()!, maxY = y.max()!
-        let dx = Int((x[i] - minX) / max(maxX - minX, 1e-12) * Float(area.width * across - 1) + 0.5)
-        let dy = Int((maxY - y[i]) / max(maxY - minY, 1e-12) * Float(area.height * down - 1) + 0.5)
+    /// The data's bounding box, taken once per frame.
+    struct Bounds {
+        let minX: Float, maxX: Float, minY: Float, maxY: Float
+    }
+
+    var bounds: Bounds { Bounds(minX: x.min()!, maxX: x.max()!, minY: y.min()!, maxY: y.max()!) }
+
+    /// The cell of point i in `area`, with `across` x `down` sub-cells per cell (2 x 4 for braille).
+    func position(_ i: Int, in area: Rect, bounds b: Bounds, across: Int, down: Int) -> (Int, Int) {
+        let dx = Int((x[i] - b.minX) / max(b.maxX - b.minX, 1e-12) * Float(area.width * across - 1) + 0.5)
+        let dy = Int((b.maxY - y[i]) / max(b.maxY - b.minY, 1e-12) * Float(area.height * down - 1) + 0.5)
         return (dx, dy)
     }
 
+    /// Braille dot bits by sub-cell row (0...3) and column (0...1).
+    private static let dotBits: [UInt32] = [0x01, 0x08, 0x02, 0x10, 0x04, 0x20, 0x40, 0x80]
+
     public func render(in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty, !x.isEmpty else { return }
+        let b = bounds
         if let glyphs {
             for i in x.indices {
-                let (cx, cy) = position(i, in: area, across: 1, down: 1)
+                let (cx, cy) = position(i, in: area, bounds: b, across: 1, down: 1)
                 buffer.set(area.x + cx, area.y + cy, glyphs[i], Style(foreground: colours[i]))
             }
         } else {
+            // Each cell takes the colour most of its points carry: count per cell and colour.
+            var palette: [Colour] = []
+            var paletteIndex: [Colour: Int] = [:]
+            let colourIndex = colours.map { colour in
+                if let known = paletteIndex[colour] { return known }
+                paletteIndex[colour] = palette.count
+                palette.append(colour)
+                return palette.count - 1
+            }
             var bits = [UInt32](repeating: 0, count: area.area)
-            var votes = [[Colour: Int]](repeating: [:], count: area.area)
+            var votes = [Int32](repeating: 0, count: area.area * palette.count)
             for i in x.indices {
-                let (dx, dy) = position(i, in: area, across: 2, down: 4)
+                let (dx, dy) = position(i, in: area, bounds: b, across: 2, down: 4)
                 let cell = (dy / 4) * area.width + dx / 2
-                bits[cell] |= [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][dy % 4][dx % 2]
-                votes[cell][colours[i], default: 0] += 1
+                bits[cell] |= Self.dotBits[(dy % 4) * 2 + dx % 2]
+                votes[cell * palette.count + colourIndex[i]] += 1
             }
             for cell in 0..<area.area where bits[cell] != 0 {
-                let colour = votes[cell].max { $0.value < $1.value }!.key
+                var best = 0
+                for c in 1..<palette.count where votes[cell * palette.count + c] > votes[cell * palette.count + best] { best = c }
                 buffer.set(area.x + cell % area.width, area.y + cell / area.width, LineChart.dotCharacter(bits[cell], ascii: ascii),
-                           Style(foreground: colour))
+                           Style(foreground: palette[best]))
             }
         }
         if let cursor, cursor >= 0, cursor < x.count {
-            let (cx, cy) = position(cursor, in: area, across: 1, down: 1)
+            let (cx, cy) = position(cursor, in: area, bounds: b, across: 1, down: 1)
             let existing = buffer[min(area.x + cx, buffer.width - 1), min(area.y + cy, buffer.height - 1)]
             buffer.set(area.x + cx, area.y + cy, existing.character == " " ? "+" : existing.character, Style(bold: true, reverse: true))
         }
