@@ -37,8 +37,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     public let highlighted: [[Int]?]
     /// Where neighbours are searched: the whole test split.
     public let searchSet: [Int32]
-    private let searchRow: [Int32: Int]
-    private let model: CSNModel
+    let searchRow: [Int32: Int]
+    let model: CSNModel
     private let lock = NSCondition()
     private var request = Request()
     private var latest = AnalysisSnapshot()
@@ -59,31 +59,12 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
-    /// Values drawn in their own colour in the map; conditions with more get a seeded few.
-    public static let colouredValues = 8
-
     public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1) {
         self.dataset = dataset
         let test = dataset.imageIndices(in: .test)
         searchSet = test
         searchRow = Dictionary(uniqueKeysWithValues: test.enumerated().map { ($1, $0) })
-        var probe = Set(dataset.sample(probeCount, from: .test, seed: seed))
-        var highlighted: [[Int]?] = []
-        var generator = SeededGenerator(seed: seed ^ 0x4849_4748)
-        for condition in dataset.conditions {
-            // Characters are drawn as letters, and listed conditions have no values to colour.
-            guard condition.valueNames.count > Colour.categorical.count, condition.name != "character", !condition.isListed else {
-                highlighted.append(nil)
-                continue
-            }
-            let present = Array(Set(test.map { Int(condition.labels[Int($0)]) })).sorted()
-            let chosen = Array(present.shuffled(using: &generator).prefix(Self.colouredValues)).sorted()
-            highlighted.append(chosen)
-            let members = test.filter { chosen.contains(Int(condition.labels[Int($0)])) }
-            probe.formUnion(members.prefix(Self.colouredValues * 80))
-        }
-        self.probe = probe.sorted()
-        self.highlighted = highlighted
+        (probe, highlighted) = Self.mapSample(dataset, count: probeCount, seed: seed)
         let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
                                  widths: config.widths, embeddingDimension: config.embeddingDimension)
         model = CSNModel(kind: config.model, shape: shape, conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
@@ -142,6 +123,11 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     private func run() {
+        // Training comes first: on Linux the nice value is per thread, so this lowers only the
+        // analysis thread, which then takes the cycles training leaves (the map just updates later).
+        #if os(Linux)
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #endif
         var handled = Request()
         var loadedStep = -1
         var embeddings: [Int: [Float]] = [:]
@@ -215,27 +201,6 @@ public final class AnalysisWorker: @unchecked Sendable {
         lock.withLock {
             done = true
             lock.broadcast()
-        }
-    }
-}
-
-extension AnalysisWorker {
-    /// The query's 8 nearest test images under each condition. The test split's embeddings are
-    /// computed once per weights (in `cache`); a query from another split is embedded alone.
-    fileprivate func findNeighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]]) -> [[NearestNeighbours.Neighbour]] {
-        let d = model.shape.embeddingDimension
-        return dataset.conditions.indices.map { c in
-            let network = model.networkIndex(condition: c)
-            if cache[network] == nil { cache[network] = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset) }
-            let mask = Array(masks[(c * d)..<((c + 1) * d)])
-            let index = NearestNeighbours(embeddings: cache[network]!, dimension: d, mask: mask)
-            let found: [NearestNeighbours.Neighbour]
-            if let row = searchRow[Int32(query)] {
-                found = index.neighbours(of: row, k: 8)
-            } else {
-                found = index.neighbours(ofEmbedding: Evaluator.embed([Int32(query)], model: model, network: network, dataset: dataset), k: 8)
-            }
-            return found.map { NearestNeighbours.Neighbour(index: Int(searchSet[$0.index]), distance: $0.distance) }
         }
     }
 }

@@ -6,7 +6,7 @@ import TUI
 
 /// The UI's costs, for `csn bench`: the time to draw a full 200x60 frame of each view (with a map
 /// and neighbours in place), and training throughput with the UI drawing at 20 Hz and the analysis
-/// worker running, against the same run without them.
+/// worker running, against the same run without them, in alternating rounds.
 enum UIBench {
     static func run(dataset: ImageDataset, config: TrainingConfig, steps: Int) throws {
         // Frames: a few trained steps, then the analysis worker's results, then timed draws.
@@ -72,7 +72,16 @@ enum UIBench {
             if withUI { worker.waitUntilStopped() }
             return Double((trainer.session.step - startStep) * timed.batchSize) / seconds
         }
-        let headless = try throughput(withUI: false), withUI = try throughput(withUI: true)
-        print("training with the UI open (20 Hz frames, the analysis worker on weights every \(Trainer.defaultWeightsEvery) steps), \(steps) steps: \(Int(withUI)) triplets/s vs \(Int(headless)) headless (\(String(format: "%.0f", 100 * withUI / headless))%)")
+        // Alternate the two, so that a noisy neighbour on the machine hits both alike.
+        var headless: [Double] = [], withUI: [Double] = []
+        for _ in 0..<2 {
+            headless.append(try throughput(withUI: false))
+            withUI.append(try throughput(withUI: true))
+        }
+        let ratios = zip(withUI, headless).map { 100 * $0 / $1 }
+        print("training with the UI open (20 Hz frames, the analysis worker on weights every \(Trainer.defaultWeightsEvery) steps), "
+              + "2 alternating rounds of \(steps) steps: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) triplets/s "
+              + "vs \(headless.map { String(Int($0)) }.joined(separator: ", ")) headless "
+              + "(\(ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ")))")
     }
 }
