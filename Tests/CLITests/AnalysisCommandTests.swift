@@ -37,6 +37,11 @@ import TestSupport
         #expect(lines[1] == "under font:")
         #expect(lines[2].hasPrefix("  1  ") && lines[4].hasPrefix("  3  ") && !lines[5].hasPrefix("  4  "))
         #expect(result.stdout.contains("query            1                2                3"))
+
+        // The same query by search.
+        let searched = try TestSupport.runCSN(["neighbours", Self.checkpoint, "--query", "font:\(dataset.fonts[testFont].name) char:g",
+                                               "--condition", "font", "-k", "3"])
+        #expect(searched.status == 0 && searched.stdout == result.stdout, "\(searched.stderr)")
     }
 
     @Test func probeReportsAccuracyBesideTheMajorityShare() throws {
@@ -63,7 +68,9 @@ import TestSupport
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),
-            (["neighbours", Self.checkpoint], "Error: give the query as --index I, or as --font F --char X"),
+            (["neighbours", Self.checkpoint], "Error: give the query as --index I, as --font F --char X, or as --query TEXT"),
+            (["neighbours", Self.checkpoint, "--index", "0", "--query", "char:g"], "Error: give the query one way: --index, --font with --char, or --query"),
+            (["neighbours", Self.checkpoint, "--query", "char:ß"], "Error: no character value matches 'ß'"),
             (["neighbours", Self.checkpoint, "--index", "99999"], "Error: --index 99999 is out of range"),
             (["neighbours", Self.checkpoint, "--font", "DejaVu Sans Mono Bold Oblique", "--char", "?"], "Error: --char '?' is not one of 0-9, A-Z, a-z"),
             (["masks", "/nonexistent-run"], "Error: /nonexistent-run: no such checkpoint folder"),

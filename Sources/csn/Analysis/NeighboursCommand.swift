@@ -27,6 +27,9 @@ struct NeighboursCommand: ParsableCommand {
     @Option(help: "Query character (with --font).")
     var char: String?
 
+    @Option(help: "Query by search, as in the UI: the first image of --split that matches, e.g. \"font:Lato char:g\".")
+    var query: String?
+
     @Option(name: .short, help: "Neighbours to list.")
     var k = 10
 
@@ -38,15 +41,24 @@ struct NeighboursCommand: ParsableCommand {
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1, not \(k)") }
-        if index != nil && (font != nil || char != nil) { throw ValidationError("give either --index or --font with --char, not both") }
-        if index == nil && (font == nil || char == nil) { throw ValidationError("give the query as --index I, or as --font F --char X") }
+        let ways = [index != nil, font != nil || char != nil, query != nil].filter { $0 }.count
+        if ways > 1 { throw ValidationError("give the query one way: --index, --font with --char, or --query") }
+        if index == nil && query == nil && (font == nil || char == nil) {
+            throw ValidationError("give the query as --index I, as --font F --char X, or as --query TEXT")
+        }
     }
 
     func run() throws {
         let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
         let session = loaded.session, dataset = session.dataset, model = session.model
         let query: Int
-        if let index {
+        if let text = self.query {
+            let matches = try ImageQuery.search(text, in: dataset)
+            guard let first = matches.first(where: { dataset.splits[Int($0)] == split }) else {
+                throw CSNError("no image of the \(split) split matches '\(text)' (\(matches.count) in other splits)")
+            }
+            query = Int(first)
+        } else if let index {
             guard index >= 0 && index < dataset.count else {
                 throw CSNError("--index \(index) is out of range: the dataset has \(dataset.count) images")
             }
