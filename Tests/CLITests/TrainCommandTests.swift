@@ -56,6 +56,15 @@ import TestSupport
         #expect(output.contains("test triplet accuracy"))
     }
 
+    @Test func compareLabelsTheMaskInitialisation() throws {
+        let out = TestSupport.temporaryDirectory() + "/compare"
+        let result = try TestSupport.runCSN(["compare", "--data", data, "--budget", "8", "--batch", "8", "--models", "csn-learned",
+                                             "--mask-init", "disjoint", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let table = result.stdout.split(separator: "\n").drop { !$0.hasPrefix("error (%)") }
+        #expect(table.dropFirst().first?.hasPrefix("csn-learned (disjoint init) ") == true, "\(result.stdout)")
+    }
+
     @Test func badOptionsAndCheckpointsAreNamed() throws {
         let cases: [([String], String)] = [
             (["train", "--headless", "--lr=-1"], "Error: --lr must be a positive number, not -1.0"),

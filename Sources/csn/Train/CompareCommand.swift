@@ -31,6 +31,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Folder for the four checkpoint folders; default runs/compare-DATE-TIME.")
     var out: String?
 
+    @Option(name: .customLong("mask-init"), help: "csn-learned's masks start from: normal (N(0.9, 0.7)) or disjoint (the fixed blocks).")
+    var maskInit: MaskInitialization = .normal
+
     @Option(help: "Models to train, comma-separated (default: all four).")
     var models: String = ModelKind.allCases.map(\.rawValue).joined(separator: ",")
 
@@ -53,6 +56,7 @@ struct CompareCommand: ParsableCommand {
             config.seed = seed
             config.learningRate = lr
             config.threads = threads
+            config.maskInitialization = maskInit
             config.dataPath = data.resolvedPath
             config.validateEvery = max(1, config.steps / 10)
             config.checkpointEvery = config.steps
@@ -64,7 +68,8 @@ struct CompareCommand: ParsableCommand {
             if case .diverged(let message) = final.state { print("\(config.model.rawValue): \(message)") }
             if case .failed(let message) = final.state { throw CSNError(message) }
             try Checkpoint.restore(session, from: runDirectory + "/" + Checkpoint.bestFile, optimizerState: false)
-            rows.append((config.model.rawValue, Evaluator.accuracy(model: session.model, dataset: dataset, triplets: dataset.testTriplets)))
+            let label = config.model == .csnLearned && maskInit == .disjoint ? "csn-learned (disjoint init)" : config.model.rawValue
+            rows.append((label, Evaluator.accuracy(model: session.model, dataset: dataset, triplets: dataset.testTriplets)))
         }
         print("")
         print("budget \(budget) training triplets per model (batch \(batch), \(max(1, budget / batch)) steps), seed \(seed), test split:")
