@@ -116,8 +116,9 @@ public enum FolderDatasetBuilder {
         let groupSplits = try GroupSplit.assign(groupCount: groupNames.count, valFraction: options.valFraction,
                                                 testFraction: options.testFraction, seed: options.seed)
 
-        let named = Set(kept.map { $0.fields[pathColumn].trimmingSpaces })
-        let unnamed = ImageLoader.imageFiles(under: options.imagesDirectory).filter { !named.contains($0) && seenPaths[$0] == nil }
+        // Files no row names at all (a skipped row still names its image).
+        let named = Set(table.rows.compactMap { $0.fields.indices.contains(pathColumn) ? $0.fields[pathColumn].trimmingSpaces : nil })
+        let unnamed = ImageLoader.imageFiles(under: options.imagesDirectory).filter { !named.contains($0) }
         if let example = unnamed.first {
             report.warnings.append("\(unnamed.count) image file(s) in \(options.imagesDirectory) are not named by \(table.source) and were left out (e.g. \(example))")
         }
