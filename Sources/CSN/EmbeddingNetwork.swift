@@ -7,8 +7,12 @@ import Tensor
 /// Activations are CNHW (see the Tensor module). Per stage the cache holds the normalised
 /// convolution output `xhat` (the convolution writes there and batch norm normalises in place),
 /// the post-ReLU activation (batch norm and ReLU run as one pass) and the pooled output with its
-/// argmax. The im2col buffer is shared by
-/// all stages and recomputed in the backward pass rather than cached: it is the largest buffer.
+/// argmax.
+///
+/// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
+/// F(2x2, 3x3) (2.25x fewer GEMM FLOPs; its transformed input is cached for the backward pass);
+/// the first stage, with one or three channels, runs im2col + sgemm, whose column buffer is
+/// recomputed in the backward pass rather than cached.
 ///
 /// Threads: the batch is split into `workers` shards of images, and each worker takes its shard
 /// through every layer with single-threaded OpenBLAS (a conv's sgemm works on a block of columns).
@@ -26,19 +30,28 @@ public final class EmbeddingNetwork: @unchecked Sendable {
     let runningMeans: [FloatBuffer]
     let runningVariances: [FloatBuffer]
 
+    /// Fewer input channels than this make the Winograd GEMMs too thin to pay for the transforms.
+    public static let winogradMinimumChannels = 8
+
     private struct Stage {
         let inChannels, outChannels, side: Int
         let xhat, activated, pooled, rstd, mean: FloatBuffer
+        /// Winograd-transformed convolution weights [16, Cout, Cin], or nil for an im2col stage.
+        let transformedWeights: FloatBuffer?
         let argmax: UnsafeMutablePointer<Int32>
         let convWeight, bnWeight, bnBias: Int  // offsets in the store
         var plane: Int { side * side }
         var pooledPlane: Int { plane / 4 }
     }
 
-    /// What each worker owns: its im2col columns, their gradient, its weight-gradient accumulator
-    /// and its batch-norm partial sums.
+    /// What each worker owns: its im2col columns and their gradient; per Winograd stage its
+    /// transformed input (kept for the backward pass), and scratch for the products and the
+    /// gradients of transformed inputs and weights; its weight-gradient accumulator and its
+    /// batch-norm partial sums.
     private struct WorkerBuffers {
         let col, dCol, dWeight, sums: FloatBuffer
+        let transformedInputs: [FloatBuffer?]
+        let products, dTransformedInputs, dTransformedWeights: FloatBuffer
     }
 
     private var stages: [Stage] = []
@@ -63,12 +76,24 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         let n = maxBatch
         let shard = (n + self.workers - 1) / self.workers
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
+        var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
+        var winogradInputSizes: [Int?] = []
         var dPooled: [FloatBuffer] = []
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
             let size = cout * n * side * side
+            let winograd = cin >= Self.winogradMinimumChannels && side % 2 == 0
             largestStage = max(largestStage, size)
-            largestCol = max(largestCol, cin * 9 * shard * side * side)
+            if winograd {
+                let inputs = WinogradSizes.inputs(channels: cin, batch: shard, side: side)
+                winogradInputSizes.append(inputs)
+                largestTransformedInput = max(largestTransformedInput, inputs)
+                largestProducts = max(largestProducts, WinogradSizes.inputs(channels: cout, batch: shard, side: side))
+                largestTransformedWeights = max(largestTransformedWeights, WinogradSizes.weights(inChannels: cin, outChannels: cout))
+            } else {
+                winogradInputSizes.append(nil)
+                largestCol = max(largestCol, cin * 9 * shard * side * side)
+            }
             largestWeight = max(largestWeight, cout * cin * 9)
             widest = max(widest, cout)
             let pooledSize = cout * n * (side / 2) * (side / 2)
@@ -76,6 +101,7 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 inChannels: cin, outChannels: cout, side: side,
                 xhat: FloatBuffer(count: size), activated: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
+                transformedWeights: winograd ? FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)) : nil,
                 argmax: .allocate(capacity: pooledSize),
                 convWeight: store.entry("\(prefix)conv\(s).weight").offset,
                 bnWeight: store.entry("\(prefix)bn\(s).weight").offset,
@@ -84,7 +110,11 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         }
         workerBuffers = (0..<self.workers).map { _ in
             WorkerBuffers(col: FloatBuffer(count: largestCol), dCol: FloatBuffer(count: largestCol),
-                          dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest))
+                          dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest),
+                          transformedInputs: winogradInputSizes.map { $0.map { FloatBuffer(count: $0) } },
+                          products: FloatBuffer(count: largestProducts),
+                          dTransformedInputs: FloatBuffer(count: largestTransformedInput),
+                          dTransformedWeights: FloatBuffer(count: largestTransformedWeights))
         }
         self.dPooled = dPooled
         runningMeans = shape.widths.map { FloatBuffer(count: $0) }
@@ -155,11 +185,20 @@ public final class EmbeddingNetwork: @unchecked Sendable {
         for (s, stage) in stages.enumerated() {
             let stageInput = current
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
+            if let u = stage.transformedWeights {
+                winogradTransformWeights(u.pointer, p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout)
+            }
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
-                conv2dForward(stage.xhat.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
-                              inChannels: stage.inChannels, outChannels: cout, batch: r.count,
-                              height: stage.side, width: stage.side, batchStride: n)
+                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
+                    winogradConvForward(stage.xhat.pointer + at, transformedInput: v.pointer, products: buffers.products.pointer,
+                                        stageInput + at, transformedWeights: u.pointer, inChannels: stage.inChannels,
+                                        outChannels: cout, batch: r.count, side: stage.side, batchStride: n)
+                } else {
+                    conv2dForward(stage.xhat.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
+                                  inChannels: stage.inChannels, outChannels: cout, batch: r.count,
+                                  height: stage.side, width: stage.side, batchStride: n)
+                }
                 if training {
                     buffers.sums.pointer.update(repeating: 0, count: cout)
                     channelSums(buffers.sums.pointer, stage.xhat.pointer + at, channels: cout, count: r.count * plane, channelStride: stride)
@@ -252,17 +291,27 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 zeroShard(dConv, channels: cout, plane: plane, range: r)
                 batchNormBackwardApply(dConv + at, dNormalised + at, stage.xhat.pointer + at, stage.rstd.pointer, p + stage.bnWeight,
                                        sumDy, sumDyXhat, channels: cout, count: r.count * plane, channelStride: stride, total: stride)
-                im2col(buffers.col.pointer, stageInput + at, channels: stage.inChannels, batch: r.count,
-                       height: stage.side, width: stage.side, batchStride: n)
                 buffers.dWeight.pointer.update(repeating: 0, count: cout * stage.inChannels * 9)
                 var dInput: FloatPointer? = nil
                 if s > 0 {
                     zeroShard(dPooled[s - 1].pointer, channels: stage.inChannels, plane: plane, range: r)
                     dInput = dPooled[s - 1].pointer + at
                 }
-                conv2dBackward(dInput, buffers.dWeight.pointer, buffers.dCol.pointer, dConv + at, buffers.col.pointer,
-                               p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
-                               height: stage.side, width: stage.side, batchStride: n)
+                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
+                    let du = buffers.dTransformedWeights.pointer
+                    du.update(repeating: 0, count: WinogradSizes.weights(inChannels: stage.inChannels, outChannels: cout))
+                    winogradConvBackward(dInput, dTransformedWeights: du, productsGradient: buffers.products.pointer,
+                                         inputsGradient: buffers.dTransformedInputs.pointer, dConv + at,
+                                         transformedInput: v.pointer, transformedWeights: u.pointer, inChannels: stage.inChannels,
+                                         outChannels: cout, batch: r.count, side: stage.side, batchStride: n)
+                    winogradTransformWeightsAdjointAccumulate(buffers.dWeight.pointer, du, inChannels: stage.inChannels, outChannels: cout)
+                } else {
+                    im2col(buffers.col.pointer, stageInput + at, channels: stage.inChannels, batch: r.count,
+                           height: stage.side, width: stage.side, batchStride: n)
+                    conv2dBackward(dInput, buffers.dWeight.pointer, buffers.dCol.pointer, dConv + at, buffers.col.pointer,
+                                   p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
+                                   height: stage.side, width: stage.side, batchStride: n)
+                }
             }
             let weightCount = cout * stage.inChannels * 9
             for buffers in workerBuffers {

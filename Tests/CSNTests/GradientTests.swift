@@ -45,20 +45,24 @@ import TestSupport
     }
 
     /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
-    /// linear), checked along the analytic gradient.
+    /// linear), checked along the analytic gradient. The first stage's convolution runs im2col,
+    /// the second's (8 input channels) Winograd. The step is small because batch norm makes the
+    /// loss curve fast along the first layer's weights (at 3e-3 the difference is 2% off; at 1e-3 it
+    /// converges on the analytic value).
     @Test(arguments: [1, 2])
     func embeddingNetworkBackward(workers: Int) {
-        let shape = NetworkShape(imageSize: 8, inputChannels: 1, widths: [2, 3], embeddingDimension: 4)
+        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 3], embeddingDimension: 4)
+        #expect(EmbeddingNetwork.winogradMinimumChannels <= 8)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
         let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers)
         var generator = SeededGenerator(seed: 31)
         network.initialize(using: &generator)
-        var images = [UInt8](repeating: 0, count: 3 * 64)
+        var images = [UInt8](repeating: 0, count: 3 * 256)
         for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
         let r = GradientCheck.random(3 * 4, seed: 32)
         func loss() -> Double {
             images.withUnsafeBufferPointer { pixels in
-                network.loadImages(count: 3, bytesPerImage: 64) { pixels.baseAddress! + $0 * 64 }
+                network.loadImages(count: 3, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 }
             }
             network.forward(training: true)
             return GradientCheck.projection(network.embeddings.pointer, r)
@@ -70,17 +74,18 @@ import TestSupport
         for entry in store.entries {
             let analytic = Array(UnsafeBufferPointer(start: store.gradients.pointer + entry.offset, count: entry.count))
             let check = GradientCheck.directional(values: store.values.pointer + entry.offset, count: entry.count,
-                                                  analytic: analytic, step: 3e-3, loss: loss)
+                                                  analytic: analytic, step: 1e-3, loss: loss)
             #expect(check.relativeError < 1e-2, "\(entry.name): numeric \(check.numeric), analytic \(check.analytic)")
             #expect(check.analytic > 0, "\(entry.name) gets a gradient")
         }
     }
 }
 
-/// Sharding the batch over workers changes only the order of additions.
+/// Sharding the batch over workers changes only the order of additions (in both convolutions:
+/// im2col in the first stage, Winograd in the second).
 @Suite struct ShardingTests {
     @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {
-        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [4, 6], embeddingDimension: 8)
+        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 6], embeddingDimension: 8)
         var results: [(embeddings: [Float], gradients: [Float], running: [Float])] = []
         var images = [UInt8](repeating: 0, count: 7 * 256)
         var generator = SeededGenerator(seed: 50)

@@ -41,6 +41,73 @@ import TestSupport
         #expect(byInput.relativeError < tolerance, "input: \(byInput)")
     }
 
+    /// Runs the Winograd convolution of `input` by `weight` into `out` (weights transformed first).
+    private func winogradForward(_ out: FloatPointer, _ v: FloatBuffer, _ u: FloatBuffer, _ input: ConstFloatPointer,
+                                 _ weight: FloatBuffer, cin: Int, cout: Int, n: Int, side: Int, batchStride: Int? = nil) {
+        let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: n, side: side))
+        winogradTransformWeights(u.pointer, weight.pointer, inChannels: cin, outChannels: cout)
+        winogradConvForward(out, transformedInput: v.pointer, products: m.pointer, input, transformedWeights: u.pointer,
+                            inChannels: cin, outChannels: cout, batch: n, side: side, batchStride: batchStride)
+    }
+
+    @Test func winogradConvolutionMatchesTheNaiveOne() {
+        let (cin, cout, n, side) = (3, 5, 3, 6)
+        let input = FloatBuffer(GradientCheck.random(cin * n * side * side, seed: 11))
+        let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 12))
+        let fast = FloatBuffer(count: cout * n * side * side), naive = FloatBuffer(count: fast.count)
+        let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: n, side: side))
+        let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout))
+        winogradForward(fast.pointer, v, u, input.pointer, weight, cin: cin, cout: cout, n: n, side: side)
+        conv2dNaiveForward(naive.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: side, width: side)
+        let worst = (0..<fast.count).map { abs(fast[$0] - naive[$0]) }.max()!
+        #expect(worst < 1e-5, "max |winograd - naive| = \(worst)")
+
+        // A shard (images 1..<3 of the batch) lands in the same places as in the whole-batch result.
+        let shard = FloatBuffer(count: fast.count)
+        let shardV = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: 2, side: side))
+        winogradForward(shard.pointer + side * side, shardV, u, input.pointer + side * side, weight, cin: cin, cout: cout, n: 2, side: side, batchStride: n)
+        let plane = side * side
+        let shardWorst = (0..<cout).flatMap { c in (plane..<(n * plane)).map { abs(shard[c * n * plane + $0] - naive[c * n * plane + $0]) } }.max()!
+        #expect(shardWorst < 1e-5, "max |winograd shard - naive| = \(shardWorst)")
+        #expect((0..<plane).allSatisfy { shard[$0] == 0 }, "a shard writes only its own images")
+    }
+
+    @Test func winogradConvolutionBackward() {
+        let (cin, cout, n, side) = (2, 3, 2, 6)
+        let input = FloatBuffer(GradientCheck.random(cin * n * side * side, seed: 13))
+        let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 14))
+        let r = GradientCheck.random(cout * n * side * side, seed: 15)
+        let out = FloatBuffer(count: r.count)
+        let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: n, side: side))
+        let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout))
+        func loss() -> Double {
+            winogradForward(out.pointer, v, u, input.pointer, weight, cin: cin, cout: cout, n: n, side: side)
+            return GradientCheck.projection(out.pointer, r)
+        }
+        _ = loss()
+        let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count), dOut = FloatBuffer(r)
+        let du = FloatBuffer(count: u.count), dm = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: n, side: side))
+        let dv = FloatBuffer(count: v.count)
+        winogradConvBackward(dInput.pointer, dTransformedWeights: du.pointer, productsGradient: dm.pointer, inputsGradient: dv.pointer,
+                             dOut.pointer, transformedInput: v.pointer, transformedWeights: u.pointer,
+                             inChannels: cin, outChannels: cout, batch: n, side: side)
+        winogradTransformWeightsAdjointAccumulate(dWeight.pointer, du.pointer, inChannels: cin, outChannels: cout)
+        let byWeight = GradientCheck.worst(values: weight.pointer, count: weight.count, analytic: dWeight.array, loss: loss)
+        let byInput = GradientCheck.worst(values: input.pointer, count: input.count, analytic: dInput.array, loss: loss)
+        #expect(byWeight.relativeError < tolerance, "weight: \(byWeight)")
+        #expect(byInput.relativeError < tolerance, "input: \(byInput)")
+
+        // The same gradients as the im2col convolution's backward pass.
+        let col = FloatBuffer(count: cin * 9 * n * side * side), dCol = FloatBuffer(count: col.count)
+        let dInput2 = FloatBuffer(count: input.count), dWeight2 = FloatBuffer(count: weight.count)
+        conv2dForward(out.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: side, width: side)
+        conv2dBackward(dInput2.pointer, dWeight2.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
+                       inChannels: cin, outChannels: cout, batch: n, height: side, width: side)
+        let weightGap = (0..<weight.count).map { abs(dWeight[$0] - dWeight2[$0]) }.max()!
+        let inputGap = (0..<input.count).map { abs(dInput[$0] - dInput2[$0]) }.max()!
+        #expect(weightGap < 1e-4 && inputGap < 1e-4, "winograd vs im2col gradients: weight \(weightGap), input \(inputGap)")
+    }
+
     @Test func batchNormBackwardAndRunningStatistics() {
         let (c, spatial) = (3, 10)
         let input = FloatBuffer(GradientCheck.random(c * spatial, seed: 6, scale: 2))

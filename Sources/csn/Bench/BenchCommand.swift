@@ -28,7 +28,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also measure the UI: frame drawing time and training throughput with the UI open.")
     var ui = false
 
+    @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd).")
+    var kernels = false
+
     func run() throws {
+        if kernels { return KernelBench.run() }
         let loadStart = Date()
         let dataset = try data.load()
         let loadSeconds = Date().timeIntervalSince(loadStart)

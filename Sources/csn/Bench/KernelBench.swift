@@ -1,0 +1,58 @@
+import Foundation
+import Tensor
+
+/// `csn bench --kernels`: one worker's share of each convolution of the default network (96 images,
+/// one thread), im2col + sgemm against Winograd F(2x2, 3x3), phase by phase. Medians of 9 runs.
+enum KernelBench {
+    static func run(images: Int = 96) {
+        BlasThreads.set(1)
+        for (cin, cout, side) in [(32, 64, 16), (64, 128, 8)] {
+            let plane = side * side
+            let input = FloatBuffer(count: cin * images * plane, repeating: 0.5)
+            let weight = FloatBuffer(count: cout * cin * 9, repeating: 0.01)
+            let out = FloatBuffer(count: cout * images * plane), dOut = FloatBuffer(count: out.count, repeating: 0.1)
+            let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count)
+            let col = FloatBuffer(count: cin * 9 * images * plane), dCol = FloatBuffer(count: col.count)
+            let tiles = WinogradSizes.tiles(batch: images, side: side)
+            let vStride = WinogradSizes.positionStride(channels: cin, batch: images, side: side)
+            let mStride = WinogradSizes.positionStride(channels: cout, batch: images, side: side)
+            let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)), du = FloatBuffer(count: u.count)
+            let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: images, side: side)), dv = FloatBuffer(count: v.count)
+            let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: images, side: side))
+            winogradTransformWeights(u.pointer, weight.pointer, inChannels: cin, outChannels: cout)
+            print("conv \(cin) -> \(cout) channels, \(side)x\(side), \(images) images:")
+            let phases: [(String, () -> Void)] = [
+                ("im2col", { im2col(col.pointer, input.pointer, channels: cin, batch: images, height: side, width: side) }),
+                ("im2col forward (incl. im2col)", {
+                    conv2dForward(out.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout,
+                                  batch: images, height: side, width: side) }),
+                ("im2col backward (excl. im2col)", {
+                    conv2dBackward(dInput.pointer, dWeight.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
+                                   inChannels: cin, outChannels: cout, batch: images, height: side, width: side) }),
+                ("winograd input transform", { winogradTransformInput(v.pointer, input.pointer, channels: cin, batch: images, side: side) }),
+                ("winograd forward GEMMs", {
+                    for k in 0..<16 { sgemm(m: cout, n: tiles, k: cin, a: u.pointer + k * cout * cin, b: v.pointer + k * vStride,
+                                            beta: 0, c: m.pointer + k * mStride) } }),
+                ("winograd output transform", { winogradTransformOutput(out.pointer, m.pointer, channels: cout, batch: images, side: side) }),
+                ("winograd output adjoint", { winogradTransformOutputAdjoint(m.pointer, dOut.pointer, channels: cout, batch: images, side: side) }),
+                ("winograd dU GEMMs", {
+                    for k in 0..<16 { sgemm(transposeB: true, m: cout, n: cin, k: tiles, a: m.pointer + k * mStride,
+                                            b: v.pointer + k * vStride, beta: 1, c: du.pointer + k * cout * cin) } }),
+                ("winograd dV GEMMs", {
+                    for k in 0..<16 { sgemm(transposeA: true, m: cin, n: tiles, k: cout, a: u.pointer + k * cout * cin,
+                                            b: m.pointer + k * mStride, beta: 0, c: dv.pointer + k * vStride) } }),
+                ("winograd input adjoint", {
+                    winogradTransformInputAdjointAccumulate(dInput.pointer, dv.pointer, channels: cin, batch: images, side: side) }),
+            ]
+            for (name, body) in phases {
+                var times: [Double] = []
+                for _ in 0..<9 {
+                    let start = Date()
+                    body()
+                    times.append(Date().timeIntervalSince(start))
+                }
+                print("  \(name): \(String(format: "%.2f", times.sorted()[4] * 1000)) ms")
+            }
+        }
+    }
+}
