@@ -5,9 +5,9 @@ import Tensor
 /// backward pass needs and a backward pass that accumulates into the parameter store's gradients.
 ///
 /// Activations are CNHW (see the Tensor module). Per stage the cache holds the normalised
-/// convolution output `xhat` (the convolution writes there and batch norm normalises in place),
-/// the post-ReLU activation (batch norm and ReLU run as one pass) and the pooled output with its
-/// argmax.
+/// convolution output `xhat` (the convolution writes there and batch norm normalises in place)
+/// and the pooled output with its argmax: batch norm, ReLU and max-pool run as one sweep, so the
+/// post-ReLU activations are never stored.
 ///
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
 /// F(2x2, 3x3) (2.25x fewer GEMM FLOPs; its transformed input is cached for the backward pass);
@@ -32,10 +32,13 @@ public final class EmbeddingNetwork: @unchecked Sendable {
 
     /// Fewer input channels than this make the Winograd GEMMs too thin to pay for the transforms.
     public static let winogradMinimumChannels = 8
+    let batchNormEpsilon: Float = 1e-5
 
     private struct Stage {
         let inChannels, outChannels, side: Int
-        let xhat, activated, pooled, rstd, mean: FloatBuffer
+        let xhat, pooled, rstd, mean: FloatBuffer
+        /// 1 / sqrt(running variance + epsilon), for inference.
+        let runningRstd: FloatBuffer
         /// Winograd-transformed convolution weights [16, Cout, Cin], or nil for an im2col stage.
         let transformedWeights: FloatBuffer?
         let argmax: UnsafeMutablePointer<Int32>
@@ -99,8 +102,9 @@ public final class EmbeddingNetwork: @unchecked Sendable {
             let pooledSize = cout * n * (side / 2) * (side / 2)
             stages.append(Stage(
                 inChannels: cin, outChannels: cout, side: side,
-                xhat: FloatBuffer(count: size), activated: FloatBuffer(count: size),
+                xhat: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
+                runningRstd: FloatBuffer(count: cout),
                 transformedWeights: winograd ? FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)) : nil,
                 argmax: .allocate(capacity: pooledSize),
                 convWeight: store.entry("\(prefix)conv\(s).weight").offset,
@@ -188,6 +192,9 @@ public final class EmbeddingNetwork: @unchecked Sendable {
             if let u = stage.transformedWeights {
                 winogradTransformWeights(u.pointer, p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout)
             }
+            if !training {
+                for c in 0..<cout { stage.runningRstd[c] = 1 / (runningVariances[s][c] + batchNormEpsilon).squareRoot() }
+            }
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
                 if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
@@ -203,10 +210,7 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                     buffers.sums.pointer.update(repeating: 0, count: cout)
                     channelSums(buffers.sums.pointer, stage.xhat.pointer + at, channels: cout, count: r.count * plane, channelStride: stride)
                 } else {
-                    batchNormInference(stage.activated.pointer + at, stage.xhat.pointer + at, p + stage.bnWeight, p + stage.bnBias,
-                                       runningMeans[s].pointer, runningVariances[s].pointer, channels: cout,
-                                       spatial: r.count * plane, relu: true, channelStride: stride)
-                    pool(stage, r)
+                    normaliseAndPool(stage, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer, training: false)
                 }
             }
             if training {
@@ -220,13 +224,10 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 }
                 sumWorkers(into: stage.rstd.pointer, count: cout)
                 batchNormStatistics(stage.mean.pointer, stage.rstd.pointer, runningMeans[s].pointer, runningVariances[s].pointer,
-                                    sums: stage.mean.pointer, centeredSquares: stage.rstd.pointer, channels: cout, total: stride)
+                                    sums: stage.mean.pointer, centeredSquares: stage.rstd.pointer, channels: cout, total: stride,
+                                    epsilon: batchNormEpsilon)
                 forEachShard(count: n, workers: workers) { _, r in
-                    let at = r.lowerBound * plane
-                    batchNormApply(stage.activated.pointer + at, stage.xhat.pointer + at, stage.xhat.pointer + at,
-                                   stage.mean.pointer, stage.rstd.pointer, p + stage.bnWeight, p + stage.bnBias,
-                                   channels: cout, count: r.count * plane, channelStride: stride, relu: true)
-                    pool(stage, r)
+                    normaliseAndPool(stage, r, center: stage.mean.pointer, rstd: stage.rstd.pointer, training: true)
                 }
             }
             current = UnsafePointer(stage.pooled.pointer)
@@ -238,14 +239,14 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                       batch: n, inFeatures: shape.flattenedFeatures, outFeatures: shape.embeddingDimension)
     }
 
-    /// Max-pools a shard of a stage's activations, channel by channel.
-    private func pool(_ stage: Stage, _ r: Range<Int>) {
-        for c in 0..<stage.outChannels {
-            let out = (c * batch + r.lowerBound) * stage.pooledPlane
-            maxPoolForward(stage.pooled.pointer + out, stage.argmax + out,
-                           stage.activated.pointer + (c * batch + r.lowerBound) * stage.plane,
-                           planes: r.count, height: stage.side, width: stage.side)
-        }
+    /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output. Training keeps
+    /// the normalised values in `xhat` for the backward pass.
+    private func normaliseAndPool(_ stage: Stage, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer, training: Bool) {
+        let p = store.values.pointer
+        batchNormReluPool(stage.pooled.pointer + r.lowerBound * stage.pooledPlane, stage.argmax + r.lowerBound * stage.pooledPlane,
+                          stage.xhat.pointer + r.lowerBound * stage.plane, center: center, rstd: rstd,
+                          gamma: p + stage.bnWeight, beta: p + stage.bnBias, channels: stage.outChannels, images: r.count,
+                          height: stage.side, width: stage.side, batchStride: batch, storeNormalised: training)
     }
 
     /// Accumulates parameter gradients for dLoss/dEmbeddings [batch, D] after a training forward.
@@ -271,7 +272,7 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 for c in 0..<cout {
                     let out = (c * n + r.lowerBound) * stage.pooledPlane, at = (c * n + r.lowerBound) * plane
                     maxPoolBackward(dNormalised + at, dPooled[s].pointer + out, stage.argmax + out, planes: r.count,
-                                    height: stage.side, width: stage.side, reluOutput: stage.activated.pointer + at)
+                                    height: stage.side, width: stage.side, pooledOutput: stage.pooled.pointer + out)
                 }
                 let sums = workerBuffers[w].sums.pointer
                 sums.update(repeating: 0, count: 2 * cout)

@@ -22,19 +22,18 @@ public func maxPoolForward(_ out: FloatPointer, _ argmax: UnsafeMutablePointer<I
     }
 }
 
-/// dInput += dOut routed to each window's maximum. Given the output of a ReLU that fed the pool,
-/// it also applies the ReLU's backward (no gradient where that output was 0), so the two layers'
-/// backward passes take one sweep instead of three.
+/// dInput += dOut routed to each window's maximum. Given the pooled output of a ReLU layer (or of
+/// batchNormReluPool), a window whose output is 0 passes no gradient: the ReLU's backward pass
+/// folded into the same sweep.
 public func maxPoolBackward(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, _ argmax: UnsafePointer<Int32>,
-                            planes: Int, height: Int, width: Int, reluOutput: ConstFloatPointer? = nil) {
+                            planes: Int, height: Int, width: Int, pooledOutput: ConstFloatPointer? = nil) {
     let outArea = (height / 2) * (width / 2)
     for p in 0..<planes {
         let dx = dInput + p * height * width
-        let gate = reluOutput.map { $0 + p * height * width }
         for i in 0..<outArea {
-            let at = Int(argmax[p * outArea + i])
-            if let gate, gate[at] <= 0 { continue }
-            dx[at] += dOut[p * outArea + i]
+            let o = p * outArea + i
+            if let pooledOutput, pooledOutput[o] <= 0 { continue }
+            dx[Int(argmax[o])] += dOut[o]
         }
     }
 }

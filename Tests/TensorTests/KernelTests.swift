@@ -180,29 +180,56 @@ import TestSupport
 
     /// The fused paths the network uses against the separate kernels they replace.
     @Test func fusedBatchNormReluAndPoolReluBackwardMatchTheSeparateKernels() {
-        let (c, spatial) = (2, 4 * 6)
+        let (c, n, h, w) = (2, 2, 4, 6)
+        let spatial = n * h * w
         let input = FloatBuffer(GradientCheck.random(c * spatial, seed: 40, scale: 2))
-        let gamma = FloatBuffer([1.2, 0.7]), beta = FloatBuffer([-0.1, 0.3])
+        let gamma = FloatBuffer([1.2, -0.7]), beta = FloatBuffer([-0.1, 0.3])
         let fused = FloatBuffer(count: input.count), plain = FloatBuffer(count: input.count), relu = FloatBuffer(count: input.count)
         let xhat = FloatBuffer(count: input.count), rstd = FloatBuffer(count: c)
-        let mean = FloatBuffer(count: c), variance = FloatBuffer(count: c, repeating: 1), scratch = FloatBuffer(count: c)
-        batchNormForward(fused.pointer, xhat.pointer, rstd.pointer, scratch.pointer, mean.pointer, variance.pointer, input.pointer,
+        let mean = FloatBuffer(count: c), variance = FloatBuffer(count: c, repeating: 1), batchMean = FloatBuffer(count: c)
+        batchNormForward(fused.pointer, xhat.pointer, rstd.pointer, batchMean.pointer, mean.pointer, variance.pointer, input.pointer,
                          gamma.pointer, beta.pointer, channels: c, spatial: spatial, relu: true)
-        batchNormForward(plain.pointer, xhat.pointer, rstd.pointer, scratch.pointer, mean.pointer, variance.pointer, input.pointer,
+        batchNormForward(plain.pointer, xhat.pointer, rstd.pointer, batchMean.pointer, mean.pointer, variance.pointer, input.pointer,
                          gamma.pointer, beta.pointer, channels: c, spatial: spatial)
         reluForward(relu.pointer, plain.pointer, count: input.count)
         #expect(fused.array == relu.array)
         #expect(fused.array.contains(0) && fused.array.contains { $0 > 0 })
 
-        let pooled = FloatBuffer(count: c * 2 * 3), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: c * 6)
+        // The separate layers: batch norm + ReLU, pool, pool backward, ReLU backward.
+        let outCount = c * n * (h / 2) * (w / 2)
+        let pooled = FloatBuffer(count: outCount), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
         defer { argmax.deallocate() }
-        maxPoolForward(pooled.pointer, argmax, fused.pointer, planes: c, height: 4, width: 6)
-        let dOut = FloatBuffer(GradientCheck.random(c * 6, seed: 41))
-        let fusedGradient = FloatBuffer(count: input.count), routed = FloatBuffer(count: input.count), gated = FloatBuffer(count: input.count)
-        maxPoolBackward(fusedGradient.pointer, dOut.pointer, argmax, planes: c, height: 4, width: 6, reluOutput: fused.pointer)
-        maxPoolBackward(routed.pointer, dOut.pointer, argmax, planes: c, height: 4, width: 6)
+        maxPoolForward(pooled.pointer, argmax, fused.pointer, planes: c * n, height: h, width: w)
+        let dOut = FloatBuffer(GradientCheck.random(outCount, seed: 41))
+        let routed = FloatBuffer(count: input.count), gated = FloatBuffer(count: input.count)
+        maxPoolBackward(routed.pointer, dOut.pointer, argmax, planes: c * n, height: h, width: w)
         reluBackward(gated.pointer, routed.pointer, fused.pointer, count: input.count)
+
+        // One sweep, run as two shards of one image each: the same pooled values and x-hat, and
+        // the pool backward gated on the pooled output gives the same gradient.
+        let normalised = FloatBuffer(input.array), onePass = FloatBuffer(count: outCount)
+        let onePassArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
+        defer { onePassArgmax.deallocate() }
+        let pooledPlane = (h / 2) * (w / 2)
+        for image in 0..<n {
+            batchNormReluPool(onePass.pointer + image * pooledPlane, onePassArgmax + image * pooledPlane,
+                              normalised.pointer + image * h * w, center: batchMean.pointer, rstd: rstd.pointer,
+                              gamma: gamma.pointer, beta: beta.pointer, channels: c, images: 1, height: h, width: w,
+                              batchStride: n, storeNormalised: true)
+        }
+        #expect(onePass.array == pooled.array)
+        #expect(normalised.array == xhat.array)
+        let fusedGradient = FloatBuffer(count: input.count)
+        maxPoolBackward(fusedGradient.pointer, dOut.pointer, onePassArgmax, planes: c * n, height: h, width: w,
+                        pooledOutput: onePass.pointer)
         #expect(fusedGradient.array == gated.array)
+
+        // Inference leaves its input as it was.
+        let untouched = FloatBuffer(input.array)
+        batchNormReluPool(onePass.pointer, onePassArgmax, untouched.pointer, center: batchMean.pointer, rstd: rstd.pointer,
+                          gamma: gamma.pointer, beta: beta.pointer, channels: c, images: n, height: h, width: w,
+                          batchStride: n, storeNormalised: false)
+        #expect(untouched.array == input.array && onePass.array == pooled.array)
     }
 
     @Test func linearLayerBackward() {

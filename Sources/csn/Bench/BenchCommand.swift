@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
         print("model \(model.rawValue), batch \(batch), \(threads) thread(s), \(steps) timed steps")
         print("median step: \(String(format: "%.1f", median * 1000)) ms (min \(String(format: "%.1f", times[0] * 1000)), max \(String(format: "%.1f", times.last! * 1000)))")
         print("training triplets/s: \(String(format: "%.0f", Double(batch) / median))")
-        print("GFLOP/s: \(String(format: "%.1f", flops / median / 1e9))")
+        print("GFLOP/s: \(String(format: "%.1f", flops / median / 1e9)) (FLOPs of the direct convolution; Winograd does fewer)")
         print("peak resident memory: \(usage.ru_maxrss / 1024) MiB")
 
         // A neighbour query under a condition's mask over the whole test split (embeddings computed once).

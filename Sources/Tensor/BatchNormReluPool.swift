@@ -1,0 +1,44 @@
+/// Batch norm's normalisation, scale and shift, ReLU and 2x2 max-pool (stride 2) in one sweep over
+/// CNHW activations: the network's forward pass between a convolution and the next stage.
+///
+/// ReLU and max commute (both are monotone), so the window's maximum is taken before the ReLU and
+/// the ReLU applied to the pooled value. The post-ReLU activations are then never written, which
+/// saves the largest buffers of the network and two passes over them; the backward pass gates on
+/// the pooled output instead (see `maxPoolBackward(pooledOutput:)`).
+
+/// For each channel c and value x: v = (x - center[c]) * rstd[c], stored back into `x` when
+/// `storeNormalised` (training keeps x-hat for batch norm's backward pass); y = gamma[c] * v + beta[c].
+/// pooled = max(0, the window's maximum of y); argmax = the index in its plane of the window's
+/// first maximum of y. Works on a shard of `images` images inside a buffer of `batchStride` images
+/// per channel; `pooled` and `argmax` point at the shard's first pooled value of channel 0.
+public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, _ x: FloatPointer,
+                              center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
+                              channels: Int, images: Int, height: Int, width: Int, batchStride: Int, storeNormalised: Bool) {
+    let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
+    for c in 0..<channels {
+        let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
+        for n in 0..<images {
+            let input = x + (c * batchStride + n) * plane
+            let out = pooled + (c * batchStride + n) * outPlane, arg = argmax + (c * batchStride + n) * outPlane
+            for oy in 0..<height / 2 {
+                let top = input + 2 * oy * width, bottom = top + width
+                for ox in 0..<outWidth {
+                    let i = 2 * ox
+                    let v0 = (top[i] - m) * r, v1 = (top[i + 1] - m) * r
+                    let v2 = (bottom[i] - m) * r, v3 = (bottom[i + 1] - m) * r
+                    if storeNormalised {
+                        top[i] = v0; top[i + 1] = v1; bottom[i] = v2; bottom[i + 1] = v3
+                    }
+                    let y0 = g * v0 + b, y1 = g * v1 + b, y2 = g * v2 + b, y3 = g * v3 + b
+                    let topLeft = 2 * oy * width + i
+                    var best = y0, at = topLeft
+                    if y1 > best { best = y1; at = topLeft + 1 }
+                    if y2 > best { best = y2; at = topLeft + width }
+                    if y3 > best { best = y3; at = topLeft + width + 1 }
+                    out[oy * outWidth + ox] = max(best, 0)
+                    arg[oy * outWidth + ox] = Int32(at)
+                }
+            }
+        }
+    }
+}
