@@ -22,7 +22,33 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
             let out = pooled + (c * batchStride + n) * outPlane, arg = argmax + (c * batchStride + n) * outPlane
             for oy in 0..<height / 2 {
                 let top = input + 2 * oy * width, bottom = top + width
-                for ox in 0..<outWidth {
+                let outRow = out + oy * outWidth, argRow = arg + oy * outWidth
+                var ox = 0
+                // Four windows at a time: two rows of eight values, the windows' left and right
+                // columns as the even and odd lanes.
+                while ox + 4 <= outWidth {
+                    let i = 2 * ox
+                    var upper = (UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
+                    var lower = (UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
+                    if storeNormalised {
+                        UnsafeMutableRawPointer(top + i).storeBytes(of: upper, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(bottom + i).storeBytes(of: lower, as: SIMD8<Float>.self)
+                    }
+                    upper = g * upper + b
+                    lower = g * lower + b
+                    let topLeft = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(2 * oy * width + i)
+                    var best = upper.evenHalf, at = topLeft
+                    var better = upper.oddHalf .> best
+                    best.replace(with: upper.oddHalf, where: better); at.replace(with: topLeft &+ 1, where: better)
+                    better = lower.evenHalf .> best
+                    best.replace(with: lower.evenHalf, where: better); at.replace(with: topLeft &+ Int32(width), where: better)
+                    better = lower.oddHalf .> best
+                    best.replace(with: lower.oddHalf, where: better); at.replace(with: topLeft &+ Int32(width + 1), where: better)
+                    best.replace(with: 0, where: best .< 0)
+                    for lane in 0..<4 { outRow[ox + lane] = best[lane]; argRow[ox + lane] = at[lane] }
+                    ox += 4
+                }
+                while ox < outWidth {
                     let i = 2 * ox
                     let v0 = (top[i] - m) * r, v1 = (top[i + 1] - m) * r
                     let v2 = (bottom[i] - m) * r, v3 = (bottom[i + 1] - m) * r
@@ -35,8 +61,9 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     if y1 > best { best = y1; at = topLeft + 1 }
                     if y2 > best { best = y2; at = topLeft + width }
                     if y3 > best { best = y3; at = topLeft + width + 1 }
-                    out[oy * outWidth + ox] = max(best, 0)
-                    arg[oy * outWidth + ox] = Int32(at)
+                    outRow[ox] = max(best, 0)
+                    argRow[ox] = Int32(at)
+                    ox += 1
                 }
             }
         }

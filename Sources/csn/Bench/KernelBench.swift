@@ -1,12 +1,13 @@
 import Foundation
 import Tensor
 
-/// `csn bench --kernels`: one worker's share of each convolution of the default network (96 images,
-/// one thread), im2col + sgemm against Winograd F(2x2, 3x3), phase by phase. Medians of 9 runs.
+/// `csn bench --kernels`: one worker's share of each stage of the default network (96 images, one
+/// thread): the convolution by im2col + sgemm against Winograd F(2x2, 3x3), phase by phase, and
+/// the fused batch norm + ReLU + max-pool. Medians of 9 runs.
 enum KernelBench {
     static func run(images: Int = 96) {
         BlasThreads.set(1)
-        for (cin, cout, side) in [(32, 64, 16), (64, 128, 8)] {
+        for (cin, cout, side) in [(1, 32, 32), (32, 64, 16), (64, 128, 8)] {
             let plane = side * side
             let input = FloatBuffer(count: cin * images * plane, repeating: 0.5)
             let weight = FloatBuffer(count: cout * cin * 9, repeating: 0.01)
@@ -20,8 +21,11 @@ enum KernelBench {
             let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: images, side: side)), dv = FloatBuffer(count: v.count)
             let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: images, side: side))
             winogradTransformWeights(u.pointer, weight.pointer, inChannels: cin, outChannels: cout)
-            print("conv \(cin) -> \(cout) channels, \(side)x\(side), \(images) images:")
-            let phases: [(String, () -> Void)] = [
+            let pooled = FloatBuffer(count: out.count / 4), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: out.count / 4)
+            defer { argmax.deallocate() }
+            let center = FloatBuffer(count: cout, repeating: 0.1), scale = FloatBuffer(count: cout, repeating: 1)
+            print("stage \(cin) -> \(cout) channels, \(side)x\(side), \(images) images:")
+            var phases: [(String, () -> Void)] = [
                 ("im2col", { im2col(col.pointer, input.pointer, channels: cin, batch: images, height: side, width: side) }),
                 ("im2col forward (incl. im2col)", {
                     conv2dForward(out.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout,
@@ -29,6 +33,12 @@ enum KernelBench {
                 ("im2col backward (excl. im2col)", {
                     conv2dBackward(dInput.pointer, dWeight.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
                                    inChannels: cin, outChannels: cout, batch: images, height: side, width: side) }),
+                ("batch norm + ReLU + max-pool", {
+                    batchNormReluPool(pooled.pointer, argmax, out.pointer, center: center.pointer, rstd: scale.pointer,
+                                      gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
+                                      height: side, width: side, batchStride: images, storeNormalised: false) }),
+            ]
+            if cin >= 8 { phases += [
                 ("winograd input transform", { winogradTransformInput(v.pointer, input.pointer, channels: cin, batch: images, side: side) }),
                 ("winograd forward GEMMs", {
                     for k in 0..<16 { sgemm(m: cout, n: tiles, k: cin, a: u.pointer + k * cout * cin, b: v.pointer + k * vStride,
@@ -43,7 +53,7 @@ enum KernelBench {
                                             b: m.pointer + k * mStride, beta: 0, c: dv.pointer + k * vStride) } }),
                 ("winograd input adjoint", {
                     winogradTransformInputAdjointAccumulate(dInput.pointer, dv.pointer, channels: cin, batch: images, side: side) }),
-            ]
+            ] }
             for (name, body) in phases {
                 var times: [Double] = []
                 for _ in 0..<9 {
