@@ -21,4 +21,13 @@ extension AnalysisWorker {
             return found.map { NearestNeighbours.Neighbour(index: Int(searchSet[$0.index]), distance: $0.distance) }
         }
     }
+
+    /// The given rows of a row-major [N, dimension] matrix.
+    static func gather(_ rows: [Int], from matrix: [Float], dimension: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows.count * dimension)
+        for (i, row) in rows.enumerated() {
+            for j in 0..<dimension { out[i * dimension + j] = matrix[row * dimension + j] }
+        }
+        return out
+    }
 }

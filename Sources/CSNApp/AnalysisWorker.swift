@@ -38,6 +38,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// Where neighbours are searched: the whole test split.
     public let searchSet: [Int32]
     let searchRow: [Int32: Int]
+    /// Each probe image's row in `searchSet` (nil if one is not a test image).
+    let probeRows: [Int]?
     let model: CSNModel
     private let lock = NSCondition()
     private var request = Request()
@@ -65,6 +67,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         searchSet = test
         searchRow = Dictionary(uniqueKeysWithValues: test.enumerated().map { ($1, $0) })
         (probe, highlighted) = Self.mapSample(dataset, count: probeCount, seed: seed)
+        let rows = probe.compactMap { [searchRow] in searchRow[$0] }
+        probeRows = rows.count == probe.count ? rows : nil
         let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
                                  widths: config.widths, embeddingDimension: config.embeddingDimension)
         model = CSNModel(kind: config.model, shape: shape, conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
@@ -125,6 +129,7 @@ public final class AnalysisWorker: @unchecked Sendable {
     private func run() {
         // Training comes first: on Linux the nice value is per thread, so this lowers only the
         // analysis thread, which then takes the cycles training leaves (the map just updates later).
+        // (SCHED_IDLE instead measured the same.)
         #if os(Linux)
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
@@ -147,8 +152,16 @@ public final class AnalysisWorker: @unchecked Sendable {
                 weights.load(into: model)
                 loadedStep = job.weightsStep
                 searchEmbeddings = [:]
+                if job.wantsNeighbours { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
                 for network in model.networks.indices {
-                    embeddings[network] = Evaluator.embed(probe, model: model, network: network, dataset: dataset)
+                    if job.wantsNeighbours, let rows = probeRows {
+                        // The probe images are test images: take their rows from the split's embeddings.
+                        let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset)
+                        searchEmbeddings[network] = all
+                        embeddings[network] = Self.gather(rows, from: all, dimension: model.shape.embeddingDimension)
+                    } else {
+                        embeddings[network] = Evaluator.embed(probe, model: model, network: network, dataset: dataset)
+                    }
                 }
             }
             let masks = model.effectiveMasks()

@@ -89,6 +89,20 @@ import TUI
         #expect(lines[2].hasPrefix("query \(TestSupport.dejavuDataset.imageNames[app.state.query]) [test], test image "), "\(lines[2])")
     }
 
+    /// Weights that arrive while the Neighbours view is open embed the whole test split once; the
+    /// map's probe images (test images) take their rows from it.
+    @Test func theMapFollowsNeighboursFromTheSameEmbeddings() throws {
+        let (app, _, worker) = app(width: 100, height: 40, keys: [])
+        _ = app.handle(.character("4"))
+        worker.start()
+        defer { worker.stop(); worker.waitUntilStopped() }
+        #expect(wait(app) { worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
+        _ = app.handle(.character("3"))
+        #expect(wait(app) { worker.snapshot.layout.count == 2 * worker.probe.count && worker.snapshot.status.hasPrefix("map of step") },
+                "no map within 2 minutes")
+        #expect(worker.snapshot.layout.allSatisfy(\.isFinite) && Set(worker.snapshot.layout).count > worker.probe.count)
+    }
+
     @Test func searchPicksTheQueryByItsAttributes() throws {
         let (app, _, worker) = app(width: 100, height: 40, keys: [])
         worker.start()
