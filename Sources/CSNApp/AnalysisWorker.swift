@@ -22,7 +22,9 @@ public struct AnalysisSnapshot: Sendable {
 }
 
 /// Computes what the Subspaces and Neighbours views show, on its own thread and its own copy of
-/// the model, from the weight copies the trainer publishes: embeddings of a fixed probe sample,
+/// the model, from the weight copies the trainer publishes (newer ones only as often as keeps its
+/// average share of a core at `refreshShare`: a costly map refreshes less often rather than slowing
+/// training), computing embeddings of a fixed probe sample,
 /// a t-SNE map of the selected condition's subspace (warm-started from the previous map when only
 /// the weights changed, so the map moves smoothly) and, while the Neighbours view is open, the
 /// query's neighbours among every test image under every condition. It never blocks the UI:
@@ -61,8 +63,10 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
-    public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1) {
+    public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1,
+                refreshShare: Double = AnalysisWorker.defaultRefreshShare) {
         self.dataset = dataset
+        self.refreshShare = refreshShare
         let test = dataset.imageIndices(in: .test)
         searchSet = test
         searchRow = Dictionary(uniqueKeysWithValues: test.enumerated().map { ($1, $0) })
@@ -116,6 +120,17 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     private func publish(_ update: (inout AnalysisSnapshot) -> Void) { lock.withLock { update(&latest) } }
 
+    /// The most of one core the worker takes on average before it moves on to newer weights.
+    let refreshShare: Double
+    public static let defaultRefreshShare = 0.1
+
+    /// CPU time this thread has used, in seconds.
+    static func threadSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
     /// The map last computed: for which condition, recompute count and weights, and whether its
     /// optimisation ran to the end (a new query interrupts it; it then resumes, warm).
     private struct MapState {
@@ -135,20 +150,36 @@ public final class AnalysisWorker: @unchecked Sendable {
         #endif
         var handled = Request()
         var loadedStep = -1
+        var loadedAt = Date.distantPast, cpuAtLoad = 0.0
         var embeddings: [Int: [Float]] = [:]
         var searchEmbeddings: [Int: [Float]] = [:]
         var neighboursFor: (query: Int, step: Int)? = nil
         var map: MapState? = nil
         while true {
             let unfinished = map.map { !$0.complete } ?? false
+            // Newer weights wait until this thread's time on the loaded ones is at most
+            // `refreshShare` of the time since they were loaded: training then keeps the machine
+            // however fast its steps are. The user's requests (condition, query) are served at once.
+            let refreshAt = loadedAt.addingTimeInterval((Self.threadSeconds() - cpuAtLoad) / refreshShare)
             let job: Request? = lock.withLock {
-                while running && ((request == handled && !unfinished) || request.weights == nil) { lock.wait() }
+                while running {
+                    guard request.weights != nil else { lock.wait(); continue }
+                    var sameWeights = request
+                    sameWeights.weightsStep = handled.weightsStep
+                    let newWeights = request.weightsStep != handled.weightsStep
+                    if sameWeights != handled || unfinished || (newWeights && Date() >= refreshAt) { break }
+                    if newWeights { _ = lock.wait(until: refreshAt) } else { lock.wait() }
+                }
                 return running ? request : nil
             }
             guard let job, let weights = job.weights else { break }
+            let takeWeights = job.weightsStep != loadedStep && Date() >= refreshAt
             handled = job
+            if !takeWeights { handled.weightsStep = loadedStep }
             let d = model.shape.embeddingDimension
-            if job.weightsStep != loadedStep {
+            if takeWeights {
+                loadedAt = Date()
+                cpuAtLoad = Self.threadSeconds()
                 weights.load(into: model)
                 loadedStep = job.weightsStep
                 searchEmbeddings = [:]
@@ -172,7 +203,7 @@ public final class AnalysisWorker: @unchecked Sendable {
                 publish {
                     $0.query = job.query
                     $0.neighbours = neighbours
-                    $0.weightsStep = job.weightsStep
+                    $0.weightsStep = loadedStep
                 }
             }
             // The map: warm-started unless the condition changed or a recompute was asked for.
@@ -208,7 +239,8 @@ public final class AnalysisWorker: @unchecked Sendable {
                 $0.layout = layout
                 $0.iteration = iteration
                 $0.condition = job.condition
-                $0.status = complete ? "map of step \(job.weightsStep)" : "map paused for the neighbours"
+                $0.status = complete ? "map of step \(loadedStep)" : "map paused for the neighbours"
+                $0.weightsStep = loadedStep
             }
         }
         lock.withLock {

@@ -103,6 +103,29 @@ import TUI
         #expect(worker.snapshot.layout.allSatisfy(\.isFinite) && Set(worker.snapshot.layout).count > worker.probe.count)
     }
 
+    /// Newer weights are taken after the worker has rested (its share of a core is capped; a whole
+    /// core here, to keep the test short), but they are taken: the map moves on to them without
+    /// anything else changing.
+    @Test func newerWeightsReachTheMap() throws {
+        let worker = AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, probeCount: 60, refreshShare: 1)
+        let session = try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset)
+        worker.start()
+        defer { worker.stop(); worker.waitUntilStopped() }
+        func waitFor(_ status: String) -> Bool {
+            let deadline = Date().addingTimeInterval(120)
+            while worker.snapshot.status != status {
+                guard Date() < deadline else { return false }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return true
+        }
+        worker.update(weights: ModelWeights(of: session.model, step: 1), condition: 0, query: 0, wantsNeighbours: false, recompute: 0)
+        #expect(waitFor("map of step 1"))
+        try session.trainStep()
+        worker.update(weights: ModelWeights(of: session.model, step: 2), condition: 0, query: 0, wantsNeighbours: false, recompute: 0)
+        #expect(waitFor("map of step 2"), "the worker never took the newer weights: \(worker.snapshot.status)")
+    }
+
     @Test func searchPicksTheQueryByItsAttributes() throws {
         let (app, _, worker) = app(width: 100, height: 40, keys: [])
         worker.start()

@@ -46,6 +46,7 @@ enum UIBench {
         }
 
         // Throughput with and without the UI's work beside training.
+        var mappedSteps: [[Int]] = []
         func throughput(withUI: Bool) throws -> Double {
             var timed = config
             timed.steps = steps + 5
@@ -57,17 +58,23 @@ enum UIBench {
             trainer.start()
             var start: Date? = nil, startStep = 0
             var view = 0
+            var mapped: [Int] = []
             while !trainer.snapshot.state.isOver {
                 if start == nil, trainer.session.step >= 5 { start = Date(); startStep = trainer.session.step }
                 if withUI {
                     if trainer.session.step % 10 == 0 { view = (view + 1) % 4; _ = app.handle(.character(Character(String(view + 1)))) }
                     _ = app.frame()
+                    let analysis = worker.snapshot
+                    if analysis.status.hasPrefix("map of step"), mapped.last != analysis.weightsStep { mapped.append(analysis.weightsStep) }
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
             let seconds = Date().timeIntervalSince(start ?? Date())
             worker.stop()
-            if withUI { worker.waitUntilStopped() }
+            if withUI {
+                worker.waitUntilStopped()
+                mappedSteps.append(mapped)
+            }
             return Double((trainer.session.step - startStep) * timed.batchSize) / seconds
         }
         // Alternate the two, so that a noisy neighbour on the machine hits both alike.
@@ -77,9 +84,11 @@ enum UIBench {
             withUI.append(try throughput(withUI: true))
         }
         let ratios = zip(withUI, headless).map { 100 * $0 / $1 }
-        print("training with the UI open (20 Hz frames, the analysis worker on weights every \(Trainer.defaultWeightsEvery) steps), "
+        print("training with the UI open (20 Hz frames, weights for the analysis worker every \(Trainer.defaultWeightsEvery) steps, "
+              + "taken as its \(Int(AnalysisWorker.defaultRefreshShare * 100))% share of a core allows), "
               + "2 alternating rounds of \(steps) steps: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) triplets/s "
               + "vs \(headless.map { String(Int($0)) }.joined(separator: ", ")) headless "
-              + "(\(ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ")))")
+              + "(\(ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", "))); "
+              + "maps made of the weights of steps \(mappedSteps.map { $0.map(String.init).joined(separator: ", ") }.joined(separator: " and "))")
     }
 }
