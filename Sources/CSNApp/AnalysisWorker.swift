@@ -42,6 +42,9 @@ public final class AnalysisWorker: @unchecked Sendable {
     let searchRow: [Int32: Int]
     /// Each probe image's row in `searchSet` (nil if one is not a test image).
     let probeRows: [Int]?
+    /// The most of one core the worker takes on average before it moves on to newer weights.
+    let refreshShare: Double
+    public static let defaultRefreshShare = 0.1
     let model: CSNModel
     private let lock = NSCondition()
     private var request = Request()
@@ -119,10 +122,6 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     private func publish(_ update: (inout AnalysisSnapshot) -> Void) { lock.withLock { update(&latest) } }
-
-    /// The most of one core the worker takes on average before it moves on to newer weights.
-    let refreshShare: Double
-    public static let defaultRefreshShare = 0.1
 
     /// CPU time this thread has used, in seconds.
     static func threadSeconds() -> Double {
