@@ -46,15 +46,15 @@ import TestSupport
 
     /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
     /// linear), checked along the analytic gradient. The first stage's convolution runs im2col,
-    /// the second's (8 input channels) Winograd. The step is small because batch norm makes the
-    /// loss curve fast along the first layer's weights (at 3e-3 the difference is 2% off; at 1e-3 it
-    /// converges on the analytic value).
-    @Test(arguments: [1, 2])
-    func embeddingNetworkBackward(workers: Int) {
+    /// the second's (8 input channels) Winograd, whole or in chunks of 2 images. The step is small
+    /// because batch norm makes the loss curve fast along the first layer's weights (at 3e-3 the
+    /// difference is 2% off; at 1e-3 it converges on the analytic value).
+    @Test(arguments: [(1, 8), (2, 8), (1, 2)])
+    func embeddingNetworkBackward(workers: Int, winogradChunk: Int) {
         let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 3], embeddingDimension: 4)
         #expect(EmbeddingNetwork.winogradMinimumChannels <= 8)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers)
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers, winogradChunk: winogradChunk)
         var generator = SeededGenerator(seed: 31)
         network.initialize(using: &generator)
         var images = [UInt8](repeating: 0, count: 3 * 256)
@@ -81,8 +81,8 @@ import TestSupport
     }
 }
 
-/// Sharding the batch over workers changes only the order of additions (in both convolutions:
-/// im2col in the first stage, Winograd in the second).
+/// Sharding the batch over workers, and the Winograd convolution's chunks, change only the order
+/// of additions (in both convolutions: im2col in the first stage, Winograd in the second).
 @Suite struct ShardingTests {
     @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {
         let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 6], embeddingDimension: 8)
@@ -92,7 +92,8 @@ import TestSupport
         for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
         for workers in [1, 2] {
             let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-            let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers)
+            let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers,
+                                           winogradChunk: workers == 1 ? 8 : 2)
             var parameters = SeededGenerator(seed: 51)
             network.initialize(using: &parameters)
             images.withUnsafeBufferPointer { pixels in network.loadImages(count: 7, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 } }
