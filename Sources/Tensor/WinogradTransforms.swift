@@ -118,6 +118,8 @@ public func winogradTransformInput(_ v: FloatPointer, _ input: ConstFloatPointer
 
 /// The adjoint of winogradTransformInput: each tile's B dV B^T is added back onto the input
 /// pixels it came from (tiles overlap, so pixels gather from up to four tiles).
+/// Its loops mirror winogradTransformInput's on purpose: one tile loop shared through a closure
+/// made both transforms 25% slower (`csn bench --kernels`).
 public func winogradTransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: ConstFloatPointer, channels: Int, batch: Int, side: Int,
                                                     batchStride: Int? = nil) {
     precondition(side % 2 == 0, "Winograd tiles need an even side, not \(side)")
