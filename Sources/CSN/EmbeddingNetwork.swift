@@ -34,7 +34,8 @@ public final class EmbeddingNetwork: @unchecked Sendable {
     public static let winogradMinimumChannels = 8
     /// Images per Winograd call: a shard goes through in chunks, so the scratch for the products
     /// (four times a chunk's output) is a chunk's, not a shard's. At 32 images the default model
-    /// peaks at 325 MiB instead of 373 at the same speed; at 8, 307 MiB but 2-3% slower.
+    /// peaks at 325 MiB instead of 373 at the same speed; at 8, 307 MiB but 2-3% slower. At most
+    /// a shard.
     let winogradChunk: Int
     let batchNormEpsilon: Float = 1e-5
 
@@ -76,13 +77,13 @@ public final class EmbeddingNetwork: @unchecked Sendable {
 
     public init(shape: NetworkShape, store: ParameterStore, prefix: String, maxBatch: Int, workers: Int = 1, winogradChunk: Int = 32) {
         self.shape = shape
-        self.winogradChunk = max(1, winogradChunk)
         self.store = store
         self.prefix = prefix
         self.maxBatch = maxBatch
         self.workers = max(1, workers)
         let n = maxBatch
         let shard = (n + self.workers - 1) / self.workers
+        self.winogradChunk = max(1, min(winogradChunk, shard))
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
         var winogradInputSizes: [Int?] = []
@@ -93,7 +94,7 @@ public final class EmbeddingNetwork: @unchecked Sendable {
             let winograd = cin >= Self.winogradMinimumChannels && side % 2 == 0
             largestStage = max(largestStage, size)
             if winograd {
-                let chunk = min(shard, self.winogradChunk), chunks = (shard + chunk - 1) / chunk
+                let chunk = self.winogradChunk, chunks = (shard + chunk - 1) / chunk
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side)
                 winogradInputSizes.append(chunks * inputs)
                 largestTransformedInput = max(largestTransformedInput, inputs)
@@ -251,10 +252,9 @@ public final class EmbeddingNetwork: @unchecked Sendable {
     /// Calls `body` for each chunk of `winogradChunk` images of a shard, with the chunk's images
     /// and the offset of its transformed input in the worker's cache for the stage.
     private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, _ body: (Range<Int>, Int) -> Void) {
-        let chunk = min(winogradChunk, (maxBatch + workers - 1) / workers)
-        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: chunk, side: stage.side)
-        for (index, start) in stride(from: shard.lowerBound, to: shard.upperBound, by: chunk).enumerated() {
-            body(start..<min(start + chunk, shard.upperBound), index * cachedPerChunk)
+        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: winogradChunk, side: stage.side)
+        for (index, start) in stride(from: shard.lowerBound, to: shard.upperBound, by: winogradChunk).enumerated() {
+            body(start..<min(start + winogradChunk, shard.upperBound), index * cachedPerChunk)
         }
     }
 
@@ -312,17 +312,15 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 batchNormBackwardApply(dConv + at, dNormalised + at, stage.xhat.pointer + at, stage.rstd.pointer, p + stage.bnWeight,
                                        sumDy, sumDyXhat, channels: cout, count: r.count * plane, channelStride: stride, total: stride)
                 buffers.dWeight.pointer.update(repeating: 0, count: cout * stage.inChannels * 9)
-                var dInput: FloatPointer? = nil
-                if s > 0 {
-                    zeroShard(dPooled[s - 1].pointer, channels: stage.inChannels, plane: plane, range: r)
-                    dInput = dPooled[s - 1].pointer + at
-                }
+                // The previous stage's pooled-output gradient (the first stage has none to pass on).
+                let dInput: FloatPointer? = s > 0 ? dPooled[s - 1].pointer : nil
+                if let dInput { zeroShard(dInput, channels: stage.inChannels, plane: plane, range: r) }
                 if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
                     let du = buffers.dTransformedWeights.pointer
                     du.update(repeating: 0, count: WinogradSizes.weights(inChannels: stage.inChannels, outChannels: cout))
                     forEachWinogradChunk(of: r, stage: stage) { images, cached in
                         let from = images.lowerBound * plane
-                        winogradConvBackward(dInput.map { $0 + from - at }, dTransformedWeights: du, productsGradient: buffers.products.pointer,
+                        winogradConvBackward(dInput.map { $0 + from }, dTransformedWeights: du, productsGradient: buffers.products.pointer,
                                              inputsGradient: buffers.dTransformedInputs.pointer, dConv + from,
                                              transformedInput: v.pointer + cached, transformedWeights: u.pointer, inChannels: stage.inChannels,
                                              outChannels: cout, batch: images.count, side: stage.side, batchStride: n)
@@ -331,7 +329,7 @@ public final class EmbeddingNetwork: @unchecked Sendable {
                 } else {
                     im2col(buffers.col.pointer, stageInput + at, channels: stage.inChannels, batch: r.count,
                            height: stage.side, width: stage.side, batchStride: n)
-                    conv2dBackward(dInput, buffers.dWeight.pointer, buffers.dCol.pointer, dConv + at, buffers.col.pointer,
+                    conv2dBackward(dInput.map { $0 + at }, buffers.dWeight.pointer, buffers.dCol.pointer, dConv + at, buffers.col.pointer,
                                    p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
                                    height: stage.side, width: stage.side, batchStride: n)
                 }

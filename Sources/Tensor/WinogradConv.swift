@@ -7,19 +7,51 @@
 /// The backward pass is the exact adjoint of the forward one, so its gradients are those of the
 /// computed function: dM = A dY A^T; dU[k] += dM[k] V[k]^T; dV[k] = U[k]^T dM[k]; dInput += B dV B^T.
 
+/// The 16 GEMMs of each pass for `batch` images of side `side`: one per transformed position k,
+/// over the channels.
+public struct WinogradProducts {
+    let inChannels, outChannels, tiles, vStride, mStride: Int
+
+    public init(inChannels: Int, outChannels: Int, batch: Int, side: Int) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        tiles = WinogradSizes.tiles(batch: batch, side: side)
+        vStride = WinogradSizes.positionStride(channels: inChannels, batch: batch, side: side)
+        mStride = WinogradSizes.positionStride(channels: outChannels, batch: batch, side: side)
+    }
+
+    /// M[k] = U[k] V[k].
+    public func forward(_ m: FloatPointer, _ u: ConstFloatPointer, _ v: ConstFloatPointer) {
+        for k in 0..<16 {
+            sgemm(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
+                  b: v + k * vStride, beta: 0, c: m + k * mStride)
+        }
+    }
+
+    /// dU[k] += dM[k] V[k]^T.
+    public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
+        for k in 0..<16 {
+            sgemm(transposeB: true, m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
+                  b: v + k * vStride, beta: 1, c: du + k * outChannels * inChannels)
+        }
+    }
+
+    /// dV[k] = U[k]^T dM[k].
+    public func inputGradient(_ dv: FloatPointer, _ u: ConstFloatPointer, _ dm: ConstFloatPointer) {
+        for k in 0..<16 {
+            sgemm(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
+                  b: dm + k * mStride, beta: 0, c: dv + k * vStride)
+        }
+    }
+}
+
 /// out = conv(input, weight) with `u` = winogradTransformWeights(weight). `v` receives the
 /// transformed input (the backward pass needs it); `m` is scratch [16, Cout, T].
 public func winogradConvForward(_ out: FloatPointer, transformedInput v: FloatPointer, products m: FloatPointer,
                                 _ input: ConstFloatPointer, transformedWeights u: ConstFloatPointer,
                                 inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil) {
-    let tiles = WinogradSizes.tiles(batch: batch, side: side)
-    let vStride = WinogradSizes.positionStride(channels: inChannels, batch: batch, side: side)
-    let mStride = WinogradSizes.positionStride(channels: outChannels, batch: batch, side: side)
     winogradTransformInput(v, input, channels: inChannels, batch: batch, side: side, batchStride: batchStride)
-    for k in 0..<16 {
-        sgemm(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
-              b: v + k * vStride, beta: 0, c: m + k * mStride)
-    }
+    WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side).forward(m, u, v)
     winogradTransformOutput(out, m, channels: outChannels, batch: batch, side: side, batchStride: batchStride)
 }
 
@@ -31,19 +63,10 @@ public func winogradConvBackward(_ dInput: FloatPointer?, dTransformedWeights du
                                  productsGradient dm: FloatPointer, inputsGradient dv: FloatPointer,
                                  _ dOut: ConstFloatPointer, transformedInput v: ConstFloatPointer, transformedWeights u: ConstFloatPointer,
                                  inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil) {
-    let tiles = WinogradSizes.tiles(batch: batch, side: side)
-    let vStride = WinogradSizes.positionStride(channels: inChannels, batch: batch, side: side)
-    let mStride = WinogradSizes.positionStride(channels: outChannels, batch: batch, side: side)
-    let weightBlock = outChannels * inChannels
+    let products = WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side)
     winogradTransformOutputAdjoint(dm, dOut, channels: outChannels, batch: batch, side: side, batchStride: batchStride)
-    for k in 0..<16 {
-        sgemm(transposeB: true, m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
-              b: v + k * vStride, beta: 1, c: du + k * weightBlock)
-    }
+    products.weightGradient(du, dm, v)
     guard let dInput else { return }
-    for k in 0..<16 {
-        sgemm(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * weightBlock,
-              b: dm + k * mStride, beta: 0, c: dv + k * vStride)
-    }
+    products.inputGradient(dv, u, dm)
     winogradTransformInputAdjointAccumulate(dInput, dv, channels: inChannels, batch: batch, side: side, batchStride: batchStride)
 }

@@ -1,3 +1,4 @@
+import CSN
 import Foundation
 import Tensor
 
@@ -14,9 +15,7 @@ enum KernelBench {
             let out = FloatBuffer(count: cout * images * plane), dOut = FloatBuffer(count: out.count, repeating: 0.1)
             let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count)
             let col = FloatBuffer(count: cin * 9 * images * plane), dCol = FloatBuffer(count: col.count)
-            let tiles = WinogradSizes.tiles(batch: images, side: side)
-            let vStride = WinogradSizes.positionStride(channels: cin, batch: images, side: side)
-            let mStride = WinogradSizes.positionStride(channels: cout, batch: images, side: side)
+            let products = WinogradProducts(inChannels: cin, outChannels: cout, batch: images, side: side)
             let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)), du = FloatBuffer(count: u.count)
             let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: images, side: side)), dv = FloatBuffer(count: v.count)
             let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: images, side: side))
@@ -38,19 +37,13 @@ enum KernelBench {
                                       gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
                                       height: side, width: side, batchStride: images, storeNormalised: false) }),
             ]
-            if cin >= 8 { phases += [
+            if cin >= EmbeddingNetwork.winogradMinimumChannels { phases += [
                 ("winograd input transform", { winogradTransformInput(v.pointer, input.pointer, channels: cin, batch: images, side: side) }),
-                ("winograd forward GEMMs", {
-                    for k in 0..<16 { sgemm(m: cout, n: tiles, k: cin, a: u.pointer + k * cout * cin, b: v.pointer + k * vStride,
-                                            beta: 0, c: m.pointer + k * mStride) } }),
+                ("winograd forward GEMMs", { products.forward(m.pointer, u.pointer, v.pointer) }),
                 ("winograd output transform", { winogradTransformOutput(out.pointer, m.pointer, channels: cout, batch: images, side: side) }),
                 ("winograd output adjoint", { winogradTransformOutputAdjoint(m.pointer, dOut.pointer, channels: cout, batch: images, side: side) }),
-                ("winograd dU GEMMs", {
-                    for k in 0..<16 { sgemm(transposeB: true, m: cout, n: cin, k: tiles, a: m.pointer + k * mStride,
-                                            b: v.pointer + k * vStride, beta: 1, c: du.pointer + k * cout * cin) } }),
-                ("winograd dV GEMMs", {
-                    for k in 0..<16 { sgemm(transposeA: true, m: cin, n: tiles, k: cout, a: u.pointer + k * cout * cin,
-                                            b: m.pointer + k * mStride, beta: 0, c: dv.pointer + k * vStride) } }),
+                ("winograd dU GEMMs", { products.weightGradient(du.pointer, m.pointer, v.pointer) }),
+                ("winograd dV GEMMs", { products.inputGradient(dv.pointer, u.pointer, m.pointer) }),
                 ("winograd input adjoint", {
                     winogradTransformInputAdjointAccumulate(dInput.pointer, dv.pointer, channels: cin, batch: images, side: side) }),
             ] }
