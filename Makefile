@@ -1,7 +1,7 @@
-# csn: make run (the main job, release build), make test, make bench, make data, make icons.
+# csn: make run (the main job, release build), make test, make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test bench data icons clean
+.PHONY: deps run test fuzz hostile bench data icons clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -13,6 +13,16 @@ run: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The parsers' seeded fuzz tests with many more cases than `make test` runs (CSN_FUZZ_CASES per parser).
+fuzz: deps
+	$(SWIFT) build --build-tests
+	CSN_FUZZ_CASES=$${CSN_FUZZ_CASES:-20000} $(SWIFT) test --skip-build --filter 'Fuzz|BoundedRead|OrdinalBoundary'
+
+# Hostile inputs against the release binary: malformed files, hostile options, faults, terminals.
+hostile: deps
+	$(SWIFT) build -c release --product csn
+	python3 Scripts/hostile/run.py --bin .build/release/csn
 
 bench: deps
 	$(SWIFT) build -c release --product csn

@@ -35,14 +35,44 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: path)
     }
 
-    /// Reads a whole file, with an error that names it.
-    public static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                throw CSNError.file(path, "cannot read the file")
-            }
-            throw CSNError.file(path, "no such file")
+    /// Reads a whole regular file of at most `maxBytes`, with an error that names it. Devices,
+    /// pipes and folders are refused, so a path such as /dev/zero cannot make a read run forever.
+    public static func read(_ path: String, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw CSNError.file(path, errno == ENOENT ? "no such file" : "cannot open: \(String(cString: strerror(errno)))")
         }
-        return [UInt8](data)
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw CSNError.file(path, "cannot read the file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CSNError.file(path, (info.st_mode & S_IFMT) == S_IFDIR ? "is a folder, not a file" : "is not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard size <= maxBytes else {
+            throw CSNError.file(path, "holds \(size) bytes, more than the memory limit of \(ReadLimits.describe(bytes: maxBytes)) (raise it with --max-memory)")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { raw in Foundation.read(descriptor, raw.baseAddress! + done, size - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw CSNError.file(path, n == 0 ? "the file shrank while it was read" : "read failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+        return bytes
+    }
+
+    /// Temporary files a killed writer left in `directory` (`NAME.tmp-PID`); call it only while
+    /// no other process can be writing there (with the run folder's lock held).
+    public static func removeStaleTemporaries(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names {
+            guard let range = name.range(of: ".tmp-", options: .backwards),
+                  !name[range.upperBound...].isEmpty, name[range.upperBound...].allSatisfy(\.isNumber) else { continue }
+            unlink(directory + "/" + name)
+        }
     }
 }

@@ -1,61 +1,93 @@
 import CZlib
 
 /// gzip compression through zlib, for datasets stored as `.safetensors.gz`.
+///
+/// Both directions stream in chunks of at most `chunk` bytes, because zlib counts in 32-bit
+/// `uInt`: a dataset over 4 GiB passes through in pieces rather than overflowing the count.
 public enum Gzip {
+    static let chunk = 1 << 30
+
     public static func compress(_ input: [UInt8], level: Int32 = 9) -> [UInt8] {
         var stream = z_stream()
-        precondition(csn_deflate_init_gzip(&stream, level) == Z_OK, "zlib deflateInit2 failed")
+        precondition(csn_deflate_init_gzip(&stream, level) == Z_OK, "zlib deflateInit2 failed")  // only fails without memory
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
-        let produced: Int = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                let status = deflate(&stream, Z_FINISH)
-                precondition(status == Z_STREAM_END, "zlib deflate did not finish: \(status)")
-                return Int(stream.total_out)
-            }
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count / 2 + 1024)
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
+        input.withUnsafeBufferPointer { source in
+            var consumed = 0
+            var status: Int32 = Z_OK
+            repeat {
+                if stream.avail_in == 0 && consumed < source.count {
+                    let take = min(chunk, source.count - consumed)
+                    stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + consumed)
+                    stream.avail_in = uInt(take)
+                    consumed += take
+                }
+                let flush = consumed == source.count ? Z_FINISH : Z_NO_FLUSH
+                let produced: Int = piece.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    status = deflate(&stream, flush)
+                    return target.count - Int(stream.avail_out)
+                }
+                output.append(contentsOf: piece[0..<produced])
+            } while status != Z_STREAM_END
         }
-        output.removeSubrange(produced...)
         return output
     }
 
-    /// Decompresses a whole gzip stream; `source` names the file in errors.
-    public static func decompress(_ input: [UInt8], source: String) throws -> [UInt8] {
+    /// Decompresses a gzip stream; `source` names the file in errors. The output is bounded by
+    /// `maxBytes`: a file that would decompress to more is refused as it streams, without the
+    /// memory ever being taken. The trailer's size field is only a hint (it may lie).
+    public static func decompress(_ input: [UInt8], source: String, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> [UInt8] {
         guard input.count >= 18, input[0] == 0x1f, input[1] == 0x8b else {
             throw CSNError.file(source, "not a gzip file")
         }
-        // The trailer's last four bytes hold the uncompressed size modulo 2^32: a good first guess.
+        // ISIZE is the size modulo 2^32; deflate expands at most about 1032:1, so cap the guess by that.
         let n = input.count
         let sizeHint = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-        var output = [UInt8](repeating: 0, count: max(sizeHint, 1024))
+        let plausible = n > Int.max / 1032 ? Int.max : 1032 * n
+        var output: [UInt8] = []
+        output.reserveCapacity(max(1024, min(sizeHint, plausible, maxBytes)))
         var stream = z_stream()
         guard csn_inflate_init_gzip(&stream) == Z_OK else { throw CSNError.file(source, "zlib could not start") }
         defer { inflateEnd(&stream) }
-        var status: Int32 = Z_OK
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
         try input.withUnsafeBufferPointer { sourceBytes in
-            stream.next_in = UnsafeMutablePointer(mutating: sourceBytes.baseAddress)
-            stream.avail_in = uInt(sourceBytes.count)
+            var consumed = 0
             while true {
-                let done = Int(stream.total_out)
-                if done == output.count { output.append(contentsOf: repeatElement(0, count: output.count)) }
-                status = output.withUnsafeMutableBufferPointer { target in
-                    stream.next_out = target.baseAddress! + done
-                    stream.avail_out = uInt(target.count - done)
-                    return inflate(&stream, Z_NO_FLUSH)
+                if stream.avail_in == 0 && consumed < sourceBytes.count {
+                    let take = min(chunk, sourceBytes.count - consumed)
+                    stream.next_in = UnsafeMutablePointer(mutating: sourceBytes.baseAddress! + consumed)
+                    stream.avail_in = uInt(take)
+                    consumed += take
                 }
-                if status == Z_STREAM_END { break }
-                if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                var status: Int32 = Z_OK
+                let produced: Int = piece.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return target.count - Int(stream.avail_out)
+                }
+                guard output.count <= maxBytes - produced else {
+                    throw CSNError.file(source, "decompresses to more than \(ReadLimits.describe(bytes: maxBytes)), the memory limit (raise it with --max-memory)")
+                }
+                output.append(contentsOf: piece[0..<produced])
+                switch status {
+                case Z_STREAM_END:
+                    return
+                case Z_OK:
+                    continue
+                case Z_BUF_ERROR where stream.avail_in == 0 && consumed == sourceBytes.count:
                     throw CSNError.file(source, "truncated gzip data (the file ends early)")
-                }
-                if status != Z_OK && status != Z_BUF_ERROR {
+                case Z_BUF_ERROR where produced > 0 || stream.avail_in == 0:
+                    continue
+                default:
                     throw CSNError.file(source, "corrupt gzip data (zlib error \(status))")
                 }
             }
         }
-        output.removeSubrange(Int(stream.total_out)...)
         return output
     }
 }

@@ -81,11 +81,13 @@ public struct SafeTensorsArchive: Sendable {
     /// Parses and checks safetensors bytes; `source` names the file in every error.
     public init(decoding bytes: [UInt8], source: String) throws {
         guard bytes.count >= 8 else { throw CSNError.file(source, "too short for a safetensors file (\(bytes.count) bytes)") }
-        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard headerLength > 1, headerLength <= bytes.count - 8 else {
+        let rawLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        // The reference implementation caps the header at 100 MB; so do we, before any allocation.
+        guard rawLength > 1, rawLength <= 100_000_000, Int(rawLength) <= bytes.count - 8 else {
+            let headerLength = rawLength
             throw CSNError.file(source, "safetensors header length \(headerLength) does not fit in a file of \(bytes.count) bytes (truncated or not safetensors)")
         }
-        let dataStart = 8 + headerLength
+        let dataStart = 8 + Int(rawLength)
         let headerObject = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
         guard let header = headerObject as? [String: Any] else {
             throw CSNError.file(source, "the safetensors header is not a JSON object")
@@ -115,7 +117,9 @@ public struct SafeTensorsArchive: Sendable {
             guard offsets[1] <= dataLength else {
                 throw CSNError.file(source, "tensor '\(name)' ends at byte \(offsets[1]) but the data has \(dataLength) bytes (truncated file)")
             }
-            let expected = shape.reduce(1, *) * dtype.byteCount
+            guard shape.count <= 8, let expected = CheckedSize.product(shape + [dtype.byteCount]) else {
+                throw CSNError.file(source, "tensor '\(name)' has shape \(shape), whose size overflows")
+            }
             guard offsets[1] - offsets[0] == expected else {
                 throw CSNError.file(source, "tensor '\(name)' has \(offsets[1] - offsets[0]) bytes but shape \(shape) of \(dtypeName) needs \(expected)")
             }

@@ -30,8 +30,8 @@ static void csn_jpeg_warning(j_common_ptr info, int level) {
 /// DCT scaling to the smallest size whose longer side is still at least `minimum_side` pixels.
 /// Returns malloc'd pixels (caller frees) and fills width and height, or NULL with `message` set.
 static inline unsigned char *csn_jpeg_decode(const unsigned char *data, unsigned long size, int channels,
-                                             int minimum_side, int *width, int *height, char *message,
-                                             int message_size) {
+                                             int minimum_side, long max_pixels, int *width, int *height,
+                                             char *message, int message_size) {
     struct jpeg_decompress_struct info;
     struct csn_jpeg_error error;
     unsigned char *volatile pixels = NULL;
@@ -59,6 +59,13 @@ static inline unsigned char *csn_jpeg_decode(const unsigned char *data, unsigned
     while (denominator > 1 && longer / denominator < minimum_side) denominator /= 2;
     info.scale_num = 1;
     info.scale_denom = (unsigned int)denominator;
+    jpeg_calc_output_dimensions(&info);
+    if ((double)info.output_width * (double)info.output_height > (double)max_pixels) {
+        snprintf(message, message_size, "a JPEG of %ux%u pixels is larger than the %ld-pixel limit",
+                 info.image_width, info.image_height, max_pixels);
+        jpeg_destroy_decompress(&info);
+        return NULL;
+    }
     jpeg_start_decompress(&info);
     size_t row = (size_t)info.output_width * (size_t)channels;
     pixels = (unsigned char *)malloc(row * info.output_height);

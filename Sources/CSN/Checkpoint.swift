@@ -39,7 +39,12 @@ public enum Checkpoint {
     }
 
     /// Writes config, model (and best, when `isBest`) into `directory`, creating it if needed.
+    /// Weights that are not finite, or give non-finite embeddings, are refused: the previous
+    /// checkpoint stays the last good one.
     public static func save(_ session: TrainingSession, to directory: String, isBest: Bool = false) throws {
+        guard session.weightsAreUsable() else {
+            throw CSNError("the weights at step \(session.step) are not finite or give non-finite embeddings, so they were not saved; the previous checkpoint in \(directory) is kept")
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -51,15 +56,23 @@ public enum Checkpoint {
 
     public static func loadConfig(from directory: String) throws -> TrainingConfig {
         let path = directory + "/" + configFile
-        let bytes = try AtomicFile.read(path)
-        do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(bytes)) }
+        let bytes = try AtomicFile.read(path, maxBytes: 1 << 20)
+        let config: TrainingConfig
+        do { config = try JSONDecoder().decode(TrainingConfig.self, from: Data(bytes)) }
+        catch let DecodingError.keyNotFound(key, _) { throw CSNError.file(path, "not a valid training config: '\(key.stringValue)' is missing") }
+        catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CSNError.file(path, "not a valid training config: \(field.isEmpty ? "" : "'\(field)': ")\(context.debugDescription)")
+        }
         catch { throw CSNError.file(path, "not a valid training config (\(error))") }
+        do { try config.validate() } catch let error as CSNError { throw CSNError.file(path, error.description) }
+        return config
     }
 
     /// Loads weights, statistics, optimizer state, step and RNG state into a session built from
     /// the same config; every mismatch is an error that names the file.
     public static func restore(_ session: TrainingSession, from path: String, optimizerState: Bool = true) throws {
-        let archive = try SafeTensorsArchive(decoding: try AtomicFile.read(path), source: path)
+        let archive = try SafeTensorsArchive(decoding: try AtomicFile.read(path, maxBytes: session.memoryLimit), source: path)
         guard archive.metadata["format"] == "csn-checkpoint/1" else { throw CSNError.file(path, "not a csn checkpoint") }
         guard archive.metadata["model"] == session.config.model.rawValue else {
             throw CSNError.file(path, "holds a \(archive.metadata["model"] ?? "?") model, but the config says \(session.config.model.rawValue)")
@@ -76,12 +89,29 @@ public enum Checkpoint {
             buffer.pointer.update(from: values, count: buffer.count)
         }
         guard optimizerState else { return }
-        store.firstMoments.pointer.update(from: try archive.floats("optimizer.m", shape: [store.count], source: path), count: store.count)
-        store.secondMoments.pointer.update(from: try archive.floats("optimizer.v", shape: [store.count], source: path), count: store.count)
-        session.step = Int(try archive.int64s("step", shape: [1], source: path)[0])
+        let first = try archive.floats("optimizer.m", shape: [store.count], source: path)
+        let second = try archive.floats("optimizer.v", shape: [store.count], source: path)
+        try requireFinite(first, name: "optimizer.m", path: path)
+        try requireFinite(second, name: "optimizer.v", path: path)
+        if let bad = second.firstIndex(where: { $0 < 0 }) {
+            throw CSNError.file(path, "tensor 'optimizer.v' holds the negative second moment \(second[bad]) at index \(bad)")
+        }
+        let step = try archive.int64s("step", shape: [1], source: path)[0]
+        guard step >= 0, step <= Int64(TrainingConfig.maxSteps) else {
+            throw CSNError.file(path, "tensor 'step' holds \(step), expected 0 to \(TrainingConfig.maxSteps)")
+        }
         let state = try archive.int64s("rng", shape: [4], source: path).map { UInt64(bitPattern: $0) }
+        // xoshiro's all-zero state is a fixed point: it would draw 0 forever and the sampler would spin.
+        guard state.contains(where: { $0 != 0 }) else { throw CSNError.file(path, "tensor 'rng' is all zeros, which is not a generator state") }
+        let best = try archive.floats("best_validation", shape: [1], source: path)[0]
+        guard best.isNaN || best == -.infinity || (0...1).contains(best) else {
+            throw CSNError.file(path, "tensor 'best_validation' holds \(best), expected an accuracy between 0 and 1")
+        }
+        store.firstMoments.pointer.update(from: first, count: store.count)
+        store.secondMoments.pointer.update(from: second, count: store.count)
+        session.step = Int(step)
         session.generator = SeededGenerator(state: (state[0], state[1], state[2], state[3]))
-        session.bestValidation = Double(try archive.floats("best_validation", shape: [1], source: path)[0])
+        session.bestValidation = best.isNaN ? -.infinity : Double(best)
     }
 
     private static func requireFinite(_ values: [Float], name: String, path: String) throws {
@@ -91,33 +121,61 @@ public enum Checkpoint {
     }
 
     /// The loss and validation history logged in `directory`'s metrics.jsonl (empty when there is
-    /// none; a line cut short by a crash is skipped).
-    public static func readMetrics(from directory: String) -> (loss: [TrainingSnapshot.LossPoint], validation: [TrainingSnapshot.ValidationPoint]) {
+    /// none). A line cut short by a crash, or one that is not a metrics record, is skipped; values
+    /// beyond Float's range are dropped rather than drawn as infinities; a validation row is made
+    /// `conditionCount` long (missing values are NaN), since a folder reused by another run can
+    /// hold rows of another length.
+    public static func readMetrics(from directory: String, conditionCount: Int? = nil) -> (loss: [TrainingSnapshot.LossPoint], validation: [TrainingSnapshot.ValidationPoint]) {
         var loss: [TrainingSnapshot.LossPoint] = [], validation: [TrainingSnapshot.ValidationPoint] = []
-        let text = (try? String(contentsOfFile: directory + "/" + metricsFile, encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") {
+        let bytes = (try? AtomicFile.read(directory + "/" + metricsFile, maxBytes: 1 << 30)) ?? []
+        func finite(_ value: Any?) -> Float? {
+            guard let number = value as? Double else { return nil }
+            let single = Float(number)
+            return single.isFinite ? single : nil
+        }
+        for (_, line) in TextLines.split(bytes) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let step = object["step"] as? Int else { continue }
-            if let triplet = object["triplet"] as? Double {
-                loss.append(.init(step: step, triplet: Float(triplet), embedding: Float(object["embedding"] as? Double ?? 0),
-                                  mask: Float(object["mask"] as? Double ?? 0)))
+                  let step = object["step"] as? Int, step >= 0 else { continue }
+            if let triplet = finite(object["triplet"]) {
+                loss.append(.init(step: step, triplet: triplet, embedding: finite(object["embedding"]) ?? 0,
+                                  mask: finite(object["mask"]) ?? 0))
             }
             if let values = object["validation"] as? [Any] {
-                validation.append(.init(step: step, accuracies: values.map { ($0 as? Double) ?? .nan }))
+                var accuracies = values.map { value -> Double in
+                    guard let accuracy = value as? Double, (0...1).contains(accuracy) else { return .nan }
+                    return accuracy
+                }
+                if let conditionCount {
+                    accuracies = Array(accuracies.prefix(conditionCount))
+                    accuracies += Array(repeating: .nan, count: conditionCount - accuracies.count)
+                }
+                validation.append(.init(step: step, accuracies: accuracies))
             }
         }
         return (loss, validation)
     }
 
     /// Appends one JSON line to metrics.jsonl (a line is written whole or, after a crash, ignored).
+    /// A file whose last line lacks its newline (cut short, or edited by hand) gets one first, so
+    /// the new record never joins the old line. NaN, which JSON cannot hold, is written as null.
     public static func appendMetrics(_ object: [String: Any], to directory: String) throws {
-        var line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        let cleaned = object.mapValues { value -> Any in
+            if let number = value as? Double, !number.isFinite { return NSNull() }
+            return value
+        }
+        var line = try JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys])
         line.append(0x0A)
         let path = directory + "/" + metricsFile
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CSNError.file(path, "cannot append metrics") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CSNError.file(path, "cannot append metrics: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var last: UInt8 = 0x0A
+        let size = lseek(descriptor, 0, SEEK_END)
+        if size > 0 { _ = pread(descriptor, &last, 1, size - 1) }
+        if last != 0x0A { line.insert(0x0A, at: 0) }
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == line.count else {
+            throw CSNError.file(path, "cannot append metrics: \(written < 0 ? String(cString: strerror(errno)) : "short write")")
+        }
     }
 }

@@ -45,13 +45,35 @@ public struct NetworkShape: Codable, Sendable, Equatable {
         return shapes
     }
 
+    /// Limits that keep every size computed from a shape far from overflow; a config.json or a
+    /// command line asking for more gets an error, not an allocation failure.
+    public static let maxStages = 6, maxWidth = 4096, maxEmbeddingDimension = 65_536
+
     public func validate() throws -> Void {
-        guard imageSize > 0, imageSize % (1 << widths.count) == 0, imageSize >> widths.count >= 1 else {
+        guard (1...Self.maxStages).contains(widths.count) else {
+            throw CSNError("the network needs 1 to \(Self.maxStages) stage widths, not \(widths.count)")
+        }
+        guard widths.allSatisfy({ (1...Self.maxWidth).contains($0) }) else {
+            throw CSNError("stage widths \(widths) must each be between 1 and \(Self.maxWidth)")
+        }
+        guard (1...Self.maxEmbeddingDimension).contains(embeddingDimension) else {
+            throw CSNError("the embedding dimension must be between 1 and \(Self.maxEmbeddingDimension), not \(embeddingDimension)")
+        }
+        guard imageSize > 0, imageSize % (1 << widths.count) == 0 else {
             throw CSNError("image size \(imageSize) cannot be halved \(widths.count) times")
         }
-        guard widths.allSatisfy({ $0 > 0 }), embeddingDimension > 0 else {
-            throw CSNError("widths \(widths) and embedding dimension \(embeddingDimension) must be positive")
+    }
+
+    /// Floats one image needs during a training step, generously: each stage's input unfolded for
+    /// the convolution (9 x) and four maps of its output (convolution, normalised, gradients).
+    public var activationFloatsPerImage: Int {
+        widths.indices.reduce(embeddingDimension * 4) { total, s in
+            total + side(atStage: s) * side(atStage: s) * (9 * inputChannels(atStage: s) + 4 * widths[s])
         }
     }
-}
 
+    /// Parameters of one network.
+    public var parameterCount: Int {
+        parameterShapes(prefix: "").reduce(0) { $0 + $1.shape.reduce(1, *) }
+    }
+}

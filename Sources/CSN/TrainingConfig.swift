@@ -48,17 +48,48 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// Range checks, with sentences that name the option.
+    /// Caps on sizes, far above what a CPU run uses, that keep every derived size from overflowing.
+    public static let maxBatchSize = 65_536, maxSteps = 1_000_000_000, maxThreads = 256
+    public static let maxTrainTriplets = 100_000_000, maxValidationTriplets = 10_000_000
+
+    /// Range checks. Errors name the setting and the value (a config.json field, a command-line
+    /// option); the commands say which flag sets it.
     public func validate() throws {
-        guard batchSize >= 1 else { throw CSNError("--batch must be at least 1, not \(batchSize)") }
-        guard steps >= 1 else { throw CSNError("--steps must be at least 1, not \(steps)") }
-        guard learningRate > 0, learningRate.isFinite else { throw CSNError("--lr must be a positive number, not \(learningRate)") }
-        guard loss.margin >= 0, loss.margin.isFinite else { throw CSNError("--margin must be zero or positive, not \(loss.margin)") }
-        guard embeddingDimension >= 1 else { throw CSNError("--dim must be at least 1, not \(embeddingDimension)") }
-        guard threads >= 1 else { throw CSNError("--threads must be at least 1, not \(threads)") }
-        if let trainTriplets, trainTriplets < batchSize {
-            throw CSNError("--train-triplets (\(trainTriplets)) must be at least the batch size (\(batchSize))")
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
+            if !ok { throw CSNError(message()) }
         }
+        try check((1...Self.maxBatchSize).contains(batchSize), "the batch size must be between 1 and \(Self.maxBatchSize) triplets, not \(batchSize)")
+        try check((1...Self.maxSteps).contains(steps), "the number of steps must be between 1 and \(Self.maxSteps), not \(steps)")
+        try check(learningRate > 0 && learningRate.isFinite, "the learning rate must be a positive number, not \(learningRate)")
+        try check(loss.margin >= 0 && loss.margin.isFinite, "the margin must be zero or a positive number, not \(loss.margin)")
+        try check(loss.embedding >= 0 && loss.embedding.isFinite, "the embedding-norm weight must be zero or a positive number, not \(loss.embedding)")
+        try check(loss.mask >= 0 && loss.mask.isFinite, "the mask L1 weight must be zero or a positive number, not \(loss.mask)")
+        try check(maskMean.isFinite && maskStd.isFinite && maskStd >= 0, "the mask start N(\(maskMean), \(maskStd)) needs a finite mean and a standard deviation of at least 0")
+        try check((1...NetworkShape.maxEmbeddingDimension).contains(embeddingDimension),
+                  "the embedding dimension must be between 1 and \(NetworkShape.maxEmbeddingDimension), not \(embeddingDimension)")
+        try check((1...Self.maxThreads).contains(threads), "the number of threads must be between 1 and \(Self.maxThreads), not \(threads)")
+        try check(validateEvery >= 1, "validation must run every 1 or more steps, not every \(validateEvery)")
+        try check(checkpointEvery >= 1, "checkpoints must be written every 1 or more steps, not every \(checkpointEvery)")
+        try check((0...Self.maxValidationTriplets).contains(validationTripletsPerCondition),
+                  "validation triplets per condition must be between 0 and \(Self.maxValidationTriplets), not \(validationTripletsPerCondition)")
+        if let widths {
+            try check((1...NetworkShape.maxStages).contains(widths.count) && widths.allSatisfy { (1...NetworkShape.maxWidth).contains($0) },
+                      "stage widths \(widths) must be 1 to \(NetworkShape.maxStages) numbers between 1 and \(NetworkShape.maxWidth)")
+        }
+        if let trainTriplets {
+            try check((batchSize...Self.maxTrainTriplets).contains(trainTriplets),
+                      "the training pool must hold between the batch size (\(batchSize)) and \(Self.maxTrainTriplets) triplets, not \(trainTriplets)")
+        }
+    }
+
+    /// Bytes a training step will hold for `shape` and `conditionCount` conditions, roughly: the
+    /// parameters with their gradients and Adam moments, and every image's activations. Checked
+    /// against the memory limit before anything is allocated.
+    public func estimatedTrainingBytes(shape: NetworkShape, conditionCount: Int) -> Int? {
+        let networks = model == .taskSpecific ? conditionCount : 1
+        let images = 3 * batchSize
+        return CheckedSize.product(4, shape.activationFloatsPerImage, images)
+            .flatMap { activations in CheckedSize.product(16, shape.parameterCount, networks).map { activations + $0 } }
     }
 }
 

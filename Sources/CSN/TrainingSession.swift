@@ -18,6 +18,8 @@ public final class TrainingSession: @unchecked Sendable {
     public internal(set) var step = 0
     public internal(set) var bestValidation: Double = -.infinity
     public let validationTriplets: TripletList
+    /// The memory limit the session was built under; checkpoints read later are held to it too.
+    public let memoryLimit: Int
 
     private let embeddings: FloatBuffer
     private let dEmbeddings: FloatBuffer
@@ -28,14 +30,18 @@ public final class TrainingSession: @unchecked Sendable {
     public var epochTriplets: Int { pool.map { $0.reduce(0) { $0 + $1.count } } ?? dataset.imageIndices(in: .train).count }
 
     /// A fresh run: model initialised from the seed.
-    public init(config: TrainingConfig, dataset: ImageDataset) throws {
+    public init(config: TrainingConfig, dataset: ImageDataset, memoryLimit: Int = ReadLimits.defaultMaxBytes) throws {
         try config.validate()
         self.config = config
+        self.memoryLimit = memoryLimit
         self.dataset = dataset
         let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
                                  widths: config.widths, embeddingDimension: config.embeddingDimension)
         try shape.validate()
         let k = dataset.conditions.count
+        guard let bytes = config.estimatedTrainingBytes(shape: shape, conditionCount: k), bytes <= memoryLimit else {
+            throw CSNError("this model and batch size would need more than the memory limit of \(ReadLimits.describe(bytes: memoryLimit)) (raise it with --max-memory, or use a smaller batch or network)")
+        }
         let perNetworkTriplets = config.model == .taskSpecific ? (config.batchSize + k - 1) / k : config.batchSize
         model = CSNModel(kind: config.model, shape: shape, conditionCount: k, maxBatchImages: 3 * perNetworkTriplets,
                          workers: config.threads)
@@ -119,6 +125,21 @@ public final class TrainingSession: @unchecked Sendable {
         step += 1
         adam.update(model.store, step: step, learningRate: config.learningRate(atStep: step - 1))
         return terms
+    }
+
+    /// Whether the weights are worth saving: every parameter and statistic finite, and a few
+    /// validation images (or training images, without validation triplets) embed to finite vectors.
+    /// Weights that pass their own checks can still overflow in the forward pass after a wild step.
+    public func weightsAreUsable() -> Bool {
+        let store = model.store
+        guard UnsafeBufferPointer(start: store.values.pointer, count: store.count).allSatisfy(\.isFinite),
+              model.runningStatistics.allSatisfy({ UnsafeBufferPointer(start: $0.buffer.pointer, count: $0.buffer.count).allSatisfy(\.isFinite) })
+        else { return false }
+        let probe = validationTriplets.count > 0 ? (0..<min(4, validationTriplets.count)).map { validationTriplets[$0].anchor }
+            : Array(dataset.imageIndices(in: .train).prefix(4))
+        return model.networks.indices.allSatisfy { network in
+            Evaluator.embed(probe, model: model, network: network, dataset: dataset).allSatisfy(\.isFinite)
+        }
     }
 
     /// Accuracy per condition on the run's validation subset; remembers the best mean.

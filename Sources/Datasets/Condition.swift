@@ -43,8 +43,15 @@ public struct Condition: Sendable, Equatable {
     public func alike(_ a: Int, _ b: Int) -> Bool {
         switch rule {
         case .categorical, .listed: labels[a] == labels[b]
-        case .ordinal(let values, let threshold): abs(values[a] - values[b]) <= threshold
+        case .ordinal(let values, let threshold): Self.within(values[a], values[b], threshold: threshold)
         }
+    }
+
+    /// The one ordinal rule, used by the sampler and by every check: alike when the numbers differ
+    /// by at most `threshold`, computed as the distance in Float. The sampler's ranges are taken
+    /// with this same test, so a pair at the boundary is alike in both or in neither.
+    public static func within(_ a: Float, _ b: Float, threshold: Float) -> Bool {
+        abs(a - b) <= threshold
     }
 
     public var isListed: Bool { rule == .listed }

@@ -63,10 +63,10 @@ extension ImageDataset {
     }
 
     /// Loads and validates a dataset; every error names `path`.
-    public static func load(from path: String) throws -> ImageDataset {
-        let compressed = try AtomicFile.read(path)
+    public static func load(from path: String, limits: ReadLimits = .standard) throws -> ImageDataset {
+        let compressed = try AtomicFile.read(path, maxBytes: limits.maxBytes)
         let bytes = path.hasSuffix(".gz") || compressed.starts(with: [0x1f, 0x8b])
-            ? try Gzip.decompress(compressed, source: path) : compressed
+            ? try Gzip.decompress(compressed, source: path, maxBytes: limits.maxBytes) : compressed
         return try ImageDataset(decoding: bytes, source: path)
     }
 
@@ -79,6 +79,9 @@ extension ImageDataset {
         }
         guard let imageSize = meta["image_size"].flatMap(Int.init), let channels = meta["channels"].flatMap(Int.init) else {
             throw fail("the header lacks image_size or channels")
+        }
+        guard (1...Self.maxImageSize).contains(imageSize), channels == 1 || channels == 3 else {
+            throw fail("image_size \(imageSize.description.terminalSafe) with \(channels) channel(s) is not supported (sizes 1 to \(Self.maxImageSize), 1 or 3 channels)")
         }
         guard let conditionHeader = Self.parse(meta["conditions"]) as? [[String: Any]] else {
             throw fail("the header's conditions are not a JSON list")

@@ -46,6 +46,8 @@ public struct ImageDataset: Sendable {
     }
 
     public var count: Int { imageNames.count }
+    /// The largest side an image may have; 4096 x 4096 x 3 bytes keeps one image's size far from overflow.
+    public static let maxImageSize = 4096
     public var bytesPerImage: Int { channels * imageSize * imageSize }
 
     /// The bytes of image `index`.
@@ -119,10 +121,10 @@ public struct ImageDataset: Sendable {
     public func validate(source: String) throws {
         let n = count
         func fail(_ message: String) -> CSNError { CSNError.file(source, message) }
-        guard imageSize > 0, channels == 1 || channels == 3 else {
+        guard (1...Self.maxImageSize).contains(imageSize), channels == 1 || channels == 3 else {
             throw fail("image size \(imageSize) and \(channels) channel(s) are not supported")
         }
-        guard pixels.count == n * bytesPerImage else {
+        guard CheckedSize.product(n, bytesPerImage) == pixels.count else {
             throw fail("the header says \(n) images of \(bytesPerImage) bytes but the pixel data has \(pixels.count) bytes")
         }
         guard groups.count == n, splits.count == n else {
@@ -132,7 +134,21 @@ public struct ImageDataset: Sendable {
             throw fail("image \(bad) has group \(groups[bad]), but there are \(groupNames.count) groups")
         }
         guard !conditions.isEmpty else { throw fail("the dataset has no conditions") }
+        // Names reach terminals and file names: control characters (escape sequences) are refused here, once.
+        func checkNames(_ names: [String], _ what: String) throws {
+            if let bad = names.firstIndex(where: { $0.unicodeScalars.contains(where: isTerminalControl) }) {
+                throw fail("\(what) \(bad) ('\(names[bad].terminalSafe)') holds a control character")
+            }
+        }
+        try checkNames(conditions.map(\.name), "condition name")
+        try checkNames(imageNames, "image name")
+        try checkNames(groupNames, "group name")
+        var names = Set<String>()
         for condition in conditions {
+            try checkNames(condition.valueNames, "value name of '\(condition.name)'")
+            guard !condition.name.isEmpty, names.insert(condition.name).inserted else {
+                throw fail("condition names must be distinct and not empty ('\(condition.name)')")
+            }
             guard condition.labels.count == n else {
                 throw fail("condition '\(condition.name)' has \(condition.labels.count) labels for \(n) images")
             }

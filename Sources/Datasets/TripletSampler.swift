@@ -90,8 +90,9 @@ public struct TripletSampler: Sendable {
         var low = 0, high = 0
         for position in order.indices {
             let value = sorted[position]
-            while sorted[low] < value - threshold { low += 1 }
-            while high < sorted.count && sorted[high] <= value + threshold { high += 1 }
+            // Float subtraction is monotonic, so the alike images of a sorted order are contiguous.
+            while !Condition.within(sorted[low], value, threshold: threshold) { low += 1 }
+            while high < sorted.count && Condition.within(sorted[high], value, threshold: threshold) { high += 1 }
             guard high - low >= 2, high - low < order.count else { continue }
             result.anchors.append(order[position])
             result.rangeStart.append(Int32(low))

@@ -7,8 +7,20 @@ import Foundation
 public enum TripletTextFormat {
     public static let filenamesFile = "filenames.json"
 
+    /// The list's file name. Condition names come from other people's files, so anything but
+    /// letters, digits, '-', '_' and '.' becomes '_', and a leading '.' is escaped: the name is
+    /// always one plain file inside the folder it is written to.
     public static func listFile(condition: String, split: Split) -> String {
-        "\(condition)_tripletlist_\(split).txt"
+        "\(fileComponent(condition))_tripletlist_\(split).txt"
+    }
+
+    static func fileComponent(_ name: String) -> String {
+        var safe = String(name.unicodeScalars.map { scalar -> Character in
+            let allowed = scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_" || scalar == "."
+            return allowed ? Character(scalar) : "_"
+        }.prefix(100))
+        if safe.isEmpty || safe.hasPrefix(".") { safe = "_" + safe }
+        return safe
     }
 
     /// The text of one triplet list: `anchor negative positive` per line.
@@ -23,12 +35,10 @@ public enum TripletTextFormat {
 
     /// Parses one triplet list for `condition`; indices must be below `imageCount`.
     /// Errors name the file and line.
-    public static func decode(_ text: String, condition: Int, imageCount: Int, source: String) throws -> TripletList {
+    public static func decode(_ bytes: [UInt8], condition: Int, imageCount: Int, source: String) throws -> TripletList {
         var list = TripletList()
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        for (lineNumber, line) in TextLines.split(bytes) {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty { continue }
             guard fields.count == 3 else {
                 throw CSNError.file("\(source):\(lineNumber)", "expected three indices 'a b c', found \(fields.count) field(s)")
@@ -36,7 +46,7 @@ public enum TripletTextFormat {
             var values: [Int32] = []
             for field in fields {
                 guard let value = Int32(field) else {
-                    throw CSNError.file("\(source):\(lineNumber)", "'\(field)' is not an image index")
+                    throw CSNError.file("\(source):\(lineNumber)", "'\(String(field.prefix(40)).terminalSafe)' is not an image index")
                 }
                 guard value >= 0, Int(value) < imageCount else {
                     throw CSNError.file("\(source):\(lineNumber)", "image index \(value) is out of range (there are \(imageCount) images)")
@@ -58,6 +68,10 @@ public enum TripletTextFormat {
             var generator = SeededGenerator(seed: seed ^ 0x4558_504F_5254)
             train = try TripletSampler(dataset: dataset, split: .train, requireAll: false)
                 .sampleFixed(perCondition: trainPerCondition, using: &generator)
+        }
+        let fileNames = dataset.conditions.map { fileComponent($0.name) }
+        if let clash = fileNames.indices.first(where: { fileNames.firstIndex(of: fileNames[$0]) != $0 }) {
+            throw CSNError("conditions '\(dataset.conditions[fileNames.firstIndex(of: fileNames[clash])!].name)' and '\(dataset.conditions[clash].name)' would be written to the same file name '\(fileNames[clash])'")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try AtomicFile.write((names ?? dataset.imageNames).joined(separator: "\n") + "\n", to: directory + "/" + filenamesFile)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 
 @main
 struct CSNCommand: ParsableCommand {
@@ -9,4 +10,18 @@ struct CSNCommand: ParsableCommand {
         subcommands: [UICommand.self, ExploreCommand.self, TrainCommand.self, EvalCommand.self, CompareCommand.self, TSNECommand.self, NeighboursCommand.self, MasksCommand.self, ProbeCommand.self, ExportCommand.self, DataCommand.self, BenchCommand.self],
         defaultSubcommand: UICommand.self
     )
+
+    /// Parses and runs as ArgumentParser does, but prints errors with control characters escaped:
+    /// they quote names and values from files, which must not reach the terminal as escape codes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CSNError {
+            let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
+            exit(withError: CSNError(lines.map(\.terminalSafe).joined(separator: "\n")))
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

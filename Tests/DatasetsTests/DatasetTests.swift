@@ -222,13 +222,13 @@ import TestSupport
 
     @Test func badLinesNameTheFileAndLine() {
         #expect(throws: CSNError("f.txt:2: expected three indices 'a b c', found 2 field(s)")) {
-            try TripletTextFormat.decode("1 2 3\n4 5\n", condition: 0, imageCount: 10, source: "f.txt")
+            try TripletTextFormat.decode(Array("1 2 3\n4 5\n".utf8), condition: 0, imageCount: 10, source: "f.txt")
         }
         #expect(throws: CSNError("f.txt:1: image index 10 is out of range (there are 10 images)")) {
-            try TripletTextFormat.decode("10 2 3\n", condition: 0, imageCount: 10, source: "f.txt")
+            try TripletTextFormat.decode(Array("10 2 3\n".utf8), condition: 0, imageCount: 10, source: "f.txt")
         }
         #expect(throws: CSNError("f.txt:3: 'x' is not an image index")) {
-            try TripletTextFormat.decode("1 2 3\n\n1 x 3\n", condition: 0, imageCount: 10, source: "f.txt")
+            try TripletTextFormat.decode(Array("1 2 3\n\n1 x 3\n".utf8), condition: 0, imageCount: 10, source: "f.txt")
         }
     }
 }

@@ -32,7 +32,7 @@ enum MonitorView {
         let validation = s.validationHistory
         var accuracy: [LineChart.Series] = s.conditionNames.indices.map { c in
             .init(name: s.conditionNames[c], colour: Colour.categorical[c % Colour.categorical.count],
-                  points: validation.compactMap { $0.accuracies[c].isNaN ? nil : (Double($0.step), $0.accuracies[c]) })
+                  points: validation.compactMap { c < $0.accuracies.count && !$0.accuracies[c].isNaN ? (Double($0.step), $0.accuracies[c]) : nil })
         }
         accuracy.append(.init(name: "mean", colour: .white, points: validation.map { (Double($0.step), Evaluator.mean($0.accuracies)) }))
         let latest = s.latestValidation.map { String(format: " latest mean %.1f%%", 100 * Evaluator.mean($0)) } ?? ""

@@ -16,6 +16,8 @@ public struct FolderImportOptions: Sendable {
     public var color = false
     /// Skip and count bad rows and images instead of stopping at the first.
     public var skipBad = false
+    /// Let image paths leave `imagesDirectory` (absolute, `..`, links out).
+    public var allowOutside = false
     public var seed: UInt64 = 1
     public var valFraction = 0.1
     public var testFraction = 0.1
@@ -40,10 +42,7 @@ public enum FolderDatasetBuilder {
         for name in options.ordinalThresholds.keys where !options.conditions.contains(name) {
             throw CSNError("--ordinal names '\(name)', which is not one of --conditions (\(options.conditions.joined(separator: ",")))")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: options.imagesDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CSNError.file(options.imagesDirectory, "no such folder")
-        }
+        let folder = try ConfinedFolder(options.imagesDirectory, allowOutside: options.allowOutside)
         let pathColumn = try options.pathColumn.map(table.column) ?? 0
         let conditionColumns = try options.conditions.map(table.column)
         let splitColumn = try options.splitColumn.map(table.column)
@@ -86,8 +85,8 @@ public enum FolderDatasetBuilder {
 
         // Then the images, in parallel; errors are reported in row order.
         let channels = options.color ? 3 : 1
-        let paths = accepted.map { options.imagesDirectory + "/" + $0.fields[pathColumn].trimmingSpaces }
-        let images = ImageLoader.load(paths: paths, size: options.imageSize, channels: channels, progress: progress)
+        let names = accepted.map { $0.fields[pathColumn].trimmingSpaces }
+        let images = ImageLoader.load(names: names, in: folder, size: options.imageSize, channels: channels, progress: progress)
         let gathered = try ImageLoader.gather(images, origin: { "named on \(table.source):\(accepted[$0].line)" },
                                               skipBad: options.skipBad, report: &report)
         let kept = gathered.kept.map { accepted[$0] }

@@ -19,6 +19,10 @@ public struct DecodedImage: Sendable, Equatable {
 
 /// Reads JPEG (libjpeg-turbo) and PNG (libpng) files, told apart by their first bytes.
 public enum ImageDecoder {
+    /// The most pixels a decoded image may have: 32 megapixels (about 5,800 x 5,800) is 96 MiB in
+    /// RGB, so the importer's two parallel reads stay small whatever a header claims.
+    public static let maxPixels = 1 << 25
+
     /// Decodes to `channels` (1 grey, 3 RGB). JPEGs may come out shrunk by a power of two as long
     /// as the longer side stays at least `minimumSide`, which makes large photos cheap to read.
     /// PNG transparency is composed onto white. Errors name `source`.
@@ -35,7 +39,7 @@ public enum ImageDecoder {
         var message = [CChar](repeating: 0, count: 256)
         let side = Int32(clamping: minimumSide)
         let decoded = bytes.withUnsafeBufferPointer { data in
-            csn_jpeg_decode(data.baseAddress, UInt(data.count), Int32(channels), side, &width, &height, &message, Int32(message.count))
+            csn_jpeg_decode(data.baseAddress, UInt(data.count), Int32(channels), side, maxPixels, &width, &height, &message, Int32(message.count))
         }
         guard let decoded else {
             let reason = String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -62,8 +66,8 @@ public enum ImageDecoder {
         guard began != 0 else { throw failure() }
         image.format = channels == 1 ? csn_png_format_gray() : csn_png_format_rgb()
         let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width * height <= 1 << 28 else {
-            throw CSNError.file(source, "a PNG of \(width)x\(height) pixels is not supported")
+        guard width > 0, height > 0, width * height <= maxPixels else {
+            throw CSNError.file(source, "a PNG of \(width)x\(height) pixels is larger than the \(maxPixels)-pixel limit")
         }
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         var white = png_color(red: 255, green: 255, blue: 255)

@@ -5,13 +5,15 @@ import Foundation
 /// Each result is the planar pixels or the error for that file; the caller decides whether an
 /// error stops the import or is skipped and counted.
 public enum ImageLoader {
-    /// `progress(done, total)` is called as files are read.
-    public static func load(paths: [String], size: Int, channels: Int,
+    /// Reads `names` from inside `folder`; `progress(done, total)` is called as files are read.
+    public static func load(names: [String], in folder: ConfinedFolder, size: Int, channels: Int,
                             progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> [Result<[UInt8], CSNError>] {
-        let results = ResultSlots<Result<[UInt8], CSNError>>(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            results[i] = loadOne(paths[i], size: size, channels: channels)
-            progress(results.markDone(), paths.count)
+        let results = ResultSlots<Result<[UInt8], CSNError>>(count: names.count)
+        DispatchQueue.concurrentPerform(iterations: names.count) { i in
+            results[i] = Result { try folder.resolve(names[i]) }
+                .mapError { $0 as? CSNError ?? CSNError("\($0)") }
+                .flatMap { loadOne($0, size: size, channels: channels) }
+            progress(results.markDone(), names.count)
         }
         return results.values.map { $0! }
     }

@@ -12,6 +12,8 @@ public struct TripletListImportOptions: Sendable {
     public var imageSize = 32
     public var color = false
     public var skipBad = false
+    /// Let image paths leave `imagesDirectory` (absolute, `..`, links out).
+    public var allowOutside = false
 
     public init(filenamesPath: String, tripletsDirectory: String, imagesDirectory: String) {
         self.filenamesPath = filenamesPath
@@ -34,8 +36,8 @@ public enum TripletListImport {
         var lists: [Split: [TripletList]] = [:]
         for split in Split.allCases {
             lists[split] = try conditionNames.enumerated().map { c, name in
-                let path = options.tripletsDirectory + "/" + TripletTextFormat.listFile(condition: name, split: split)
-                let list = try TripletTextFormat.decode(String(decoding: try AtomicFile.read(path), as: UTF8.self),
+                let path = options.tripletsDirectory + "/" + "\(name)_tripletlist_\(split).txt"
+                let list = try TripletTextFormat.decode(try AtomicFile.read(path),
                                                         condition: c, imageCount: names.count, source: path)
                 // Val and test lists may be empty (a condition too rare to evaluate); training needs each.
                 guard list.count > 0 || split != .train else { throw CSNError.file(path, "the training list has no triplets") }
@@ -44,7 +46,8 @@ public enum TripletListImport {
         }
 
         let channels = options.color ? 3 : 1
-        let images = ImageLoader.load(paths: names.map { options.imagesDirectory + "/" + $0 }, size: options.imageSize,
+        let folder = try ConfinedFolder(options.imagesDirectory, allowOutside: options.allowOutside)
+        let images = ImageLoader.load(names: names, in: folder, size: options.imageSize,
                                       channels: channels, progress: progress)
         let gathered = try ImageLoader.gather(images, origin: { "line \($0 + 1) of \(options.filenamesPath)" },
                                               skipBad: options.skipBad, report: &report)
@@ -99,14 +102,15 @@ public enum TripletListImport {
     /// Image paths, one per line; the original code's file is plain lines despite its .json name,
     /// but a JSON list of strings is read as well.
     static func readNames(_ path: String) throws -> [String] {
-        let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        let bytes = try AtomicFile.read(path)
+        let text = TextLines.decode(bytes)
         if text.drop(while: { $0.isWhitespace }).first == "[" {
             guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] else {
                 throw CSNError.file(path, "starts like a JSON list but is not a list of strings")
             }
             return list
         }
-        var names = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        var names = TextLines.split(bytes).map { String($0.text).trimmingCharacters(in: .whitespaces) }
         while names.last == "" { names.removeLast() }
         if let blank = names.firstIndex(of: "") { throw CSNError.file("\(path):\(blank + 1)", "the line names no image") }
         guard !names.isEmpty else { throw CSNError.file(path, "the file names no image") }

@@ -47,13 +47,14 @@ public struct LineChart: Widget {
 
     public func render(in area: Rect, into buffer: inout CellBuffer) {
         guard area.width >= 12, area.height >= 4 else { return }
-        let transform: (Double) -> Double? = logScale ? { $0 > 0 ? log10($0) : nil } : { $0 }
-        let all = series.flatMap(\.points)
+        // Non-finite values (a diverged loss, a hand-edited metrics file) are gaps, not points.
+        let transform: (Double) -> Double? = logScale ? { $0 > 0 && $0.isFinite ? log10($0) : nil } : { $0.isFinite ? $0 : nil }
+        let all = series.flatMap(\.points).filter { $0.x.isFinite }
         guard let minX = all.map(\.x).min(), let maxX = all.map(\.x).max() else { return }
         let ys = all.compactMap { transform($0.y) }
         guard var low = ys.min(), var high = ys.max() else { return }
         if let yRange, let a = transform(yRange.lowerBound), let b = transform(yRange.upperBound) { low = a; high = b }
-        if high - low < 1e-12 { high = low + 1 }
+        if !(high / 2 - low / 2 >= 1e-12) { high = low + 1 }
         let untransform: (Double) -> Double = logScale ? { pow(10, $0) } : { $0 }
 
         // Legend on the first row, y labels on the left, x labels on the last row.
@@ -86,13 +87,18 @@ public struct LineChart: Widget {
             bits[cell] |= [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][dy % 4][dx % 2]
             colours[cell] = colour
         }
-        let spanX = max(maxX - minX, 1e-12)
+        // Fractions of the span from halves, so that a span of +-1e308 cannot overflow to infinity.
+        func fraction(_ value: Double, _ from: Double, _ to: Double) -> Double {
+            let span = to / 2 - from / 2
+            let f = span > 0 ? (value / 2 - from / 2) / span : 0
+            return f.isFinite ? min(1, max(0, f)) : 0
+        }
         for s in series {
             var previous: (Int, Int)? = nil
             for point in s.points {
-                guard let ty = transform(point.y) else { previous = nil; continue }
-                let dx = Int(((point.x - minX) / spanX * Double(dotsWide - 1)).rounded())
-                let dy = Int(((high - max(low, min(high, ty))) / (high - low) * Double(dotsHigh - 1)).rounded())
+                guard point.x.isFinite, let ty = transform(point.y) else { previous = nil; continue }
+                let dx = Int((fraction(point.x, minX, maxX) * Double(dotsWide - 1)).rounded())
+                let dy = Int(((1 - fraction(ty, low, high)) * Double(dotsHigh - 1)).rounded())
                 if let (px, py) = previous {
                     // A straight line of dots from the previous point.
                     let steps = max(abs(dx - px), abs(dy - py), 1)

@@ -22,24 +22,35 @@ public struct Scatter: Widget {
         let minX: Float, maxX: Float, minY: Float, maxY: Float
     }
 
-    var bounds: Bounds { Bounds(minX: x.min()!, maxX: x.max()!, minY: y.min()!, maxY: y.max()!) }
+    /// The bounding box of the finite points (nil when there are none: a diverged map draws nothing).
+    var bounds: Bounds? {
+        let finite = x.indices.filter { x[$0].isFinite && y[$0].isFinite }
+        guard !finite.isEmpty else { return nil }
+        let xs = finite.map { x[$0] }, ys = finite.map { y[$0] }
+        return Bounds(minX: xs.min()!, maxX: xs.max()!, minY: ys.min()!, maxY: ys.max()!)
+    }
 
-    /// The cell of point i in `area`, with `across` x `down` sub-cells per cell (2 x 4 for braille).
-    func position(_ i: Int, in area: Rect, bounds b: Bounds, across: Int, down: Int) -> (Int, Int) {
-        let dx = Int((x[i] - b.minX) / max(b.maxX - b.minX, 1e-12) * Float(area.width * across - 1) + 0.5)
-        let dy = Int((b.maxY - y[i]) / max(b.maxY - b.minY, 1e-12) * Float(area.height * down - 1) + 0.5)
-        return (dx, dy)
+    /// The cell of point i in `area`, with `across` x `down` sub-cells per cell (2 x 4 for braille);
+    /// nil for a point that is not finite.
+    func position(_ i: Int, in area: Rect, bounds b: Bounds, across: Int, down: Int) -> (Int, Int)? {
+        // Halves keep a span of +-3e38 from overflowing to infinity.
+        func fraction(_ value: Float, _ from: Float, _ to: Float) -> Float? {
+            guard value.isFinite else { return nil }
+            let span = to / 2 - from / 2
+            return span > 1e-12 ? min(1, max(0, (value / 2 - from / 2) / span)) : 0
+        }
+        guard let fx = fraction(x[i], b.minX, b.maxX), let fy = fraction(y[i], b.minY, b.maxY) else { return nil }
+        return (Int(fx * Float(area.width * across - 1) + 0.5), Int((1 - fy) * Float(area.height * down - 1) + 0.5))
     }
 
     /// Braille dot bits by sub-cell row (0...3) and column (0...1).
     private static let dotBits: [UInt32] = [0x01, 0x08, 0x02, 0x10, 0x04, 0x20, 0x40, 0x80]
 
     public func render(in area: Rect, into buffer: inout CellBuffer) {
-        guard !area.isEmpty, !x.isEmpty else { return }
-        let b = bounds
+        guard !area.isEmpty, !x.isEmpty, x.count == y.count, x.count == colours.count, let b = bounds else { return }
         if let glyphs {
             for i in x.indices {
-                let (cx, cy) = position(i, in: area, bounds: b, across: 1, down: 1)
+                guard i < glyphs.count, let (cx, cy) = position(i, in: area, bounds: b, across: 1, down: 1) else { continue }
                 buffer.set(area.x + cx, area.y + cy, glyphs[i], Style(foreground: colours[i]))
             }
         } else {
@@ -55,7 +66,7 @@ public struct Scatter: Widget {
             var bits = [UInt32](repeating: 0, count: area.area)
             var votes = [Int32](repeating: 0, count: area.area * palette.count)
             for i in x.indices {
-                let (dx, dy) = position(i, in: area, bounds: b, across: 2, down: 4)
+                guard let (dx, dy) = position(i, in: area, bounds: b, across: 2, down: 4) else { continue }
                 let cell = (dy / 4) * area.width + dx / 2
                 bits[cell] |= Self.dotBits[(dy % 4) * 2 + dx % 2]
                 votes[cell * palette.count + colourIndex[i]] += 1
@@ -67,8 +78,7 @@ public struct Scatter: Widget {
                            Style(foreground: palette[best]))
             }
         }
-        if let cursor, cursor >= 0, cursor < x.count {
-            let (cx, cy) = position(cursor, in: area, bounds: b, across: 1, down: 1)
+        if let cursor, cursor >= 0, cursor < x.count, let (cx, cy) = position(cursor, in: area, bounds: b, across: 1, down: 1) {
             let existing = buffer[min(area.x + cx, buffer.width - 1), min(area.y + cy, buffer.height - 1)]
             buffer.set(area.x + cx, area.y + cy, existing.character == " " ? "+" : existing.character, Style(bold: true, reverse: true))
         }

@@ -143,62 +143,7 @@ struct TSNECommand: ParsableCommand {
 
     /// One vector a line (tab, comma or space separated), or a 2-D .npy of float32/float64.
     private func readVectors(_ path: String) throws -> ([Float], Int, [[String]], [String]) {
-        let bytes = try AtomicFile.read(path)
-        if path.hasSuffix(".npy") { let (v, d) = try NumpyFile.floats(bytes, source: path); return (v, d, [], []) }
-        var values: [Float] = []
-        var dimension = 0
-        var lineNumber = 0
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == "," || $0 == " " || $0 == "\r" })
-            if fields.isEmpty { continue }
-            if dimension == 0 { dimension = fields.count }
-            guard fields.count == dimension else {
-                throw CSNError.file("\(path):\(lineNumber)", "has \(fields.count) values, but the first vector has \(dimension)")
-            }
-            for field in fields {
-                guard let value = Float(field) else { throw CSNError.file("\(path):\(lineNumber)", "'\(field)' is not a number") }
-                values.append(value)
-            }
-        }
-        guard dimension > 0 else { throw CSNError.file(path, "holds no vectors") }
+        let (values, dimension) = try VectorFile.read(try AtomicFile.read(path), source: path, numpy: path.hasSuffix(".npy"))
         return (values, dimension, [], [])
-    }
-}
-
-/// The NumPy .npy format, for 2-D little-endian float32 or float64 arrays in C order.
-enum NumpyFile {
-    static func floats(_ bytes: [UInt8], source: String) throws -> ([Float], Int) {
-        guard bytes.count > 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
-            throw CSNError.file(source, "not a .npy file")
-        }
-        let major = bytes[6]
-        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
-            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        let start = major == 1 ? 10 : 12
-        guard start + headerLength <= bytes.count else { throw CSNError.file(source, "truncated .npy header") }
-        let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
-        guard !header.contains("'fortran_order': True") else { throw CSNError.file(source, "Fortran-ordered arrays are not supported") }
-        let isDouble = header.contains("'<f8'"), isFloat = header.contains("'<f4'")
-        guard isDouble || isFloat else { throw CSNError.file(source, "only little-endian float32 or float64 arrays are supported") }
-        guard let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
-            throw CSNError.file(source, "the .npy header has no shape")
-        }
-        let shape = header[header.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard shape.count == 2, shape[0] > 0, shape[1] > 0 else { throw CSNError.file(source, "expected a 2-D array, found shape \(shape)") }
-        let count = shape[0] * shape[1], width = isDouble ? 8 : 4
-        let data = bytes[(start + headerLength)...]
-        guard data.count >= count * width else { throw CSNError.file(source, "truncated: \(data.count) data bytes for shape \(shape)") }
-        var values = [Float](repeating: 0, count: count)
-        data.withUnsafeBytes { raw in
-            for i in 0..<count {
-                values[i] = isDouble ? Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self))
-                    : raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
-            }
-        }
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw CSNError.file(source, "holds \(values[bad]) at row \(bad / shape[1]), column \(bad % shape[1])")
-        }
-        return (values, shape[1])
     }
 }

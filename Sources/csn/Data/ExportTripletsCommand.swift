@@ -31,7 +31,7 @@ struct ExportTripletsCommand: ParsableCommand {
     var withImages = false
 
     func validate() throws {
-        guard trainPerCondition >= 0 else { throw ValidationError("--train-per-condition must be at least 0, not \(trainPerCondition)") }
+        guard (0...10_000_000).contains(trainPerCondition) else { throw ValidationError("--train-per-condition must be between 0 and 10000000, not \(trainPerCondition)") }
     }
 
     func run() throws {

@@ -15,11 +15,25 @@ struct ImageImportOptions: ParsableArguments {
     @Flag(name: .customLong("skip-bad"), help: "Skip and count bad rows and unreadable images instead of stopping at the first.")
     var skipBad = false
 
+    @Flag(name: .customLong("allow-outside"), help: "Let image paths leave --images (absolute paths, '..', links that lead out).")
+    var allowOutside = false
+
     @Option(help: "Where to write the dataset (.safetensors.gz).")
     var out: String
 
     func validate() throws {
         guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
+    }
+
+    /// Refuses an --out that is one of the input files, which the write would replace.
+    func checkOutIsNotAnInput(_ inputs: [String]) throws {
+        guard let outReal = realpath(out, nil) else { return }  // a new file: not an input
+        defer { free(outReal) }
+        for input in inputs {
+            guard let inputReal = realpath(input, nil) else { continue }
+            defer { free(inputReal) }
+            if strcmp(outReal, inputReal) == 0 { throw ValidationError("--out \(out) is the input file \(input); choose another name") }
+        }
     }
 
     /// Prints a counter on a terminal while images are read.
@@ -63,6 +77,7 @@ struct AttributeImportOptions: ParsableArguments {
         options.imageSize = common.size
         options.color = common.color
         options.skipBad = common.skipBad
+        options.allowOutside = common.allowOutside
         options.seed = seed
         options.tripletsPerCondition = tripletsPerCondition
         return options

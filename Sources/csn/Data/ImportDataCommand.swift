@@ -54,6 +54,7 @@ struct ImportDataCommand: ParsableCommand {
     }
 
     func run() throws {
+        try common.checkOutIsNotAnInput([attributes])
         let table = try AttributeTable(csv: try AtomicFile.read(attributes), source: attributes)
         let names = conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         var options = sampling.folderOptions(images: images, conditions: names, common: common)

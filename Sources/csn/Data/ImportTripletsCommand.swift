@@ -26,10 +26,12 @@ struct ImportTripletsCommand: ParsableCommand {
     @OptionGroup var common: ImageImportOptions
 
     func run() throws {
+        try common.checkOutIsNotAnInput([filenames])
         var options = TripletListImportOptions(filenamesPath: filenames, tripletsDirectory: triplets, imagesDirectory: images)
         options.imageSize = common.size
         options.color = common.color
         options.skipBad = common.skipBad
+        options.allowOutside = common.allowOutside
         let (dataset, report) = try TripletListImport.build(options, progress: common.progress)
         try common.save(dataset, report: report)
         print("triplets: \(dataset.trainTriplets.count) train, \(dataset.valTriplets.count) val, \(dataset.testTriplets.count) test")

@@ -62,6 +62,8 @@ struct CompareCommand: ParsableCommand {
             config.checkpointEvery = config.steps
             let session = try TrainingSession(config: config, dataset: dataset)
             let runDirectory = directory + "/" + config.model.rawValue
+            let folder = try RunFolder(runDirectory)
+            defer { withExtendedLifetime(folder) {} }
             try Checkpoint.save(session, to: runDirectory)
             let final = HeadlessRun.run(Trainer(session: session, checkpointDirectory: runDirectory), label: "\(config.model.rawValue) ")
             if case .stopped = final.state { throw CSNError("stopped; finished rows so far:\n" + table(dataset, rows)) }

@@ -28,7 +28,9 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     func run() throws {
-        let (session, directory) = try makeSession()
+        let (session, folder) = try makeSession()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let trainer = Trainer(session: session, checkpointDirectory: directory)
         let final = HeadlessRun.run(trainer)
         switch final.state {
@@ -46,7 +48,7 @@ struct TrainCommand: ParsableCommand {
         print("checkpoint: \(directory)")
     }
 
-    private func makeSession() throws -> (TrainingSession, String) {
+    private func makeSession() throws -> (TrainingSession, RunFolder) {
         try RunSetup.makeSession(options: options, out: out, resume: resume)
     }
 

@@ -52,7 +52,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for initialisation and sampling.")
     var seed: UInt64 = 1
 
-    @Option(help: "OpenBLAS threads (a seeded run repeats exactly for the same count).")
+    @Option(help: "Worker threads, each taking a share of every batch (a seeded run repeats exactly for the same count).")
     var threads = 2
 
     @Option(name: .customLong("validate-every"), help: "Validate every N steps.")
@@ -63,32 +63,35 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         if steps != nil && epochs != nil { throw ValidationError("give either --steps or --epochs, not both") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, not \(steps)") }
-        if let epochs, !(epochs > 0) { throw ValidationError("--epochs must be positive, not \(epochs)") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, not \(batch)") }
-        guard dim >= 1 else { throw ValidationError("--dim must be at least 1, not \(dim)") }
+        if let steps, !(1...TrainingConfig.maxSteps).contains(steps) { throw ValidationError("--steps must be between 1 and \(TrainingConfig.maxSteps), not \(steps)") }
+        if let epochs, !(epochs > 0 && epochs <= 1e6) { throw ValidationError("--epochs must be a positive number up to 1000000, not \(epochs)") }
+        guard (1...TrainingConfig.maxBatchSize).contains(batch) else { throw ValidationError("--batch must be between 1 and \(TrainingConfig.maxBatchSize), not \(batch)") }
+        guard (1...NetworkShape.maxEmbeddingDimension).contains(dim) else { throw ValidationError("--dim must be between 1 and \(NetworkShape.maxEmbeddingDimension), not \(dim)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
         guard margin >= 0 && margin.isFinite else { throw ValidationError("--margin must be zero or positive, not \(margin)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
+        guard embedWeight >= 0 && embedWeight.isFinite else { throw ValidationError("--embed-weight must be zero or positive, not \(embedWeight)") }
+        guard maskWeight >= 0 && maskWeight.isFinite else { throw ValidationError("--mask-weight must be zero or positive, not \(maskWeight)") }
+        guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
         guard validateEvery >= 1 else { throw ValidationError("--validate-every must be at least 1, not \(validateEvery)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, not \(checkpointEvery)") }
         if let widths, parsedWidths == nil {
-            throw ValidationError("--widths must be positive integers separated by commas, not '\(widths)'")
+            throw ValidationError("--widths must be 1 to \(NetworkShape.maxStages) integers between 1 and \(NetworkShape.maxWidth) separated by commas, not '\(widths)'")
         }
-        if let trainTriplets, trainTriplets < batch {
-            throw ValidationError("--train-triplets (\(trainTriplets)) must be at least --batch (\(batch))")
+        if let trainTriplets, !(batch...TrainingConfig.maxTrainTriplets).contains(trainTriplets) {
+            throw ValidationError("--train-triplets must be between --batch (\(batch)) and \(TrainingConfig.maxTrainTriplets), not \(trainTriplets)")
         }
     }
 
     var parsedWidths: [Int]? {
         guard let widths else { return nil }
         let values = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        guard (1...NetworkShape.maxStages).contains(values.count),
+              values.allSatisfy({ (1...NetworkShape.maxWidth).contains($0 ?? 0) }) else { return nil }
         return values.map { $0! }
     }
 
     /// The config for a fresh run on `dataset`.
-    func config(for dataset: ImageDataset) -> TrainingConfig {
+    func config(for dataset: ImageDataset) throws -> TrainingConfig {
         var config = TrainingConfig()
         config.model = model
         config.maskInitialization = maskInit
@@ -106,7 +109,11 @@ struct TrainingOptions: ParsableArguments {
         config.dataPath = data.resolvedPath
         if let epochs {
             let epochTriplets = Double(trainTriplets ?? dataset.imageIndices(in: .train).count)
-            config.steps = max(1, Int((epochs * epochTriplets / Double(batch)).rounded(.up)))
+            let steps = (epochs * epochTriplets / Double(batch)).rounded(.up)
+            guard steps <= Double(TrainingConfig.maxSteps) else {
+                throw ValidationError("--epochs \(epochs) is \(steps) steps, more than \(TrainingConfig.maxSteps)")
+            }
+            config.steps = max(1, Int(steps))
         } else {
             config.steps = steps ?? 2000
         }

@@ -28,7 +28,9 @@ struct UICommand: ParsableCommand {
 
     func run() throws {
         try TerminalUI.requireTerminal()
-        let (session, directory) = try RunSetup.makeSession(options: options, out: out, resume: resume)
+        let (session, folder) = try RunSetup.makeSession(options: options, out: out, resume: resume)
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let trainer = Trainer(session: session, checkpointDirectory: directory)
         let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
         let final = try TerminalUI.run(trainer: trainer, fixedSnapshot: nil, worker: worker,
@@ -95,7 +97,7 @@ enum ExploreSnapshot {
             totalSteps: config.steps, stepsPerEpoch: Double(session.epochTriplets) / Double(config.batchSize),
             trainAccuracy: [], masks: session.model.effectiveMasks(), embeddingDimension: session.model.shape.embeddingDimension)
         snapshot.weights = ModelWeights(of: session.model, step: session.step)
-        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: directory)
+        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: directory, conditionCount: session.dataset.conditions.count)
         snapshot.lastCheckpoint = "exploring \(directory) at step \(session.step)"
         return snapshot
     }
