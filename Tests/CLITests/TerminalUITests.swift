@@ -79,6 +79,31 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
     }
 
+    /// A closed SSH session (SIGHUP) and Ctrl-\\ (SIGQUIT) end the UI as q does: the checkpoint is
+    /// saved, the terminal is back in cooked mode with echo, and no crash report is drawn.
+    @Test(arguments: [SIGHUP, SIGQUIT, SIGTERM])
+    func hangUpAndQuitRestoreTheTerminal(signal: Int32) throws {
+        let folder = TestSupport.temporaryDirectory()
+        let out = folder + "/run", modes = folder + "/stty"
+        defer { _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "ui", "-x", "80", "-y", "24", "bash --norc --noprofile"])
+        let command = "\(TestSupport.csnBinary) --data \(TestSupport.dejavuDatasetFile) --widths 4,8,8 --dim 8 --batch 8 --steps 100000 --out \(out); echo EXIT=$?; stty -a > \(modes)"
+        try tmux(["send-keys", "-t", "ui", command, "Enter"])
+        _ = try waitFor("training to start") { $0[0].hasPrefix("csn [running] csn-learned · step ") }
+        let shell = try tmux(["list-panes", "-t", "ui", "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        let csn = try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "no csn under the pane's shell")
+        kill(csn, signal)
+        let lines = try waitFor("exit after the signal") { $0.contains { $0.hasPrefix("EXIT=") } }
+        #expect(lines.contains("EXIT=0"), "\(lines)")
+        #expect(!lines.joined().contains("crashed") && !lines.joined().contains("Backtrace"), "\(lines)")
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: modes) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let settings = try String(contentsOfFile: modes, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
+        #expect(settings.contains("icanon") && settings.contains("echo") && !settings.contains("-icanon"), "\(settings)")
+        #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+    }
+
     @Test func withoutATerminalItSaysSoInOneLine() throws {
         let result = try TestSupport.runCSN([])
         #expect(result.status != 0)

@@ -26,6 +26,10 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Seed for the sample.")
     var seed: UInt64 = 1
 
+    func validate() throws {
+        guard (1...10_000_000).contains(points) else { throw ValidationError("--points must be between 1 and 10000000, not \(points)") }
+    }
+
     func run() throws {
         let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
         let dataset = loaded.session.dataset, model = loaded.session.model

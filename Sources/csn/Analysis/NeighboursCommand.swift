@@ -40,7 +40,7 @@ struct NeighboursCommand: ParsableCommand {
     var plain = false
 
     func validate() throws {
-        guard k >= 1 else { throw ValidationError("-k must be at least 1, not \(k)") }
+        guard (1...1_000_000).contains(k) else { throw ValidationError("-k must be between 1 and 1000000, not \(k)") }
         let ways = [index != nil, font != nil || char != nil, query != nil].filter { $0 }.count
         if ways > 1 { throw ValidationError("give the query one way: --index, --font with --char, or --query") }
         if index == nil && query == nil && (font == nil || char == nil) {

@@ -25,7 +25,7 @@ struct ProbeCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard maxTrain >= 10 else { throw ValidationError("--max-train must be at least 10, not \(maxTrain)") }
+        guard (10...10_000_000).contains(maxTrain) else { throw ValidationError("--max-train must be between 10 and 10000000, not \(maxTrain)") }
     }
 
     func run() throws {

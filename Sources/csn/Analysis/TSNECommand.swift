@@ -54,9 +54,10 @@ struct TSNECommand: ParsableCommand {
     func validate() throws {
         if (checkpoint == nil) == (input == nil) { throw ValidationError("give a checkpoint folder or --input FILE, not both or neither") }
         if checkpoint != nil && condition == nil { throw ValidationError("--condition is needed with a checkpoint (or 'none')") }
-        guard points >= 2 else { throw ValidationError("--points must be at least 2, not \(points)") }
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, not \(iterations)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
+        guard (2...10_000_000).contains(points) else { throw ValidationError("--points must be between 2 and 10000000, not \(points)") }
+        guard (1...1_000_000).contains(iterations) else { throw ValidationError("--iterations must be between 1 and 1000000, not \(iterations)") }
+        guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
+        guard perplexity.isFinite, perplexity >= 1, perplexity <= 10_000 else { throw ValidationError("--perplexity must be between 1 and 10000, not \(perplexity)") }
     }
 
     func run() throws {

@@ -31,6 +31,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd).")
     var kernels = false
 
+    func validate() throws {
+        guard (1...TrainingConfig.maxBatchSize).contains(batch) else { throw ValidationError("--batch must be between 1 and \(TrainingConfig.maxBatchSize), not \(batch)") }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, not \(steps)") }
+        guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
+    }
+
     func run() throws {
         if kernels { return KernelBench.run() }
         let loadStart = Date()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Basics
+import CSN
 import Datasets
 import Foundation
 
@@ -34,7 +35,9 @@ struct FontsDataCommand: ParsableCommand {
 
     func validate() throws {
         guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
-        guard tripletsPerCondition > 0 else { throw ValidationError("--triplets must be positive, not \(tripletsPerCondition)") }
+        guard (1...TrainingConfig.maxValidationTriplets).contains(tripletsPerCondition) else {
+            throw ValidationError("--triplets must be between 1 and \(TrainingConfig.maxValidationTriplets), not \(tripletsPerCondition)")
+        }
         if let maxFonts, maxFonts < 3 { throw ValidationError("--max-fonts must be at least 3, not \(maxFonts)") }
     }
 

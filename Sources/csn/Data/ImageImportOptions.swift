@@ -1,5 +1,6 @@
 import ArgumentParser
 import Basics
+import CSN
 import Datasets
 import Foundation
 
@@ -68,7 +69,9 @@ struct AttributeImportOptions: ParsableArguments {
     var tripletsPerCondition = 10_000
 
     func validate() throws {
-        guard tripletsPerCondition > 0 else { throw ValidationError("--triplets must be positive, not \(tripletsPerCondition)") }
+        guard (1...TrainingConfig.maxValidationTriplets).contains(tripletsPerCondition) else {
+            throw ValidationError("--triplets must be between 1 and \(TrainingConfig.maxValidationTriplets), not \(tripletsPerCondition)")
+        }
     }
 
     /// Import options for these conditions with the shared settings filled in.

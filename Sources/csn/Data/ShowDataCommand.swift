@@ -41,7 +41,7 @@ struct ShowDataCommand: ParsableCommand {
         if query != nil && (font != nil || index != nil || chars != nil) {
             throw ValidationError("--query replaces --font, --index and --chars; give one or the other")
         }
-        guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
+        guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000, not \(count)") }
     }
 
     func run() throws {

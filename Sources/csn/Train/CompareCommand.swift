@@ -38,6 +38,9 @@ struct CompareCommand: ParsableCommand {
     var models: String = ModelKind.allCases.map(\.rawValue).joined(separator: ",")
 
     func validate() throws {
+        guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
+        guard budget <= 1_000_000_000_000 else { throw ValidationError("--budget must be at most 1000000000000, not \(budget)") }
         guard budget >= batch, batch >= 1 else { throw ValidationError("--budget (\(budget)) must be at least --batch (\(batch)), and --batch at least 1") }
         for name in models.split(separator: ",") where ModelKind(rawValue: String(name)) == nil {
             throw ValidationError("--models: unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
