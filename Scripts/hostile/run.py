@@ -45,6 +45,7 @@ def parse(argv):
     p.add_argument("--timeout", type=float, default=20.0, help="seconds per process")
     p.add_argument("--quick", action="store_true", help="run about 1/6 of the cases")
     p.add_argument("--list", action="store_true", help="list the cases without running them")
+    p.add_argument("--verbose", action="store_true", help="print every case's outcome to stderr as it ends")
     p.add_argument("--keep", action="store_true", help="keep the scratch folders (for debugging)")
     return p.parse_args(argv)
 
@@ -93,7 +94,10 @@ def main(argv=None) -> int:
             for fut in as_completed(futures):
                 c = fut.result()
                 done += 1
-                if c.kind not in report.CLEAN:
+                if args.verbose:
+                    print("[%d/%d] %s: %s / %s (%s) %s" % (done, len(cases), c.kind, c.category, c.name, report.status(c),
+                                                          report.one_line(c.result.stderr, 160)), file=sys.stderr)
+                elif c.kind not in report.CLEAN:
                     print("[%d/%d] %s: %s / %s" % (done, len(cases), c.kind, c.category, c.name), file=sys.stderr)
                 elif done % 100 == 0:
                     print("[%d/%d] %.0f s" % (done, len(cases), time.monotonic() - start), file=sys.stderr)

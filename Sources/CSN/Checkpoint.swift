@@ -69,36 +69,55 @@ public enum Checkpoint {
         return config
     }
 
-    /// Loads weights, statistics, optimizer state, step and RNG state into a session built from
-    /// the same config; every mismatch is an error that names the file.
-    public static func restore(_ session: TrainingSession, from path: String, optimizerState: Bool = true) throws {
-        let archive = try SafeTensorsArchive(decoding: try AtomicFile.read(path, maxBytes: session.memoryLimit), source: path)
+    /// Loads the weights and batch-norm statistics of `path` into `model` (built from the same
+    /// config) and returns the step they were saved at. Every mismatch is an error naming the file.
+    @discardableResult
+    public static func restoreWeights(_ model: CSNModel, from path: String, limits: ReadLimits = .standard) throws -> Int {
+        try restoreWeights(model, from: try openArchive(path, model: model, limits: limits), path: path)
+    }
+
+    static func openArchive(_ path: String, model: CSNModel, limits: ReadLimits) throws -> SafeTensorsArchive {
+        let archive = try SafeTensorsArchive(decoding: try AtomicFile.read(path, maxBytes: limits.maxBytes), source: path)
         guard archive.metadata["format"] == "csn-checkpoint/1" else { throw CSNError.file(path, "not a csn checkpoint") }
-        guard archive.metadata["model"] == session.config.model.rawValue else {
-            throw CSNError.file(path, "holds a \(archive.metadata["model"] ?? "?") model, but the config says \(session.config.model.rawValue)")
+        guard archive.metadata["model"] == model.kind.rawValue else {
+            throw CSNError.file(path, "holds a \(archive.metadata["model"] ?? "?") model, but the config says \(model.kind.rawValue)")
         }
-        let store = session.model.store
+        return archive
+    }
+
+    static func restoreWeights(_ model: CSNModel, from archive: SafeTensorsArchive, path: String) throws -> Int {
+        let store = model.store
         for entry in store.entries {
             let values = try archive.floats(entry.name, shape: entry.shape, source: path)
             try requireFinite(values, name: entry.name, path: path)
             (store.values.pointer + entry.offset).update(from: values, count: entry.count)
         }
-        for (name, buffer) in session.model.runningStatistics {
+        for (name, buffer) in model.runningStatistics {
             let values = try archive.floats(name, shape: [buffer.count], source: path)
             try requireFinite(values, name: name, path: path)
             buffer.pointer.update(from: values, count: buffer.count)
         }
+        let step = try archive.int64s("step", shape: [1], source: path)[0]
+        guard step >= 0, step <= Int64(TrainingConfig.maxSteps) else {
+            throw CSNError.file(path, "tensor 'step' holds \(step), expected 0 to \(TrainingConfig.maxSteps)")
+        }
+        return Int(step)
+    }
+
+    /// Loads weights, statistics and step and, with `optimizerState`, Adam's moments, the
+    /// sampler's RNG state and the best validation accuracy into a session built from the same
+    /// config; every mismatch is an error that names the file.
+    public static func restore(_ session: TrainingSession, from path: String, optimizerState: Bool = true) throws {
+        let archive = try openArchive(path, model: session.model, limits: ReadLimits(maxBytes: session.memoryLimit))
+        let step = try restoreWeights(session.model, from: archive, path: path)
         guard optimizerState else { return }
+        let store = session.model.store
         let first = try archive.floats("optimizer.m", shape: [store.count], source: path)
         let second = try archive.floats("optimizer.v", shape: [store.count], source: path)
         try requireFinite(first, name: "optimizer.m", path: path)
         try requireFinite(second, name: "optimizer.v", path: path)
         if let bad = second.firstIndex(where: { $0 < 0 }) {
             throw CSNError.file(path, "tensor 'optimizer.v' holds the negative second moment \(second[bad]) at index \(bad)")
-        }
-        let step = try archive.int64s("step", shape: [1], source: path)[0]
-        guard step >= 0, step <= Int64(TrainingConfig.maxSteps) else {
-            throw CSNError.file(path, "tensor 'step' holds \(step), expected 0 to \(TrainingConfig.maxSteps)")
         }
         let state = try archive.int64s("rng", shape: [4], source: path).map { UInt64(bitPattern: $0) }
         // xoshiro's all-zero state is a fixed point: it would draw 0 forever and the sampler would spin.
@@ -109,7 +128,7 @@ public enum Checkpoint {
         }
         store.firstMoments.pointer.update(from: first, count: store.count)
         store.secondMoments.pointer.update(from: second, count: store.count)
-        session.step = Int(step)
+        session.step = step
         session.generator = SeededGenerator(state: (state[0], state[1], state[2], state[3]))
         session.bestValidation = best.isNaN ? -.infinity : Double(best)
     }

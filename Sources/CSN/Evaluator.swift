@@ -26,6 +26,25 @@ public enum Evaluator {
         return out
     }
 
+    /// The embeddings of `images` in condition `condition`'s subspace: the condition's network,
+    /// each vector multiplied by its mask, [N, D] row-major. With nil, the first network unmasked.
+    public static func maskedEmbeddings(_ images: [Int32], model: CSNModel, condition: Int?, dataset: ImageDataset) -> [Float] {
+        var vectors = embed(images, model: model, network: model.networkIndex(condition: condition ?? 0), dataset: dataset)
+        guard let condition else { return vectors }
+        applyMask(&vectors, masks: model.effectiveMasks(), condition: condition, dimension: model.shape.embeddingDimension)
+        return vectors
+    }
+
+    /// Multiplies every row of `vectors` ([N, D]) by row `condition` of `masks` ([K, D]).
+    public static func applyMask(_ vectors: inout [Float], masks: [Float], condition: Int, dimension d: Int) {
+        masks.withUnsafeBufferPointer { masks in
+            let mask = masks.baseAddress! + condition * d
+            vectors.withUnsafeMutableBufferPointer { rows in
+                for i in rows.indices { rows[i] *= mask[i % d] }
+            }
+        }
+    }
+
     /// Accuracy per condition (NaN for a condition with no triplets) over `triplets`.
     public static func accuracy(model: CSNModel, dataset: ImageDataset, triplets: TripletList) -> [Double] {
         let k = model.conditionCount, d = model.shape.embeddingDimension

@@ -1,4 +1,5 @@
 import Basics
+import Datasets
 
 /// The embedding ConvNet's shape: stages of conv 3x3 -> batch norm -> ReLU -> max-pool 2, then a
 /// linear layer to the embedding. Three stages for 32x32 input (32 -> 4), four for 64x64.
@@ -14,6 +15,14 @@ public struct NetworkShape: Codable, Sendable, Equatable {
         self.inputChannels = inputChannels
         self.widths = widths ?? (imageSize >= 64 ? [32, 64, 128, 128] : [32, 64, 128])
         self.embeddingDimension = embeddingDimension
+    }
+
+    /// The shape a run's config gives on `dataset`: its image size and channels, the config's
+    /// widths and embedding dimension. Validated.
+    public init(config: TrainingConfig, dataset: ImageDataset) throws {
+        self.init(imageSize: dataset.imageSize, inputChannels: dataset.channels, widths: config.widths,
+                  embeddingDimension: config.embeddingDimension)
+        try validate()
     }
 
     /// Side of the feature map that stage s reads.

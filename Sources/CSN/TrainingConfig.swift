@@ -1,4 +1,6 @@
 import Basics
+import Datasets
+import Foundation
 
 /// Everything that defines a training run; saved as config.json in its checkpoint folder, so a
 /// run can be rebuilt and resumed exactly.
@@ -46,6 +48,27 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             let progress = Double(step) / Double(max(steps, 1))
             return learningRate * Float(0.5 * (1 + cos(Double.pi * min(progress, 1))))
         }
+    }
+
+    /// Triplets in an epoch: the fixed pool's size (the dataset's own training list, or the
+    /// config's `trainTriplets`), else as many as there are training images.
+    public func epochTriplets(_ dataset: ImageDataset) -> Int {
+        if dataset.trainTriplets.count > 0 { return dataset.trainTriplets.count }
+        return trainTriplets ?? dataset.imageIndices(in: .train).count
+    }
+
+    /// The dataset file of a run saved in `runDirectory`. New runs store an absolute path; a
+    /// relative one (older runs, or a folder moved with its data) is looked for beside the run
+    /// folder first, then from the current directory, so a run opens from anywhere.
+    public func resolvedDataPath(runDirectory: String) -> String {
+        guard !dataPath.hasPrefix("/") else { return dataPath }
+        let besideRun = runDirectory + "/" + dataPath
+        return FileManager.default.fileExists(atPath: besideRun) ? besideRun : dataPath
+    }
+
+    /// `path` as an absolute path (against the current directory), for storing in a config.
+    public static func absolutePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// Caps on sizes, far above what a CPU run uses, that keep every derived size from overflowing.

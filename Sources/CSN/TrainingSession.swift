@@ -27,7 +27,7 @@ public final class TrainingSession: @unchecked Sendable {
     private let dMasks: FloatBuffer
 
     /// Triplets in an epoch: the pool's size, or as many as there are training images.
-    public var epochTriplets: Int { pool.map { $0.reduce(0) { $0 + $1.count } } ?? dataset.imageIndices(in: .train).count }
+    public var epochTriplets: Int { config.epochTriplets(dataset) }
 
     /// A fresh run: model initialised from the seed.
     public init(config: TrainingConfig, dataset: ImageDataset, memoryLimit: Int = ReadLimits.defaultMaxBytes) throws {
@@ -35,9 +35,7 @@ public final class TrainingSession: @unchecked Sendable {
         self.config = config
         self.memoryLimit = memoryLimit
         self.dataset = dataset
-        let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
-                                 widths: config.widths, embeddingDimension: config.embeddingDimension)
-        try shape.validate()
+        let shape = try NetworkShape(config: config, dataset: dataset)
         let k = dataset.conditions.count
         guard let bytes = config.estimatedTrainingBytes(shape: shape, conditionCount: k), bytes <= memoryLimit else {
             throw CSNError("this model and batch size would need more than the memory limit of \(ReadLimits.describe(bytes: memoryLimit)) (raise it with --max-memory, or use a smaller batch or network)")

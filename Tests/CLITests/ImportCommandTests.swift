@@ -27,7 +27,7 @@ import TestSupport
         #expect(evaluated.status == 0 && evaluated.stdout.contains("csn-learned "), "\(evaluated.stderr)")
         let stats = try TestSupport.runCSN(["data", "stats", "--data", out])
         #expect(stats.status == 0 && stats.stdout.contains("condition height: 4 values, ordinal, alike within 1"), "\(stats.stdout)")
-        let shown = try TestSupport.runCSN(["data", "show", "--data", out, "--query", "shape:disc tone:dark", "--count", "2", "--plain"])
+        let shown = try TestSupport.runCSN(["data", "show", "--data", out, "--query", "shape:disc tone:dark", "--count", "2", "--ascii"])
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.hasPrefix("10 image(s) match 'shape:disc tone:dark'; showing 2\n"), "\(shown.stdout)")
         #expect(shown.stdout.contains("shape=disc tone=dark height="))

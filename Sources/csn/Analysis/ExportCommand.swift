@@ -11,8 +11,7 @@ struct ExportCommand: ParsableCommand {
         discussion: "Writes vectors.tsv (unmasked), vectors-CONDITION.tsv (masked by each condition), metadata.tsv (image name and values) and projector_config.pbtxt into --projector DIR."
     )
 
-    @Argument(help: "Checkpoint folder.")
-    var checkpoint: String
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: "Folder to write into (created if missing).")
     var projector: String
@@ -31,8 +30,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
-        let dataset = loaded.session.dataset, model = loaded.session.model
+        let saved = try source.open()
+        let dataset = saved.dataset, model = saved.model
         let sample = dataset.sample(points, from: split, seed: seed)
         try FileManager.default.createDirectory(atPath: projector, withIntermediateDirectories: true)
         let d = model.shape.embeddingDimension, masks = model.effectiveMasks()

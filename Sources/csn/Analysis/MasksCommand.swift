@@ -10,23 +10,17 @@ struct MasksCommand: ParsableCommand {
         discussion: "Active dimensions are those above 10% of their condition's largest weight."
     )
 
-    @Argument(help: "Checkpoint folder.")
-    var checkpoint: String
-
-    @Flag(help: "Use the last weights instead of the best validation checkpoint.")
-    var last = false
-
-    @Flag(help: "Use the ASCII ramp even on a terminal.")
-    var plain = false
+    @OptionGroup var source: CheckpointOptions
+    @OptionGroup var output: AsciiOption
 
     func run() throws {
-        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: !last)
-        let model = loaded.session.model
-        let names = loaded.session.dataset.conditions.map(\.name)
+        let saved = try source.open()
+        let model = saved.model
+        let names = saved.dataset.conditions.map(\.name)
         let (k, d) = (model.conditionCount, model.shape.embeddingDimension)
         let masks = model.effectiveMasks()
         let stats = MaskStatistics(masks: masks, conditionCount: k, dimension: d)
-        print("\(loaded.weightsPath): \(loaded.session.config.model.rawValue), \(k) conditions x \(d) dimensions")
+        print("\(saved.weightsPath): \(saved.config.model.rawValue), \(k) conditions x \(d) dimensions")
         let width = max(9, names.map(\.count).max() ?? 0)
         func pad(_ s: String, _ n: Int = width) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
         print(pad("condition") + "        L1  active  strongest dimensions")
@@ -46,7 +40,7 @@ struct MasksCommand: ParsableCommand {
         print("dimensions no condition uses: \(stats.unused.count)\(stats.unused.isEmpty ? "" : " (" + stats.unused.map(String.init).joined(separator: " ") + ")")")
         print("")
         print("heatmap: rows conditions, columns dimensions 0-\(d - 1), darkest = 0, brightest = \(String(format: "%.2f", masks.max() ?? 0))")
-        let colour = Terminal.isInteractive && !plain
+        let colour = Terminal.isInteractive && !output.ascii
         var buffer = CellBuffer(width: width + 1 + d, height: k)
         HeatmapView(values: masks, rows: k, columns: d, rowLabels: names, ascii: !colour).render(in: buffer.bounds, into: &buffer)
         print(buffer.text(colour: colour), terminator: "")

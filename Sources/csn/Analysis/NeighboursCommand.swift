@@ -12,8 +12,7 @@ struct NeighboursCommand: ParsableCommand {
         discussion: "Exact neighbours among the images of a split, under a condition's masked metric (or the plain embedding with --condition none); ties go to the smaller index."
     )
 
-    @Argument(help: "Checkpoint folder.")
-    var checkpoint: String
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: "Condition whose masked metric to use, or 'none' for the unmasked embedding; default: every condition.")
     var condition: String?
@@ -36,8 +35,7 @@ struct NeighboursCommand: ParsableCommand {
     @Option(help: "Split to search: train, val or test (the query must be in it).")
     var split: Split = .test
 
-    @Flag(help: "Use the ASCII ramp even on a terminal.")
-    var plain = false
+    @OptionGroup var output: AsciiOption
 
     func validate() throws {
         guard (1...1_000_000).contains(k) else { throw ValidationError("-k must be between 1 and 1000000, not \(k)") }
@@ -49,8 +47,8 @@ struct NeighboursCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
-        let session = loaded.session, dataset = session.dataset, model = session.model
+        let saved = try source.open()
+        let dataset = saved.dataset, model = saved.model
         let query: Int
         if let text = self.query {
             let matches = try ImageQuery.search(text, in: dataset)
@@ -76,7 +74,7 @@ struct NeighboursCommand: ParsableCommand {
         let d = model.shape.embeddingDimension
         let masks = model.effectiveMasks()
         var embeddingsByNetwork: [Int: [Float]] = [:]
-        let colour = Terminal.isInteractive && !plain
+        let colour = Terminal.isInteractive && !output.ascii
         print("query \(query): \(dataset.imageNames[query]) [\(split) split, \(members.count) images searched]")
         for c in conditions {
             let network = model.networkIndex(condition: c ?? 0)

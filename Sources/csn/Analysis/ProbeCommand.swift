@@ -12,8 +12,7 @@ struct ProbeCommand: ParsableCommand {
         discussion: "Trains on the unmasked embeddings of training-split images and reports accuracy on the test split (fonts never seen in training), beside the majority-class share it must beat."
     )
 
-    @Argument(help: "Checkpoint folder.")
-    var checkpoint: String
+    @OptionGroup var source: CheckpointOptions
 
     @Option(name: .customLong("attribute"), help: "Attribute (condition) to predict; repeatable. Default: weight and slant.")
     var attributes: [String] = []
@@ -29,8 +28,8 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: true)
-        let dataset = loaded.session.dataset, model = loaded.session.model
+        let saved = try source.open()
+        let dataset = saved.dataset, model = saved.model
         // Fonts: the attributes no condition was trained on directly; other data: every attribute.
         let names = !attributes.isEmpty ? attributes
             : !dataset.fonts.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
@@ -40,7 +39,7 @@ struct ProbeCommand: ParsableCommand {
         let train = dataset.sample(maxTrain, from: .train, seed: seed)
         let test = dataset.imageIndices(in: .test)
         let d = model.shape.embeddingDimension
-        print("\(loaded.weightsPath): \(loaded.session.config.model.rawValue); unmasked \(d)-d embedding of \(train.count) train and \(test.count) test images")
+        print("\(saved.weightsPath): \(saved.config.model.rawValue); unmasked \(d)-d embedding of \(train.count) train and \(test.count) test images")
         var features: [Int: ([Float], [Float])] = [:]
         print("attribute   classes   probe   majority")
         for c in indices {

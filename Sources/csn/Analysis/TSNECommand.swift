@@ -18,8 +18,10 @@ struct TSNECommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Checkpoint folder (omit with --input).")
+    @Argument(help: "Run folder (omit with --input).")
     var checkpoint: String?
+
+    @OptionGroup var weights: WeightsOptions
 
     @Option(help: "Vectors to map instead of a checkpoint's embeddings (.tsv, .csv, .txt or .npy).")
     var input: String?
@@ -48,8 +50,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Write the map as CSV here instead of drawing it.")
     var out: String?
 
-    @Flag(help: "No colour, even on a terminal.")
-    var plain = false
+    @OptionGroup var output: AsciiOption
 
     func validate() throws {
         if (checkpoint == nil) == (input == nil) { throw ValidationError("give a checkpoint folder or --input FILE, not both or neither") }
@@ -104,11 +105,11 @@ struct TSNECommand: ParsableCommand {
             }
         }
         let width = max(20, Terminal.width - 2), height = max(10, width / 4)
-        let colour = Terminal.isInteractive && !plain
+        let colour = Terminal.isInteractive && !output.ascii
         let palette = Colour.categorical
         var buffer = CellBuffer(width: width, height: height)
         Scatter(x: (0..<n).map { layout[2 * $0] }, y: (0..<n).map { layout[2 * $0 + 1] },
-                colours: ids.map { palette[$0 % palette.count] }).render(in: buffer.bounds, into: &buffer)
+                colours: ids.map { palette[$0 % palette.count] }, ascii: output.ascii).render(in: buffer.bounds, into: &buffer)
         print(buffer.text(colour: colour), terminator: "")
         if !legend.isEmpty {
             var key = CellBuffer(width: 4000, height: 1)
@@ -128,16 +129,12 @@ struct TSNECommand: ParsableCommand {
 
     /// Masked embeddings of a seeded sample of the split, with each image's name and values.
     private func embedCheckpoint() throws -> ([Float], Int, [[String]], [String]) {
-        let loaded = try LoadedCheckpoint(directory: checkpoint!, dataPath: nil, preferBest: true)
-        let dataset = loaded.session.dataset, model = loaded.session.model
+        let saved = try weights.open(checkpoint!)
+        let dataset = saved.dataset, model = saved.model
         let c: Int? = condition == "none" ? nil : try dataset.conditionIndex(named: condition!)
         let sample = dataset.sample(points, from: split, seed: seed)
         let d = model.shape.embeddingDimension
-        var vectors = Evaluator.embed(sample, model: model, network: model.networkIndex(condition: c ?? 0), dataset: dataset)
-        if let c {
-            let masks = model.effectiveMasks()
-            for i in vectors.indices { vectors[i] *= masks[c * d + i % d] }
-        }
+        let vectors = Evaluator.maskedEmbeddings(sample, model: model, condition: c, dataset: dataset)
         let labels = sample.map { image in [dataset.imageNames[Int(image)]] + dataset.conditions.map { $0.valueNames[Int($0.labels[Int(image)])] } }
         return (vectors, d, labels, ["image"] + dataset.conditions.map(\.name))
     }

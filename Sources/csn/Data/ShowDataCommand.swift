@@ -33,8 +33,7 @@ struct ShowDataCommand: ParsableCommand {
     @Flag(help: "Draw at full resolution instead of half.")
     var full = false
 
-    @Flag(help: "Use the ASCII ramp even on a terminal.")
-    var plain = false
+    @OptionGroup var output: AsciiOption
 
     func validate() throws {
         if font != nil && index != nil { throw ValidationError("give either --font or --index, not both") }
@@ -71,7 +70,7 @@ struct ShowDataCommand: ParsableCommand {
         let images = characters.map { c in
             (caption: String(FontCharacters.all[c]), pixels: GlyphArt.pixels(dataset, fontIndex * FontCharacters.count + c, factor: factor))
         }
-        print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, colour: Terminal.isInteractive && !plain), terminator: "")
+        print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, colour: Terminal.isInteractive && !output.ascii), terminator: "")
     }
 
     /// The first `count` images the query finds (all images without one), each with its attributes.
@@ -86,7 +85,7 @@ struct ShowDataCommand: ParsableCommand {
         }
         let factor = full ? 1 : 2
         let images = shown.map { (caption: "#\($0)", pixels: GlyphArt.pixels(dataset, $0, factor: factor)) }
-        print(GlyphArt.grid(images, size: dataset.imageSize / factor, width: Terminal.width, colour: Terminal.isInteractive && !plain), terminator: "")
+        print(GlyphArt.grid(images, size: dataset.imageSize / factor, width: Terminal.width, colour: Terminal.isInteractive && !output.ascii), terminator: "")
     }
 
     private func resolveFont(in dataset: ImageDataset) throws -> Int {

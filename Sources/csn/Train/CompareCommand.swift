@@ -60,7 +60,7 @@ struct CompareCommand: ParsableCommand {
             config.learningRate = lr
             config.threads = threads
             config.maskInitialization = maskInit
-            config.dataPath = data.resolvedPath
+            config.dataPath = TrainingConfig.absolutePath(data.resolvedPath)
             config.validateEvery = max(1, config.steps / 10)
             config.checkpointEvery = config.steps
             let session = try TrainingSession(config: config, dataset: dataset)

@@ -12,7 +12,7 @@ enum RunSetup {
             let folder = try RunFolder(resume)
             var config = try Checkpoint.loadConfig(from: resume)
             if let steps = options.steps { config.steps = steps }
-            let dataset = try ImageDataset.load(from: options.data.path ?? config.dataPath, limits: ReadLimits(maxBytes: limit))
+            let dataset = try ImageDataset.load(from: options.data.path ?? config.resolvedDataPath(runDirectory: resume), limits: ReadLimits(maxBytes: limit))
             let session = try TrainingSession(config: config, dataset: dataset, memoryLimit: limit)
             try Checkpoint.restore(session, from: resume + "/" + Checkpoint.modelFile)
             guard session.step < config.steps else {

@@ -106,9 +106,11 @@ struct TrainingOptions: ParsableArguments {
         config.threads = threads
         config.validateEvery = validateEvery
         config.checkpointEvery = checkpointEvery
-        config.dataPath = data.resolvedPath
+        config.dataPath = TrainingConfig.absolutePath(data.resolvedPath)
         if let epochs {
-            let epochTriplets = Double(trainTriplets ?? dataset.imageIndices(in: .train).count)
+            var sized = config
+            sized.trainTriplets = trainTriplets
+            let epochTriplets = Double(sized.epochTriplets(dataset))
             let steps = (epochs * epochTriplets / Double(batch)).rounded(.up)
             guard steps <= Double(TrainingConfig.maxSteps) else {
                 throw ValidationError("--epochs \(epochs) is \(steps) steps, more than \(TrainingConfig.maxSteps)")

@@ -23,8 +23,7 @@ struct UICommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint folder.")
     var resume: String?
 
-    @Flag(help: "Plain ASCII: no braille, no half blocks, no colour ramps (terminals without UTF-8).")
-    var ascii = false
+    @OptionGroup var output: AsciiOption
 
     func run() throws {
         try TerminalUI.requireTerminal()
@@ -34,7 +33,7 @@ struct UICommand: ParsableCommand {
         let trainer = Trainer(session: session, checkpointDirectory: directory)
         let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
         let final = try TerminalUI.run(trainer: trainer, fixedSnapshot: nil, worker: worker,
-                                       dataName: (options.data.resolvedPath as NSString).lastPathComponent, ascii: ascii)
+                                       dataName: (options.data.resolvedPath as NSString).lastPathComponent, ascii: output.ascii)
         print("\(final.model.rawValue): step \(final.step)/\(final.totalSteps), \(final.state); checkpoint in \(directory)")
         if case .diverged(let message) = final.state { throw CSNError(message) }
         if case .failed(let message) = final.state { throw CSNError(message) }
@@ -48,23 +47,16 @@ struct ExploreCommand: ParsableCommand {
         abstract: "Open the terminal UI on a saved checkpoint, without training."
     )
 
-    @Argument(help: "Checkpoint folder.")
-    var checkpoint: String
-
-    @Flag(help: "Use the last weights instead of the best validation checkpoint.")
-    var last = false
-
-    @Flag(help: "Plain ASCII: no braille, no half blocks, no colour ramps.")
-    var ascii = false
+    @OptionGroup var source: CheckpointOptions
+    @OptionGroup var output: AsciiOption
 
     func run() throws {
         try TerminalUI.requireTerminal()
-        let loaded = try LoadedCheckpoint(directory: checkpoint, dataPath: nil, preferBest: !last)
-        let session = loaded.session
-        let snapshot = try ExploreSnapshot.make(session: session, directory: checkpoint)
-        let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
+        let saved = try source.open()
+        let snapshot = ExploreSnapshot.make(saved)
+        let worker = AnalysisWorker(config: saved.config, dataset: saved.dataset)
         try TerminalUI.run(trainer: nil, fixedSnapshot: snapshot, worker: worker,
-                           dataName: (session.config.dataPath as NSString).lastPathComponent, ascii: ascii)
+                           dataName: (saved.config.dataPath as NSString).lastPathComponent, ascii: output.ascii)
     }
 }
 
@@ -90,15 +82,15 @@ enum TerminalUI {
 
 /// A fixed TrainingSnapshot of a saved run: its metrics history, masks and weights.
 enum ExploreSnapshot {
-    static func make(session: TrainingSession, directory: String) throws -> TrainingSnapshot {
-        let config = session.config
+    static func make(_ saved: SavedRun) -> TrainingSnapshot {
+        let config = saved.config
         var snapshot = TrainingSnapshot(
-            state: .stopped, model: config.model, conditionNames: session.dataset.conditions.map(\.name), step: session.step,
-            totalSteps: config.steps, stepsPerEpoch: Double(session.epochTriplets) / Double(config.batchSize),
-            trainAccuracy: [], masks: session.model.effectiveMasks(), embeddingDimension: session.model.shape.embeddingDimension)
-        snapshot.weights = ModelWeights(of: session.model, step: session.step)
-        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: directory, conditionCount: session.dataset.conditions.count)
-        snapshot.lastCheckpoint = "exploring \(directory) at step \(session.step)"
+            state: .stopped, model: config.model, conditionNames: saved.dataset.conditions.map(\.name), step: saved.step,
+            totalSteps: config.steps, stepsPerEpoch: Double(saved.epochTriplets) / Double(config.batchSize),
+            trainAccuracy: [], masks: saved.model.effectiveMasks(), embeddingDimension: saved.model.shape.embeddingDimension)
+        snapshot.weights = ModelWeights(of: saved.model, step: saved.step)
+        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: saved.directory, conditionCount: saved.dataset.conditions.count)
+        snapshot.lastCheckpoint = "exploring \(saved.directory) at step \(saved.step)"
         return snapshot
     }
 }

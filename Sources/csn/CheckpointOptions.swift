@@ -1,0 +1,43 @@
+import ArgumentParser
+import Basics
+import CSN
+
+/// Which weights of a run to open and on what data: the same `--last`, `--data` and
+/// `--max-memory` for every command that reads a run.
+struct WeightsOptions: ParsableArguments {
+    @Flag(help: "Use the last weights instead of the best validation checkpoint.")
+    var last = false
+
+    @Option(name: .customLong("data"), help: "Dataset file; default: the one the run was trained on.")
+    var data: String?
+
+    @Option(name: .customLong("max-memory"), help: "Memory limit in GiB for reading the run and its data.")
+    var maxMemory: Double = Double(ReadLimits.defaultMaxBytes >> 30)
+
+    func validate() throws {
+        guard maxMemory.isFinite, maxMemory >= 0.001, maxMemory <= Double(1 << 20) else {
+            throw ValidationError("--max-memory must be between 0.001 and 1048576 GiB, not \(maxMemory)")
+        }
+    }
+
+    func open(_ directory: String) throws -> SavedRun {
+        try SavedRun(directory, dataPath: data, preferBest: !last, limits: ReadLimits(maxBytes: Int(maxMemory * Double(1 << 30))))
+    }
+}
+
+/// A run folder argument with its weights options, for the commands that read one run.
+struct CheckpointOptions: ParsableArguments {
+    @Argument(help: "Run folder (written by csn train, csn compare or the UI).")
+    var checkpoint: String
+
+    @OptionGroup var weights: WeightsOptions
+
+    func open() throws -> SavedRun { try weights.open(checkpoint) }
+}
+
+/// `--ascii`: plain characters only (no braille, half blocks, colour ramps or colour), for
+/// terminals without UTF-8 and for text that is kept; one word and one meaning in every command.
+struct AsciiOption: ParsableArguments {
+    @Flag(help: "Plain ASCII: no braille, half blocks or colour (terminals without UTF-8, text to keep).")
+    var ascii = false
+}
