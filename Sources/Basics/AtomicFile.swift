@@ -50,7 +50,7 @@ public enum AtomicFile {
         }
         let size = Int(info.st_size)
         guard size <= maxBytes else {
-            throw CSNError.file(path, "holds \(size) bytes, more than the memory limit of \(ReadLimits.describe(bytes: maxBytes)) (raise it with --max-memory)")
+            throw CSNError.file(path, "holds \(size) bytes, more than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
         }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0

@@ -71,7 +71,7 @@ public enum Gzip {
                     return target.count - Int(stream.avail_out)
                 }
                 guard output.count <= maxBytes - produced else {
-                    throw CSNError.file(source, "decompresses to more than \(ReadLimits.describe(bytes: maxBytes)), the memory limit (raise it with --max-memory)")
+                    throw CSNError.file(source, "decompresses to more than \(ReadLimits.describe(bytes: maxBytes)), the memory limit", kind: .memoryLimit)
                 }
                 output.append(contentsOf: piece[0..<produced])
                 switch status {

@@ -19,7 +19,7 @@ public enum VectorFile {
                 throw CSNError.file("\(source):\(number)", "has \(fields.count) values, but the first vector has \(dimension)")
             }
             guard (values.count + dimension) * 4 <= maxBytes else {
-                throw CSNError.file("\(source):\(number)", "the vectors need more than the memory limit of \(ReadLimits.describe(bytes: maxBytes))")
+                throw CSNError.file("\(source):\(number)", "the vectors need more than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
             }
             for field in fields {
                 guard let value = Float(field), value.isFinite else {
@@ -70,7 +70,7 @@ public enum NumpyArray {
         }
         guard let count = CheckedSize.product(rows, columns), let dataBytes = CheckedSize.product(count, width),
               count * 4 <= maxBytes else {
-            throw fail("shape (\(rows), \(columns)) is larger than the memory limit of \(ReadLimits.describe(bytes: maxBytes))")
+            throw CSNError.file(source, "shape (\(rows), \(columns)) is larger than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
         }
         let data = bytes[(start + headerLength)...]
         guard data.count >= dataBytes else { throw fail("truncated: \(data.count) data bytes for shape (\(rows), \(columns))") }

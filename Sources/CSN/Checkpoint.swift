@@ -65,7 +65,7 @@ public enum Checkpoint {
             throw CSNError.file(path, "not a valid training config: \(field.isEmpty ? "" : "'\(field)': ")\(context.debugDescription)")
         }
         catch { throw CSNError.file(path, "not a valid training config (\(error))") }
-        do { try config.validate() } catch let error as CSNError { throw CSNError.file(path, error.description) }
+        do { try config.validate() } catch let error as TrainingConfig.RangeError { throw CSNError.file(path, error.description) }
         return config
     }
 

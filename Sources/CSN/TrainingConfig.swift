@@ -75,32 +75,45 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public static let maxBatchSize = 65_536, maxSteps = 1_000_000_000, maxThreads = 256
     public static let maxTrainTriplets = 100_000_000, maxValidationTriplets = 10_000_000
 
-    /// Range checks. Errors name the setting and the value (a config.json field, a command-line
-    /// option); the commands say which flag sets it.
+    /// A setting of the config, named in its range errors so that a command can say which of its
+    /// options sets it (config.json names it by this field name).
+    public enum Setting: String, Sendable, CaseIterable {
+        case batchSize, steps, learningRate, margin, embeddingWeight, maskWeight, maskStart, embeddingDimension, threads
+        case validateEvery, checkpointEvery, validationTripletsPerCondition, widths, trainTriplets
+    }
+
+    /// A value out of range: which setting, and a sentence that names the value.
+    public struct RangeError: Error, CustomStringConvertible, Equatable {
+        public let setting: Setting
+        public let description: String
+    }
+
+    /// Range checks; the first value out of range throws a RangeError.
     public func validate() throws {
-        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-            if !ok { throw CSNError(message()) }
+        func check(_ ok: Bool, _ setting: Setting, _ message: @autoclosure () -> String) throws {
+            if !ok { throw RangeError(setting: setting, description: message()) }
         }
-        try check((1...Self.maxBatchSize).contains(batchSize), "the batch size must be between 1 and \(Self.maxBatchSize) triplets, not \(batchSize)")
-        try check((1...Self.maxSteps).contains(steps), "the number of steps must be between 1 and \(Self.maxSteps), not \(steps)")
-        try check(learningRate > 0 && learningRate.isFinite, "the learning rate must be a positive number, not \(learningRate)")
-        try check(loss.margin >= 0 && loss.margin.isFinite, "the margin must be zero or a positive number, not \(loss.margin)")
-        try check(loss.embedding >= 0 && loss.embedding.isFinite, "the embedding-norm weight must be zero or a positive number, not \(loss.embedding)")
-        try check(loss.mask >= 0 && loss.mask.isFinite, "the mask L1 weight must be zero or a positive number, not \(loss.mask)")
-        try check(maskMean.isFinite && maskStd.isFinite && maskStd >= 0, "the mask start N(\(maskMean), \(maskStd)) needs a finite mean and a standard deviation of at least 0")
-        try check((1...NetworkShape.maxEmbeddingDimension).contains(embeddingDimension),
+        try check((1...Self.maxBatchSize).contains(batchSize), .batchSize, "the batch size must be between 1 and \(Self.maxBatchSize) triplets, not \(batchSize)")
+        try check((1...Self.maxSteps).contains(steps), .steps, "the number of steps must be between 1 and \(Self.maxSteps), not \(steps)")
+        try check(learningRate > 0 && learningRate.isFinite, .learningRate, "the learning rate must be a positive number, not \(learningRate)")
+        try check(loss.margin >= 0 && loss.margin.isFinite, .margin, "the margin must be zero or a positive number, not \(loss.margin)")
+        try check(loss.embedding >= 0 && loss.embedding.isFinite, .embeddingWeight, "the embedding-norm weight must be zero or a positive number, not \(loss.embedding)")
+        try check(loss.mask >= 0 && loss.mask.isFinite, .maskWeight, "the mask L1 weight must be zero or a positive number, not \(loss.mask)")
+        try check(maskMean.isFinite && maskStd.isFinite && maskStd >= 0, .maskStart,
+                  "the mask start N(\(maskMean), \(maskStd)) needs a finite mean and a standard deviation of at least 0")
+        try check((1...NetworkShape.maxEmbeddingDimension).contains(embeddingDimension), .embeddingDimension,
                   "the embedding dimension must be between 1 and \(NetworkShape.maxEmbeddingDimension), not \(embeddingDimension)")
-        try check((1...Self.maxThreads).contains(threads), "the number of threads must be between 1 and \(Self.maxThreads), not \(threads)")
-        try check(validateEvery >= 1, "validation must run every 1 or more steps, not every \(validateEvery)")
-        try check(checkpointEvery >= 1, "checkpoints must be written every 1 or more steps, not every \(checkpointEvery)")
-        try check((0...Self.maxValidationTriplets).contains(validationTripletsPerCondition),
+        try check((1...Self.maxThreads).contains(threads), .threads, "the number of threads must be between 1 and \(Self.maxThreads), not \(threads)")
+        try check(validateEvery >= 1, .validateEvery, "validation must run every 1 or more steps, not every \(validateEvery)")
+        try check(checkpointEvery >= 1, .checkpointEvery, "checkpoints must be written every 1 or more steps, not every \(checkpointEvery)")
+        try check((0...Self.maxValidationTriplets).contains(validationTripletsPerCondition), .validationTripletsPerCondition,
                   "validation triplets per condition must be between 0 and \(Self.maxValidationTriplets), not \(validationTripletsPerCondition)")
         if let widths {
-            try check((1...NetworkShape.maxStages).contains(widths.count) && widths.allSatisfy { (1...NetworkShape.maxWidth).contains($0) },
+            try check((1...NetworkShape.maxStages).contains(widths.count) && widths.allSatisfy { (1...NetworkShape.maxWidth).contains($0) }, .widths,
                       "stage widths \(widths) must be 1 to \(NetworkShape.maxStages) numbers between 1 and \(NetworkShape.maxWidth)")
         }
         if let trainTriplets {
-            try check((batchSize...Self.maxTrainTriplets).contains(trainTriplets),
+            try check((batchSize...Self.maxTrainTriplets).contains(trainTriplets), .trainTriplets,
                       "the training pool must hold between the batch size (\(batchSize)) and \(Self.maxTrainTriplets) triplets, not \(trainTriplets)")
         }
     }

@@ -38,7 +38,7 @@ public final class TrainingSession: @unchecked Sendable {
         let shape = try NetworkShape(config: config, dataset: dataset)
         let k = dataset.conditions.count
         guard let bytes = config.estimatedTrainingBytes(shape: shape, conditionCount: k), bytes <= memoryLimit else {
-            throw CSNError("this model and batch size would need more than the memory limit of \(ReadLimits.describe(bytes: memoryLimit)) (raise it with --max-memory, or use a smaller batch or network)")
+            throw CSNError("this model and batch size would need more than the memory limit of \(ReadLimits.describe(bytes: memoryLimit)) (use a smaller batch or network, or a higher limit)", kind: .memoryLimit)
         }
         let perNetworkTriplets = config.model == .taskSpecific ? (config.batchSize + k - 1) / k : config.batchSize
         model = CSNModel(kind: config.model, shape: shape, conditionCount: k, maxBatchImages: 3 * perNetworkTriplets,
@@ -113,7 +113,7 @@ public final class TrainingSession: @unchecked Sendable {
                                 dimension: d, conditionCount: model.conditionCount, weights: config.loss,
                                 includeMaskTerm: model.learnsMasks)
         guard terms.total.isFinite else {
-            throw CSNError("training diverged at step \(step + 1): the loss is \(terms.total) (triplet \(terms.triplet), embedding \(terms.embedding), mask \(terms.mask)); try a lower --lr")
+            throw CSNError("training diverged at step \(step + 1): the loss is \(terms.total) (triplet \(terms.triplet), embedding \(terms.embedding), mask \(terms.mask)); try a lower learning rate")
         }
         model.store.gradients.zero()
         for block in plan.blocks {

@@ -19,7 +19,8 @@ struct CSNCommand: ParsableCommand {
             try command.run()
         } catch let error as CSNError {
             let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
-            exit(withError: CSNError(lines.map(\.terminalSafe).joined(separator: "\n")))
+            let hint = error.kind == .memoryLimit ? " (raise the limit with --max-memory GiB)" : ""
+            exit(withError: CSNError(lines.map(\.terminalSafe).joined(separator: "\n") + hint))
         } catch {
             exit(withError: error)
         }

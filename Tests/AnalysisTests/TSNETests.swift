@@ -103,7 +103,7 @@ import TestSupport
     }
 
     @Test func guardsNameTheProblem() throws {
-        #expect(throws: CSNError("--perplexity 30.0 is too large for 20 points: it must be below the number of points (try 6)")) {
+        #expect(throws: CSNError("perplexity 30.0 is too large for 20 points: it must be below the number of points (try 6)")) {
             try TSNE(points: [Float](repeating: 1, count: 40), dimension: 2)
         }
         var bad = blobs().points

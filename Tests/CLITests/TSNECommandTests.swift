@@ -48,7 +48,7 @@ import TestSupport
         let cases: [([String], String)] = [
             (["tsne", "--input", folder + "/ragged.tsv"], "Error: \(folder)/ragged.tsv:2: has 2 values, but the first vector has 3"),
             (["tsne", "--input", folder + "/word.tsv"], "Error: \(folder)/word.tsv:2: 'x' is not a finite number"),
-            (["tsne", "--input", folder + "/few.tsv"], "Error: --perplexity 30.0 is too large for 10 points"),
+            (["tsne", "--input", folder + "/few.tsv"], "Error: perplexity 30.0 is too large for 10 points"),
             (["tsne", "--input", folder + "/absent.tsv"], "Error: \(folder)/absent.tsv: no such file"),
             (["tsne"], "Error: give a checkpoint folder or --input FILE, not both or neither"),
             (["tsne", AnalysisCommandTests.checkpoint], "Error: --condition is needed with a checkpoint (or 'none')"),

@@ -67,8 +67,8 @@ import TestSupport
 
     @Test func badOptionsAndCheckpointsAreNamed() throws {
         let cases: [([String], String)] = [
-            (["train", "--headless", "--lr=-1"], "Error: --lr must be a positive number, not -1.0"),
-            (["train", "--headless", "--steps", "0"], "Error: --steps must be between 1 and 1000000000, not 0"),
+            (["train", "--headless", "--lr=-1"], "Error: --lr: the learning rate must be a positive number, not -1.0"),
+            (["train", "--headless", "--steps", "0"], "Error: --steps: the number of steps must be between 1 and 1000000000, not 0"),
             (["train", "--headless", "--steps", "5", "--epochs", "1"], "Error: give either --steps or --epochs, not both"),
             (["train", "--headless", "--widths", "8,x"], "Error: --widths must be 1 to 6 integers between 1 and 4096 separated by commas, not '8,x'"),
             (["train", "--headless", "--model", "siamese"], "Error: The value 'siamese' is invalid for '--model <model>'"),

@@ -35,9 +35,9 @@ public struct TSNEConfig: Sendable, Equatable {
     func validate(pointCount n: Int) throws {
         guard n >= 2 else { throw CSNError("t-SNE needs at least 2 points, not \(n)") }
         guard n <= Self.maximumPoints else { throw CSNError("t-SNE takes at most \(Self.maximumPoints) points, not \(n)") }
-        guard perplexity > 0, perplexity.isFinite else { throw CSNError("--perplexity must be positive, not \(perplexity)") }
+        guard perplexity > 0, perplexity.isFinite else { throw CSNError("the perplexity must be positive, not \(perplexity)") }
         guard perplexity < Double(n) else {
-            throw CSNError("--perplexity \(perplexity) is too large for \(n) points: it must be below the number of points (try \(max(1, (n - 1) / 3)))")
+            throw CSNError("perplexity \(perplexity) is too large for \(n) points: it must be below the number of points (try \(max(1, (n - 1) / 3)))")
         }
         guard theta >= 0, theta.isFinite else { throw CSNError("theta must be zero or positive, not \(theta)") }
     }

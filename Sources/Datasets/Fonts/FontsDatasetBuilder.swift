@@ -111,7 +111,7 @@ public enum FontsDatasetBuilder {
     public static func build(_ options: FontsDatasetOptions,
                              progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (ImageDataset, FontsBuildReport) {
         guard options.size == 32 || options.size == 64 else {
-            throw CSNError("--size must be 32 or 64, not \(options.size)")
+            throw CSNError("the image size must be 32 or 64, not \(options.size)")
         }
         let files = try fontFiles(in: options.fontsDirectories)
         // A file the user named (rather than found in a folder) must open.

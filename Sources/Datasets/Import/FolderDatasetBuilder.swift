@@ -36,11 +36,11 @@ public enum FolderDatasetBuilder {
     public static func build(table: AttributeTable, options: FolderImportOptions,
                              progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (ImageDataset, ImportReport) {
         guard options.imageSize == 32 || options.imageSize == 64 else {
-            throw CSNError("--size must be 32 or 64, not \(options.imageSize)")
+            throw CSNError("the image size must be 32 or 64, not \(options.imageSize)")
         }
-        guard !options.conditions.isEmpty else { throw CSNError("--conditions names no column") }
+        guard !options.conditions.isEmpty else { throw CSNError("no column was chosen as a condition") }
         for name in options.ordinalThresholds.keys where !options.conditions.contains(name) {
-            throw CSNError("--ordinal names '\(name)', which is not one of --conditions (\(options.conditions.joined(separator: ",")))")
+            throw CSNError("the ordinal condition '\(name)' is not one of the conditions (\(options.conditions.joined(separator: ",")))")
         }
         let folder = try ConfinedFolder(options.imagesDirectory, allowOutside: options.allowOutside)
         let pathColumn = try options.pathColumn.map(table.column) ?? 0

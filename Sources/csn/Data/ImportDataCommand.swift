@@ -37,8 +37,12 @@ struct ImportDataCommand: ParsableCommand {
     @OptionGroup var sampling: AttributeImportOptions
     @OptionGroup var common: ImageImportOptions
 
+    var conditionNames: [String] { conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
     func validate() throws {
-        _ = try parsedOrdinals()
+        for name in try parsedOrdinals().keys where !conditionNames.contains(name) {
+            throw ValidationError("--ordinal names '\(name)', which is not one of --conditions (\(conditionNames.joined(separator: ",")))")
+        }
     }
 
     func parsedOrdinals() throws -> [String: Float] {
@@ -56,8 +60,7 @@ struct ImportDataCommand: ParsableCommand {
     func run() throws {
         try common.checkOutIsNotAnInput([attributes])
         let table = try AttributeTable(csv: try AtomicFile.read(attributes), source: attributes)
-        let names = conditions.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        var options = sampling.folderOptions(images: images, conditions: names, common: common)
+        var options = sampling.folderOptions(images: images, conditions: conditionNames, common: common)
         options.ordinalThresholds = try parsedOrdinals()
         options.pathColumn = pathColumn
         options.splitColumn = splitColumn

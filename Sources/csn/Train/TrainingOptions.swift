@@ -61,25 +61,35 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("checkpoint-every"), help: "Save a checkpoint every N steps.")
     var checkpointEvery = 500
 
+    /// The flag that sets each config setting, for range errors worded by the library.
+    static func flag(_ setting: TrainingConfig.Setting) -> String {
+        switch setting {
+        case .batchSize: "--batch"
+        case .steps: "--steps"
+        case .learningRate: "--lr"
+        case .margin: "--margin"
+        case .embeddingWeight: "--embed-weight"
+        case .maskWeight: "--mask-weight"
+        case .maskStart: "--mask-init"
+        case .embeddingDimension: "--dim"
+        case .threads: "--threads"
+        case .validateEvery: "--validate-every"
+        case .checkpointEvery: "--checkpoint-every"
+        case .validationTripletsPerCondition: "--validate-every"
+        case .widths: "--widths"
+        case .trainTriplets: "--train-triplets"
+        }
+    }
+
+    /// Option-level checks; the ranges are the config's own (TrainingConfig.validate), named here by flag.
     func validate() throws {
         if steps != nil && epochs != nil { throw ValidationError("give either --steps or --epochs, not both") }
-        if let steps, !(1...TrainingConfig.maxSteps).contains(steps) { throw ValidationError("--steps must be between 1 and \(TrainingConfig.maxSteps), not \(steps)") }
         if let epochs, !(epochs > 0 && epochs <= 1e6) { throw ValidationError("--epochs must be a positive number up to 1000000, not \(epochs)") }
-        guard (1...TrainingConfig.maxBatchSize).contains(batch) else { throw ValidationError("--batch must be between 1 and \(TrainingConfig.maxBatchSize), not \(batch)") }
-        guard (1...NetworkShape.maxEmbeddingDimension).contains(dim) else { throw ValidationError("--dim must be between 1 and \(NetworkShape.maxEmbeddingDimension), not \(dim)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
-        guard margin >= 0 && margin.isFinite else { throw ValidationError("--margin must be zero or positive, not \(margin)") }
-        guard embedWeight >= 0 && embedWeight.isFinite else { throw ValidationError("--embed-weight must be zero or positive, not \(embedWeight)") }
-        guard maskWeight >= 0 && maskWeight.isFinite else { throw ValidationError("--mask-weight must be zero or positive, not \(maskWeight)") }
-        guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
-        guard validateEvery >= 1 else { throw ValidationError("--validate-every must be at least 1, not \(validateEvery)") }
-        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, not \(checkpointEvery)") }
         if let widths, parsedWidths == nil {
             throw ValidationError("--widths must be 1 to \(NetworkShape.maxStages) integers between 1 and \(NetworkShape.maxWidth) separated by commas, not '\(widths)'")
         }
-        if let trainTriplets, !(batch...TrainingConfig.maxTrainTriplets).contains(trainTriplets) {
-            throw ValidationError("--train-triplets must be between --batch (\(batch)) and \(TrainingConfig.maxTrainTriplets), not \(trainTriplets)")
-        }
+        do { try draftConfig(steps: steps ?? 2000).validate() }
+        catch let error as TrainingConfig.RangeError { throw ValidationError("\(Self.flag(error.setting)): \(error.description)") }
     }
 
     var parsedWidths: [Int]? {
@@ -90,8 +100,8 @@ struct TrainingOptions: ParsableArguments {
         return values.map { $0! }
     }
 
-    /// The config for a fresh run on `dataset`.
-    func config(for dataset: ImageDataset) throws -> TrainingConfig {
+    /// The config these options give, with `steps` (the data decides the steps of --epochs).
+    func draftConfig(steps: Int) -> TrainingConfig {
         var config = TrainingConfig()
         config.model = model
         config.maskInitialization = maskInit
@@ -107,17 +117,19 @@ struct TrainingOptions: ParsableArguments {
         config.validateEvery = validateEvery
         config.checkpointEvery = checkpointEvery
         config.dataPath = TrainingConfig.absolutePath(data.resolvedPath)
+        config.steps = steps
+        return config
+    }
+
+    /// The config for a fresh run on `dataset`.
+    func config(for dataset: ImageDataset) throws -> TrainingConfig {
+        var config = draftConfig(steps: steps ?? 2000)
         if let epochs {
-            var sized = config
-            sized.trainTriplets = trainTriplets
-            let epochTriplets = Double(sized.epochTriplets(dataset))
-            let steps = (epochs * epochTriplets / Double(batch)).rounded(.up)
+            let steps = (epochs * Double(config.epochTriplets(dataset)) / Double(batch)).rounded(.up)
             guard steps <= Double(TrainingConfig.maxSteps) else {
                 throw ValidationError("--epochs \(epochs) is \(steps) steps, more than \(TrainingConfig.maxSteps)")
             }
             config.steps = max(1, Int(steps))
-        } else {
-            config.steps = steps ?? 2000
         }
         return config
     }
