@@ -2,25 +2,33 @@ import Basics
 import Foundation
 
 /// Runs a TrainingSession on its own thread. It can be paused, resumed, stopped and asked to save;
-/// it publishes a TrainingSnapshot every `publishEvery` steps into a mailbox that readers (the UI at
-/// 30 Hz, the headless progress line) take without waiting for the training thread.
+/// it publishes a TrainingSnapshot every `publishEvery` steps that readers (the UI at 20 Hz, the
+/// headless progress line) take without waiting for the training thread, and a copy of the
+/// weights every `weightsEvery` steps into `weights`, to which the analysis worker subscribes.
+///
+/// `@unchecked Sendable`: `session` is used by the training thread alone once `start()` has been
+/// called (readers use snapshots); every other mutable field is guarded by `stateLock`.
 public final class Trainer: @unchecked Sendable {
     public let session: TrainingSession
     public let checkpointDirectory: String?
     public let publishEvery: Int
     /// Steps between weight copies in the snapshot (for the analysis worker).
-    public var weightsEvery = Trainer.defaultWeightsEvery
+    public let weightsEvery: Int
     public static let defaultWeightsEvery = 200
+    /// The newest copy of the weights, for analysis on other threads.
+    public let weights = WeightsMailbox()
 
-    private let condition = NSCondition()  // guards the fields below
+    private let stateLock = NSCondition()  // guards the fields below
     private var paused = false
     private var stopRequested = false
     private var saveRequested = false
     private var latest: TrainingSnapshot
     private var done = false
 
-    public init(session: TrainingSession, checkpointDirectory: String?, publishEvery: Int = 5) {
+    public init(session: TrainingSession, checkpointDirectory: String?, publishEvery: Int = 5,
+                weightsEvery: Int = Trainer.defaultWeightsEvery) {
         self.session = session
+        self.weightsEvery = max(1, weightsEvery)
         self.checkpointDirectory = checkpointDirectory
         self.publishEvery = max(1, publishEvery)
         let config = session.config
@@ -33,28 +41,28 @@ public final class Trainer: @unchecked Sendable {
 
     // MARK: Controls (any thread)
 
-    public var snapshot: TrainingSnapshot { condition.withLock { latest } }
+    public var snapshot: TrainingSnapshot { stateLock.withLock { latest } }
 
-    public func pause() { condition.withLock { paused = true } }
+    public func pause() { stateLock.withLock { paused = true } }
 
     public func resume() {
-        condition.withLock {
+        stateLock.withLock {
             paused = false
-            condition.broadcast()
+            stateLock.broadcast()
         }
     }
 
-    public func togglePause() { condition.withLock { paused.toggle(); condition.broadcast() } }
+    public func togglePause() { stateLock.withLock { paused.toggle(); stateLock.broadcast() } }
 
     /// Asks the run to stop after the current step; it saves a checkpoint first.
     public func stop() {
-        condition.withLock {
+        stateLock.withLock {
             stopRequested = true
-            condition.broadcast()
+            stateLock.broadcast()
         }
     }
 
-    public func requestSave() { condition.withLock { saveRequested = true } }
+    public func requestSave() { stateLock.withLock { saveRequested = true } }
 
     public func start() {
         let thread = Thread { [self] in run() }
@@ -66,8 +74,8 @@ public final class Trainer: @unchecked Sendable {
     /// Blocks until the run ends and returns its last snapshot.
     @discardableResult
     public func wait() -> TrainingSnapshot {
-        condition.withLock {
-            while !done { condition.wait() }
+        stateLock.withLock {
+            while !done { stateLock.wait() }
             return latest
         }
     }
@@ -75,7 +83,7 @@ public final class Trainer: @unchecked Sendable {
     // MARK: The training thread
 
     private func publish(_ update: (inout TrainingSnapshot) -> Void) {
-        condition.withLock { update(&latest) }
+        stateLock.withLock { update(&latest) }
     }
 
     private func run() {
@@ -84,7 +92,7 @@ public final class Trainer: @unchecked Sendable {
         work.state = .running
         var runningAccuracy = [Double](repeating: .nan, count: session.model.conditionCount)
         var clockStart = Date(), stepsSinceClock = 0
-        work.weights = ModelWeights(of: session.model, step: session.step)
+        weights.publish(ModelWeights(of: session.model, step: session.step))
         publish { $0 = work }
 
         func save(best: Bool = false) throws {
@@ -109,10 +117,10 @@ public final class Trainer: @unchecked Sendable {
         do {
             while session.step < config.steps {
                 var mustSave = false, mustStop = false
-                condition.withLock {
+                stateLock.withLock {
                     if paused && !stopRequested {
                         latest.state = .paused
-                        while paused && !stopRequested { condition.wait() }
+                        while paused && !stopRequested { stateLock.wait() }
                         latest.state = .running
                         clockStart = Date()
                         stepsSinceClock = 0
@@ -147,7 +155,7 @@ public final class Trainer: @unchecked Sendable {
                     work.lossHistory.append(.init(step: step, triplet: terms.triplet, embedding: terms.embedding, mask: terms.mask))
                     work.trainAccuracy = runningAccuracy
                     work.masks = session.model.effectiveMasks()
-                    if step % weightsEvery < publishEvery { work.weights = ModelWeights(of: session.model, step: step) }
+                    if step % weightsEvery < publishEvery { weights.publish(ModelWeights(of: session.model, step: step)) }
                     if elapsed > 0.5 {
                         work.tripletsPerSecond = Double(stepsSinceClock * config.batchSize) / elapsed
                         work.secondsRemaining = Double(config.steps - step) * Double(config.batchSize) / work.tripletsPerSecond
@@ -160,9 +168,9 @@ public final class Trainer: @unchecked Sendable {
                     publish { $0 = work }
                 }
             }
-            let stopped = condition.withLock { stopRequested } && session.step < config.steps
+            let stopped = stateLock.withLock { stopRequested } && session.step < config.steps
             work.step = session.step
-            work.weights = ModelWeights(of: session.model, step: session.step)
+            weights.publish(ModelWeights(of: session.model, step: session.step))
             try save()
             work.state = stopped ? .stopped : .finished
         } catch {
@@ -173,9 +181,9 @@ public final class Trainer: @unchecked Sendable {
     }
 
     private func finish() {
-        condition.withLock {
+        stateLock.withLock {
             done = true
-            condition.broadcast()
+            stateLock.broadcast()
         }
     }
 }

@@ -65,9 +65,6 @@ public struct TrainingSnapshot: Sendable {
     public var secondsRemaining: Double = .nan
     /// The last checkpoint written, and any message worth showing.
     public var lastCheckpoint: String? = nil
-    /// A copy of every parameter and batch-norm statistic, taken between steps every
-    /// `Trainer.weightsEvery` steps, for analysis on other threads.
-    public var weights: ModelWeights? = nil
 
     public init(state: State = .starting, model: ModelKind, conditionNames: [String], step: Int = 0, totalSteps: Int,
                 stepsPerEpoch: Double, trainAccuracy: [Double], masks: [Float], embeddingDimension: Int) {

@@ -5,7 +5,7 @@ import Datasets
 extension AnalysisWorker {
     /// The query's 8 nearest test images under each condition. The test split's embeddings are
     /// computed once per weights (in `cache`); a query from another split is embedded alone.
-    func findNeighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]]) -> [[NearestNeighbours.Neighbour]] {
+    func neighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]]) -> [[NearestNeighbours.Neighbour]] {
         let d = model.shape.embeddingDimension
         return dataset.conditions.indices.map { c in
             let network = model.networkIndex(condition: c)

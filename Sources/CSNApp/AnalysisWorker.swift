@@ -3,97 +3,70 @@ import Basics
 import CSN
 import Datasets
 import Foundation
-import TUI
-
-/// What the analysis worker last produced, for the views to draw.
-public struct AnalysisSnapshot: Sendable {
-    public var condition = 0
-    /// Training step of the weights analysed (-1 before any).
-    public var weightsStep = -1
-    /// The t-SNE map of the probe images under `condition`'s mask, [P, 2]; empty until the first.
-    public var layout: [Float] = []
-    public var iteration = 0
-    public var klDivergence = Double.nan
-    /// The query (an image index of the dataset) and its neighbours among the test split under
-    /// each condition; neighbour indices are image indices too.
-    public var query = -1
-    public var neighbours: [[NearestNeighbours.Neighbour]] = []
-    public var status = "waiting for weights"
-}
 
 /// Computes what the Subspaces and Neighbours views show, on its own thread and its own copy of
-/// the model, from the weight copies the trainer publishes (newer ones only as often as keeps its
-/// average share of a core at `refreshShare`: a costly map refreshes less often rather than slowing
-/// training), computing embeddings of a fixed probe sample,
-/// a t-SNE map of the selected condition's subspace (warm-started from the previous map when only
-/// the weights changed, so the map moves smoothly) and, while the Neighbours view is open, the
-/// query's neighbours among every test image under every condition. It never blocks the UI:
-/// requests and results go through a small locked mailbox.
+/// the model. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones only
+/// as often as keeps its average share of a core at `refreshShare`, so a costly map refreshes less
+/// often rather than slowing training. The UI thread only sends requests (condition, query) and
+/// reads the newest AnalysisSnapshot; drawing never moves work between threads.
+///
+/// For the selected condition it maps a fixed sample of test images with t-SNE (warm-started from
+/// the previous map when only the weights changed, so the map moves rather than jumps; a map that
+/// a request interrupted is finished before newer weights are taken); while the Neighbours view is
+/// open, it finds the query's neighbours among every test image under every condition.
+///
+/// `@unchecked Sendable`: `request`, `latest`, `running` and `done` are guarded by `lock`; `model`
+/// and the caches are used by the worker's thread alone; everything else is immutable.
 public final class AnalysisWorker: @unchecked Sendable {
     public let dataset: ImageDataset
-    /// The images mapped by t-SNE: a seeded sample of the test split, plus every test image of a
+    /// The images the map shows: a seeded sample of the test split, plus every test image of a
     /// few values of each condition with too many values to colour them all (fonts), so that
     /// those values show up as whole clusters in their own colours.
-    public let probe: [Int32]
+    public let mapSample: [Int32]
     /// Per condition, the values the map colours (nil: the most frequent ones).
     public let highlighted: [[Int]?]
     /// Where neighbours are searched: the whole test split.
     public let searchSet: [Int32]
     let searchRow: [Int32: Int]
-    /// Each probe image's row in `searchSet` (nil if one is not a test image).
-    let probeRows: [Int]?
+    /// Each map-sample image's row in `searchSet` (nil if one is not a test image).
+    let mapSampleRows: [Int]?
     /// The most of one core the worker takes on average before it moves on to newer weights.
     let refreshShare: Double
     public static let defaultRefreshShare = 0.1
+    let weights: WeightsMailbox
     let model: CSNModel
+    /// Iterations of a map from scratch, and of a warm-started update.
+    static let freshIterations = 750, warmIterations = 150
+
     private let lock = NSCondition()
-    private var request = Request()
+    private var request = AnalysisRequest()
     private var latest = AnalysisSnapshot()
     private var running = true
     private var done = false
 
-    private struct Request: Equatable {
-        var weights: ModelWeights? = nil
-        var weightsStep = -1
-        var condition = 0
-        var query = 0
-        var wantsNeighbours = false
-        var recompute = 0
-
-        static func == (a: Request, b: Request) -> Bool {
-            a.weightsStep == b.weightsStep && a.condition == b.condition && a.query == b.query
-                && a.wantsNeighbours == b.wantsNeighbours && a.recompute == b.recompute
-        }
-    }
-
-    public init(config: TrainingConfig, dataset: ImageDataset, probeCount: Int = 1500, seed: UInt64 = 1,
-                refreshShare: Double = AnalysisWorker.defaultRefreshShare) {
+    public init(config: TrainingConfig, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
+                seed: UInt64 = 1, refreshShare: Double = AnalysisWorker.defaultRefreshShare) throws {
         self.dataset = dataset
+        self.weights = weights
         self.refreshShare = refreshShare
         let test = dataset.imageIndices(in: .test)
         searchSet = test
         searchRow = Dictionary(uniqueKeysWithValues: test.enumerated().map { ($1, $0) })
-        (probe, highlighted) = Self.mapSample(dataset, count: probeCount, seed: seed)
-        let rows = probe.compactMap { [searchRow] in searchRow[$0] }
-        probeRows = rows.count == probe.count ? rows : nil
-        let shape = NetworkShape(imageSize: dataset.imageSize, inputChannels: dataset.channels,
-                                 widths: config.widths, embeddingDimension: config.embeddingDimension)
-        model = CSNModel(kind: config.model, shape: shape, conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
+        (mapSample, highlighted) = Self.makeMapSample(dataset, count: mapSampleCount, seed: seed)
+        let rows = mapSample.compactMap { [searchRow] in searchRow[$0] }
+        mapSampleRows = rows.count == mapSample.count ? rows : nil
+        model = CSNModel(kind: config.model, shape: try NetworkShape(config: config, dataset: dataset),
+                         conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
+        weights.subscribe { [weak self] in self?.wake() }
     }
 
     public var snapshot: AnalysisSnapshot { lock.withLock { latest } }
 
-    /// Asks for analysis of these weights, condition and query (an image index); neighbours only
-    /// when `wantsNeighbours`, as embedding the whole test split is the costly part. Cheap: call
-    /// it every frame.
-    public func update(weights: ModelWeights?, condition: Int, query: Int, wantsNeighbours: Bool, recompute: Int) {
+    /// Asks for another condition, query or view; cheap, and only wakes the worker on a change.
+    public func request(_ next: AnalysisRequest) {
         lock.withLock {
-            var next = request
-            if let weights, weights.step != request.weightsStep { next.weights = weights; next.weightsStep = weights.step }
-            next.condition = condition
-            next.query = min(max(0, query), dataset.count - 1)
-            next.wantsNeighbours = wantsNeighbours
-            next.recompute = recompute
+            var next = next
+            next.query = min(max(0, next.query), max(0, dataset.count - 1))
             if next != request {
                 request = next
                 lock.broadcast()
@@ -116,10 +89,12 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
-    /// Waits until the worker's thread has ended (for tests).
+    /// Waits until the worker's thread has ended (for tests and the bench).
     public func waitUntilStopped() {
         lock.withLock { while !done { lock.wait() } }
     }
+
+    private func wake() { lock.withLock { lock.broadcast() } }
 
     private func publish(_ update: (inout AnalysisSnapshot) -> Void) { lock.withLock { update(&latest) } }
 
@@ -130,121 +105,159 @@ public final class AnalysisWorker: @unchecked Sendable {
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
-    /// The map last computed: for which condition, recompute count and weights, and whether its
-    /// optimisation ran to the end (a new query interrupts it; it then resumes, warm).
-    private struct MapState {
+    /// The worker thread's own state between jobs.
+    private struct Work {
+        var loadedStep = -1
+        var loadedAt = Date.distantPast, cpuAtLoad = 0.0
+        /// The map sample's embeddings, per network, for the loaded weights.
+        var embeddings: [Int: [Float]] = [:]
+        /// The test split's embeddings, per network, for the loaded weights (Neighbours view).
+        var searchEmbeddings: [Int: [Float]] = [:]
+        var neighboursFor: (query: Int, step: Int)? = nil
+        var map: MapJob? = nil
+    }
+
+    /// The map being made: for which condition, recompute count and weights; its optimiser, kept
+    /// while unfinished so that an interrupted map resumes where it stopped.
+    private struct MapJob {
         var condition: Int
         var recompute: Int
         var step: Int
+        var tsne: TSNE?
+        var iterations: Int
         var layout: [Float]
-        var complete: Bool
+        var failed: Bool
+        var complete: Bool { failed || (tsne.map { $0.iteration >= iterations } ?? false) }
+
+        func matches(_ request: AnalysisRequest, step: Int) -> Bool {
+            condition == request.condition && recompute == request.recompute && self.step == step
+        }
     }
 
     private func run() {
         // Training comes first: on Linux the nice value is per thread, so this lowers only the
         // analysis thread, which then takes the cycles training leaves (the map just updates later).
-        // (SCHED_IDLE instead measured the same.)
         #if os(Linux)
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
-        var handled = Request()
-        var loadedStep = -1
-        var loadedAt = Date.distantPast, cpuAtLoad = 0.0
-        var embeddings: [Int: [Float]] = [:]
-        var searchEmbeddings: [Int: [Float]] = [:]
-        var neighboursFor: (query: Int, step: Int)? = nil
-        var map: MapState? = nil
-        while true {
-            let unfinished = map.map { !$0.complete } ?? false
-            // Newer weights wait until this thread's time on the loaded ones is at most
-            // `refreshShare` of the time since they were loaded: training then keeps the machine
-            // however fast its steps are. The user's requests (condition, query) are served at once.
-            let refreshAt = loadedAt.addingTimeInterval((Self.threadSeconds() - cpuAtLoad) / refreshShare)
-            let job: Request? = lock.withLock {
-                while running {
-                    guard request.weights != nil else { lock.wait(); continue }
-                    var sameWeights = request
-                    sameWeights.weightsStep = handled.weightsStep
-                    let newWeights = request.weightsStep != handled.weightsStep
-                    if sameWeights != handled || unfinished || (newWeights && Date() >= refreshAt) { break }
-                    if newWeights { _ = lock.wait(until: refreshAt) } else { lock.wait() }
-                }
-                return running ? request : nil
+        var work = Work()
+        while let (job, newest) = nextJob(&work) {
+            let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
+            if newest.step != work.loadedStep && mapFinished && Date() >= refreshTime(work) {
+                load(newest, wantsNeighbours: job.wantsNeighbours, into: &work)
             }
-            guard let job, let weights = job.weights else { break }
-            let takeWeights = job.weightsStep != loadedStep && Date() >= refreshAt
-            handled = job
-            if !takeWeights { handled.weightsStep = loadedStep }
-            let d = model.shape.embeddingDimension
-            if takeWeights {
-                loadedAt = Date()
-                cpuAtLoad = Self.threadSeconds()
-                weights.load(into: model)
-                loadedStep = job.weightsStep
-                searchEmbeddings = [:]
-                if job.wantsNeighbours { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-                for network in model.networks.indices {
-                    if job.wantsNeighbours, let rows = probeRows {
-                        // The probe images are test images: take their rows from the split's embeddings.
-                        let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset)
-                        searchEmbeddings[network] = all
-                        embeddings[network] = Self.gather(rows, from: all, dimension: model.shape.embeddingDimension)
-                    } else {
-                        embeddings[network] = Evaluator.embed(probe, model: model, network: network, dataset: dataset)
-                    }
-                }
+            if job.wantsNeighbours && (work.neighboursFor?.query != job.query || work.neighboursFor?.step != work.loadedStep) {
+                findNeighbours(job, &work)
             }
-            let masks = model.effectiveMasks()
-            if job.wantsNeighbours && (neighboursFor?.query != job.query || neighboursFor?.step != loadedStep) {
-                if searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-                let neighbours = findNeighbours(of: job.query, masks: masks, cache: &searchEmbeddings)
-                neighboursFor = (job.query, loadedStep)
-                publish {
-                    $0.query = job.query
-                    $0.neighbours = neighbours
-                    $0.weightsStep = loadedStep
-                }
-            }
-            // The map: warm-started unless the condition changed or a recompute was asked for.
-            if let current = map, current.condition == job.condition, current.recompute == job.recompute,
-               current.step == loadedStep, current.complete { continue }
-            let fresh = map == nil || map!.condition != job.condition || map!.recompute != job.recompute
-            var masked = embeddings[model.networkIndex(condition: job.condition)]!
-            for i in masked.indices { masked[i] *= masks[job.condition * d + i % d] }
-            var config = TSNEConfig()
-            config.threads = 1
-            config.perplexity = min(30, Double(probe.count - 1) / 3)
-            guard let tsne = try? TSNE(points: masked, dimension: d, config: config, warmStart: fresh ? nil : map!.layout) else {
-                map = nil
-                continue
-            }
-            publish { $0.status = fresh ? "mapping \(self.dataset.conditions[job.condition].name)" : "updating the map"; $0.condition = job.condition }
-            let iterations = fresh ? 750 : 150
-            tsne.optimize(iterations: iterations, isCancelled: { [self] in
-                lock.withLock {
-                    !running || request.condition != job.condition || request.recompute != job.recompute
-                        || (request.wantsNeighbours && request.query != job.query)
-                }
-            }, progress: { [self] event in
-                if case .klDivergence(let iteration, let kl) = event {
-                    let layout = tsne.layout
-                    publish { $0.layout = layout; $0.iteration = iteration; $0.klDivergence = kl; $0.condition = job.condition }
-                }
-            })
-            let complete = tsne.iteration >= iterations
-            map = MapState(condition: job.condition, recompute: job.recompute, step: loadedStep, layout: tsne.layout, complete: complete)
-            let layout = tsne.layout, iteration = tsne.iteration
-            publish {
-                $0.layout = layout
-                $0.iteration = iteration
-                $0.condition = job.condition
-                $0.status = complete ? "map of step \(loadedStep)" : "map paused for the neighbours"
-                $0.weightsStep = loadedStep
-            }
+            makeMap(job, &work)
         }
         lock.withLock {
             done = true
             lock.broadcast()
+        }
+    }
+
+    /// When newer weights may be taken: this thread's time on the loaded ones is then at most
+    /// `refreshShare` of the time since they were loaded.
+    private func refreshTime(_ work: Work) -> Date {
+        work.loadedAt.addingTimeInterval((Self.threadSeconds() - work.cpuAtLoad) / refreshShare)
+    }
+
+    /// Waits until there is something to do (or the worker stops) and returns the request and the
+    /// newest weights.
+    private func nextJob(_ work: inout Work) -> (AnalysisRequest, ModelWeights)? {
+        let refreshAt = refreshTime(work)
+        return lock.withLock {
+            while running {
+                guard let newest = weights.newest else { lock.wait(); continue }
+                let job = request
+                let mapDone = work.map.map { $0.matches(job, step: work.loadedStep) && $0.complete } ?? false
+                let neighboursDone = !job.wantsNeighbours || (work.neighboursFor?.query == job.query && work.neighboursFor?.step == work.loadedStep)
+                let newerWeights = newest.step != work.loadedStep
+                if work.loadedStep < 0 || !mapDone || !neighboursDone || (newerWeights && Date() >= refreshAt) { return (job, newest) }
+                if newerWeights { _ = lock.wait(until: refreshAt) } else { lock.wait() }
+            }
+            return nil
+        }
+    }
+
+    private func load(_ newest: ModelWeights, wantsNeighbours: Bool, into work: inout Work) {
+        work.loadedAt = Date()
+        work.cpuAtLoad = Self.threadSeconds()
+        newest.load(into: model)
+        work.loadedStep = newest.step
+        work.searchEmbeddings = [:]
+        if wantsNeighbours { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+        for network in model.networks.indices {
+            if wantsNeighbours, let rows = mapSampleRows {
+                // The map sample's images are test images: take their rows from the split's embeddings.
+                let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset)
+                work.searchEmbeddings[network] = all
+                work.embeddings[network] = Self.gather(rows, from: all, dimension: model.shape.embeddingDimension)
+            } else {
+                work.embeddings[network] = Evaluator.embed(mapSample, model: model, network: network, dataset: dataset)
+            }
+        }
+        publish { $0.loadedStep = newest.step }
+    }
+
+    private func findNeighbours(_ job: AnalysisRequest, _ work: inout Work) {
+        if work.searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+        let lists = neighbours(of: job.query, masks: model.effectiveMasks(), cache: &work.searchEmbeddings)
+        work.neighboursFor = (job.query, work.loadedStep)
+        let result = NeighbourResult(query: job.query, weightsStep: work.loadedStep, lists: lists)
+        publish { $0.neighbours = result }
+    }
+
+    /// Makes, updates or resumes the map for `job` on the loaded weights.
+    private func makeMap(_ job: AnalysisRequest, _ work: inout Work) {
+        if let map = work.map, map.matches(job, step: work.loadedStep), map.complete { return }
+        let sameRequest = work.map.map { $0.condition == job.condition && $0.recompute == job.recompute } ?? false
+        if !(work.map?.matches(job, step: work.loadedStep) ?? false) {
+            // A new map: warm from the previous layout when only the weights changed.
+            let warm = sameRequest ? work.map?.layout : nil
+            var masked = work.embeddings[model.networkIndex(condition: job.condition)] ?? []
+            let d = model.shape.embeddingDimension
+            Evaluator.applyMask(&masked, masks: model.effectiveMasks(), condition: job.condition, dimension: d)
+            var config = TSNEConfig()
+            config.threads = 1
+            config.perplexity = min(30, Double(mapSample.count - 1) / 3)
+            let name = dataset.conditions[job.condition].name
+            do {
+                let tsne = try TSNE(points: masked, dimension: d, config: config, warmStart: warm)
+                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep, tsne: tsne,
+                                  iterations: warm == nil ? Self.freshIterations : Self.warmIterations, layout: tsne.layout, failed: false)
+                publish { $0.status = warm == nil ? "mapping \(name)" : "updating the map"; $0.error = nil }
+            } catch {
+                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep, tsne: nil,
+                                  iterations: 0, layout: [], failed: true)
+                publish { $0.status = "no map"; $0.error = "the map of \(name) cannot be made: \(error)" }
+                return
+            }
+        }
+        guard var map = work.map, let tsne = map.tsne else { return }
+        let step = work.loadedStep
+        var lastKL = latest.map?.klDivergence ?? .nan
+        tsne.optimize(iterations: map.iterations - tsne.iteration, isCancelled: { [self] in
+            lock.withLock {
+                !running || request.condition != job.condition || request.recompute != job.recompute
+                    || (request.wantsNeighbours && request.query != job.query)
+            }
+        }, progress: { [self] event in
+            if case .klDivergence(let iteration, let kl) = event {
+                lastKL = kl
+                let partial = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step, layout: tsne.layout,
+                                        iteration: iteration, klDivergence: kl, complete: false)
+                publish { $0.map = partial }
+            }
+        })
+        map.layout = tsne.layout
+        work.map = map
+        let final = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step, layout: tsne.layout,
+                              iteration: tsne.iteration, klDivergence: lastKL, complete: map.complete)
+        publish {
+            $0.map = final
+            $0.status = final.complete ? "map of step \(step)" : "map paused for the neighbours"
         }
     }
 }

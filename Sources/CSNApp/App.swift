@@ -2,11 +2,14 @@ import Basics
 import CSN
 import Datasets
 import Foundation
+import Synchronization
 import TUI
 
 /// The UI thread's loop: read the newest snapshots, draw a frame, wait up to 50 ms for a key
 /// (the frame clock, ~20 frames a second), apply it. Training and analysis run on their own
-/// threads and are only read here. A stop request (Ctrl-C, SIGTERM) is a flag checked every frame.
+/// threads and are only read here; a frame is a pure function of the state and the snapshots.
+/// Keys change the state, and a change the analysis worker must know of becomes a request to it.
+/// A stop request (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) is a flag checked every frame.
 public final class App {
     let screen: Screen
     let trainer: Trainer?
@@ -29,19 +32,23 @@ public final class App {
         self.dataName = dataName
         self.ascii = ascii
         state.queryList = worker.searchSet
+        worker.request(analysisRequest)
     }
 
     var training: TrainingSnapshot { trainer?.snapshot ?? fixedSnapshot! }
 
-    /// One frame from the current snapshots.
+    /// What the worker should compute for the current state.
+    var analysisRequest: AnalysisRequest {
+        AnalysisRequest(condition: state.condition, query: state.query, wantsNeighbours: state.view == .neighbours, recompute: recompute)
+    }
+
+    /// One frame from the current snapshots; no side effects.
     public func frame() -> CellBuffer {
         let size = screen.size
         var buffer = CellBuffer(width: size.width, height: size.height)
-        let snapshot = training
-        worker.update(weights: snapshot.weights, condition: state.condition, query: state.query,
-                      wantsNeighbours: state.view == .neighbours, recompute: recompute)
-        FrameView.render(FrameInput(state: state, training: snapshot, analysis: worker.snapshot, dataset: worker.dataset,
-                                    probe: worker.probe, highlighted: worker.highlighted, dataName: dataName, ascii: ascii), into: &buffer)
+        FrameView.render(FrameInput(state: state, training: training, analysis: worker.snapshot, dataset: worker.dataset,
+                                    mapSample: worker.mapSample, highlighted: worker.highlighted, dataName: dataName,
+                                    ascii: ascii, isTraining: trainer != nil), into: &buffer)
         return buffer
     }
 
@@ -64,8 +71,13 @@ public final class App {
         return final
     }
 
-    /// Applies one key; false when it asks to quit.
+    /// Applies one key and tells the worker what the new state asks of it; false to quit.
     public func handle(_ key: Key) -> Bool {
+        defer { worker.request(analysisRequest) }
+        return apply(key)
+    }
+
+    private func apply(_ key: Key) -> Bool {
         if state.searchText != nil {
             editSearch(key)
             return true
@@ -87,8 +99,8 @@ public final class App {
             case .startSearch:
                 state.view = .neighbours
                 state.searchText = ""
-            case .pick where state.view == .subspaces && !worker.probe.isEmpty:
-                let image = worker.probe[min(state.mapCursor, worker.probe.count - 1)]
+            case .pick where state.view == .subspaces && !worker.mapSample.isEmpty:
+                let image = worker.mapSample[min(state.mapCursor, worker.mapSample.count - 1)]
                 useTestSplit()
                 state.queryPosition = state.queryList.firstIndex(of: image) ?? 0
                 state.view = .neighbours
@@ -98,7 +110,7 @@ public final class App {
                 state.queryPosition = state.queryList.firstIndex(of: current) ?? 0
             default:
                 state.apply(action, conditionCount: worker.dataset.conditions.count,
-                            dimension: training.embeddingDimension, probeCount: worker.probe.count)
+                            dimension: training.embeddingDimension, mapSampleCount: worker.mapSample.count)
         }
         return true
     }
@@ -136,10 +148,9 @@ public final class App {
 }
 
 /// A flag that signal handlers (dispatch sources) set and the UI loop reads.
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+public final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
     public init() {}
-    public func set() { lock.withLock { value = true } }
-    public var isSet: Bool { lock.withLock { value } }
+    public func set() { value.store(true, ordering: .releasing) }
+    public var isSet: Bool { value.load(ordering: .acquiring) }
 }

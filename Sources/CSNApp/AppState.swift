@@ -10,7 +10,7 @@ public struct AppState: Sendable {
     public var zoom = 0
     public var maskCursor = (row: 0, column: 0)
     public var sortMasks = false
-    /// Index into the analysis probe sample.
+    /// Index into the analysis worker's map sample.
     public var mapCursor = 0
     /// The images the arrows step through in the Neighbours view (the last search's matches, or
     /// the test split) and the position of the query among them.
@@ -27,7 +27,7 @@ public struct AppState: Sendable {
 
     public init() {}
 
-    public mutating func apply(_ action: Action, conditionCount: Int, dimension: Int, probeCount: Int) {
+    public mutating func apply(_ action: Action, conditionCount: Int, dimension: Int, mapSampleCount: Int) {
         switch action {
         case .toggleHelp: showHelp.toggle()
         case .showView(let v): view = v
@@ -42,7 +42,7 @@ public struct AppState: Sendable {
                 maskCursor.column = min(max(0, maskCursor.column + dx), max(0, dimension - 1))
             case .subspaces, .neighbours:
                 let step = dx + 10 * dy
-                if view == .subspaces { mapCursor = ((mapCursor + step) % max(1, probeCount) + probeCount) % max(1, probeCount) }
+                if view == .subspaces { mapCursor = ((mapCursor + step) % max(1, mapSampleCount) + mapSampleCount) % max(1, mapSampleCount) }
                 else if !queryList.isEmpty { queryPosition = ((queryPosition + step) % queryList.count + queryList.count) % queryList.count }
             case .monitor: break
             }

@@ -56,6 +56,15 @@ public struct Condition: Sendable, Equatable {
 
     public var isListed: Bool { rule == .listed }
 
+    public var isOrdinal: Bool {
+        if case .ordinal = rule { return true }
+        return false
+    }
+
+    /// Whether every value is one character (the fonts' `character`): such values can be drawn
+    /// as themselves, in a map or a search.
+    public var valuesAreGlyphs: Bool { !valueNames.isEmpty && valueNames.allSatisfy { $0.count == 1 } }
+
     public var ruleName: String {
         switch rule {
         case .categorical: "categorical"

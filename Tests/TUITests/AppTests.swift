@@ -7,21 +7,21 @@ import TUI
 
 /// The whole app against a test screen: a saved run explored, keys pressed, frames read as text.
 @Suite struct AppTests {
-    static let explored: (snapshot: TrainingSnapshot, config: TrainingConfig) = {
+    static let explored: (snapshot: TrainingSnapshot, config: TrainingConfig, weights: ModelWeights) = {
         let session = try! TrainingSession(config: TestSupport.tinyConfig(steps: 4), dataset: TestSupport.dejavuDataset)
         for _ in 0..<4 { try! session.trainStep() }
         var snapshot = TrainingSnapshot(state: .stopped, model: .csnLearned, conditionNames: ["character", "font", "weight", "slant"],
                                         step: 4, totalSteps: 4, stepsPerEpoch: 10, trainAccuracy: [], masks: session.model.effectiveMasks(),
                                         embeddingDimension: 8)
-        snapshot.weights = ModelWeights(of: session.model, step: 4)
         snapshot.lossHistory = (1...4).map { .init(step: $0, triplet: 0.3 - Float($0) * 0.02, embedding: 0.01, mask: 0.005) }
         snapshot.validationHistory = [.init(step: 4, accuracies: [0.8, 0.6, 0.55, .nan])]
-        return (snapshot, session.config)
+        return (snapshot, session.config, ModelWeights(of: session.model, step: 4))
     }()
 
     func app(width: Int, height: Int, keys: [Key]) -> (App, TestScreen, AnalysisWorker) {
         let screen = TestScreen(width: width, height: height, keys: keys)
-        let worker = AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, probeCount: 60)
+        let worker = try! AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset,
+                                         weights: WeightsMailbox(Self.explored.weights), mapSampleCount: 60)
         return (App(screen: screen, trainer: nil, fixedSnapshot: Self.explored.snapshot, worker: worker, dataName: "dejavu", ascii: true), screen, worker)
     }
 
@@ -70,7 +70,7 @@ import TUI
         _ = app.handle(.character("3"))
         worker.start()
         defer { worker.stop(); worker.waitUntilStopped() }
-        #expect(wait(app) { worker.snapshot.layout.count == 2 * worker.probe.count }, "no map within 2 minutes")
+        #expect(wait(app) { worker.snapshot.map?.layout.count == 2 * worker.mapSample.count }, "no map within 2 minutes")
         // The letters of the character map are on screen.
         var lines = app.frame().lines
         #expect(lines[2].hasPrefix("character subspace: "))
@@ -80,11 +80,12 @@ import TUI
 
         // Enter takes the point under the cursor as the neighbours query, searched in the whole test split.
         _ = app.handle(.enter)
-        #expect(app.state.view == .neighbours && app.state.query == Int(worker.probe[0]))
-        #expect(wait(app) { worker.snapshot.query == app.state.query && worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
-        #expect(worker.snapshot.neighbours.allSatisfy { $0.count == 8 })
+        #expect(app.state.view == .neighbours && app.state.query == Int(worker.mapSample[0]))
+        #expect(wait(app) { worker.snapshot.neighbours(of: app.state.query)?.lists.count == 4 }, "no neighbours within 2 minutes")
+        let found = try #require(worker.snapshot.neighbours(of: app.state.query))
+        #expect(found.lists.allSatisfy { $0.count == 8 } && found.weightsStep == 4)
         let test = Set(worker.searchSet)
-        #expect(worker.snapshot.neighbours.joined().allSatisfy { test.contains(Int32($0.index)) && $0.index != app.state.query })
+        #expect(found.lists.joined().allSatisfy { test.contains(Int32($0.index)) && $0.index != app.state.query })
         lines = app.frame().lines
         #expect(lines[2].hasPrefix("query \(TestSupport.dejavuDataset.imageNames[app.state.query]) [test], test image "), "\(lines[2])")
     }
@@ -96,34 +97,63 @@ import TUI
         _ = app.handle(.character("4"))
         worker.start()
         defer { worker.stop(); worker.waitUntilStopped() }
-        #expect(wait(app) { worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
+        #expect(wait(app) { worker.snapshot.neighbours?.lists.count == 4 }, "no neighbours within 2 minutes")
         _ = app.handle(.character("3"))
-        #expect(wait(app) { worker.snapshot.layout.count == 2 * worker.probe.count && worker.snapshot.status.hasPrefix("map of step") },
-                "no map within 2 minutes")
-        #expect(worker.snapshot.layout.allSatisfy(\.isFinite) && Set(worker.snapshot.layout).count > worker.probe.count)
+        #expect(wait(app) { worker.snapshot.map?.complete == true }, "no map within 2 minutes")
+        let layout = worker.snapshot.map?.layout ?? []
+        #expect(layout.count == 2 * worker.mapSample.count && layout.allSatisfy(\.isFinite) && Set(layout).count > worker.mapSample.count)
     }
 
     /// Newer weights are taken after the worker has rested (its share of a core is capped; a whole
     /// core here, to keep the test short), but they are taken: the map moves on to them without
     /// anything else changing.
     @Test func newerWeightsReachTheMap() throws {
-        let worker = AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, probeCount: 60, refreshShare: 1)
+        let mailbox = WeightsMailbox()
+        let worker = try AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, weights: mailbox,
+                                        mapSampleCount: 60, refreshShare: 1)
         let session = try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset)
         worker.start()
         defer { worker.stop(); worker.waitUntilStopped() }
-        func waitFor(_ status: String) -> Bool {
+        func waitForMap(ofStep step: Int) -> Bool {
             let deadline = Date().addingTimeInterval(120)
-            while worker.snapshot.status != status {
+            while !(worker.snapshot.map.map { $0.complete && $0.weightsStep == step } ?? false) {
                 guard Date() < deadline else { return false }
                 Thread.sleep(forTimeInterval: 0.02)
             }
             return true
         }
-        worker.update(weights: ModelWeights(of: session.model, step: 1), condition: 0, query: 0, wantsNeighbours: false, recompute: 0)
-        #expect(waitFor("map of step 1"))
+        #expect(worker.snapshot.status == "waiting for weights")
+        mailbox.publish(ModelWeights(of: session.model, step: 1))
+        #expect(waitForMap(ofStep: 1), "\(worker.snapshot.status)")
         try session.trainStep()
-        worker.update(weights: ModelWeights(of: session.model, step: 2), condition: 0, query: 0, wantsNeighbours: false, recompute: 0)
-        #expect(waitFor("map of step 2"), "the worker never took the newer weights: \(worker.snapshot.status)")
+        // Nobody asks the worker anything: the published weights alone wake it.
+        mailbox.publish(ModelWeights(of: session.model, step: 2))
+        #expect(waitForMap(ofStep: 2), "the worker never took the newer weights: \(worker.snapshot.status)")
+    }
+
+    /// A map interrupted by a neighbours query is finished afterwards (its whole schedule), and a
+    /// map whose condition is no longer on screen is never drawn in that condition's colours.
+    @Test func anInterruptedMapFinishesAndResultsMatchTheirRequest() throws {
+        let (app, _, worker) = app(width: 100, height: 40, keys: [])
+        _ = app.handle(.character("3"))
+        worker.start()
+        defer { worker.stop(); worker.waitUntilStopped() }
+        #expect(wait(app) { (worker.snapshot.map?.iteration ?? 0) >= 50 }, "the map never started")
+        // Interrupt: open the Neighbours view and step through queries.
+        _ = app.handle(.character("4"))
+        _ = app.handle(.right)
+        _ = app.handle(.right)
+        _ = app.handle(.character("3"))
+        #expect(wait(app) { worker.snapshot.map?.complete == true }, "the interrupted map never finished")
+        let map = try #require(worker.snapshot.map)
+        #expect(map.iteration == 750, "a first map runs its whole schedule, not a short warm start: \(map.iteration)")
+        // Another condition: until its own map arrives, the view says it is computing.
+        _ = app.handle(.character("c"))
+        let lines = app.frame().lines
+        if worker.snapshot.map(for: 1) == nil {
+            #expect(lines[3...].joined().contains("computing the map of font"), "\(lines.joined(separator: "\n"))")
+        }
+        #expect(wait(app) { worker.snapshot.map(for: 1)?.complete == true })
     }
 
     @Test func searchPicksTheQueryByItsAttributes() throws {
@@ -142,10 +172,10 @@ import TUI
                 && dataset.conditions[character].valueNames[Int(dataset.conditions[character].labels[$0])] == "g"
         })
         #expect(app.state.message == "\(matches.count) image(s) match 'font:DejaVu Sans Mono char:g'; arrows step through them, Esc leaves the search")
-        #expect(wait(app) { worker.snapshot.query == app.state.query && worker.snapshot.neighbours.count == 4 }, "no neighbours within 2 minutes")
+        #expect(wait(app) { worker.snapshot.neighbours(of: app.state.query)?.lists.count == 4 }, "no neighbours within 2 minutes")
         #expect(app.frame().lines[2].contains("match 1 of \(matches.count) for 'font:DejaVu Sans Mono char:g'"))
         // A query from outside the test split still gets neighbours from it.
-        #expect(worker.snapshot.neighbours.joined().allSatisfy { dataset.splits[$0.index] == .test })
+        #expect(worker.snapshot.neighbours?.lists.joined().allSatisfy { dataset.splits[$0.index] == .test } == true)
 
         // Esc leaves the results; a bad search says why in the status line.
         _ = app.handle(.escape)

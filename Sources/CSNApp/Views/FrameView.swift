@@ -9,11 +9,14 @@ public struct FrameInput {
     public var training: TrainingSnapshot
     public var analysis: AnalysisSnapshot
     public var dataset: ImageDataset
-    public var probe: [Int32]
+    /// The images of the map (the analysis worker's map sample).
+    public var mapSample: [Int32]
     /// Per condition, the values the map colours (nil: the most frequent ones).
     public var highlighted: [[Int]?]
     public var dataName: String
     public var ascii: Bool
+    /// Whether a run is training (keys such as pause and save then apply).
+    public var isTraining: Bool
 }
 
 /// The whole screen: header, tabs, the selected view, a status line, and the help on top.

@@ -1,16 +1,17 @@
 import Datasets
 import TUI
 
-/// A query image and its nearest test images under every condition side by side, with distances:
-/// under `character` the same letter in other fonts, under `font` other letters of the same font.
+/// A query image and its nearest test images under every condition side by side, with distances
+/// (for fonts: under `character` the same letter in other fonts, under `font` other letters of the
+/// same font). Neighbours found for another query are never shown for this one.
 enum NeighboursView {
     static func render(_ input: FrameInput, in area: Rect, into buffer: inout CellBuffer) {
         let a = input.analysis, dataset = input.dataset, state = input.state
-        guard a.query == state.query, a.neighbours.count == dataset.conditions.count else {
+        guard let found = a.neighbours(of: state.query), found.lists.count == dataset.conditions.count else {
             buffer.write("finding the neighbours of \(dataset.imageNames[state.query])... (\(a.status))", x: area.x + 2, y: area.y + 1, clip: area)
             return
         }
-        let query = a.query
+        let query = found.query
         let place = state.activeSearch.map { "match \(state.queryPosition + 1) of \(state.queryList.count) for '\($0)'" }
             ?? "test image \(state.queryPosition + 1) of \(state.queryList.count)"
         buffer.write("query \(dataset.imageNames[query]) [\(dataset.splits[query])], \(place); neighbours among the test split  (arrows, n: random, /: search)",
@@ -26,7 +27,7 @@ enum NeighboursView {
             guard y + glyphRows < area.bottom else { break }
             buffer.write(condition.name, x: area.x, y: y, style: Style(bold: true), clip: area)
             var x = area.x + labelWidth
-            let images = [(query, Float.nan)] + a.neighbours[c].map { ($0.index, $0.distance) }
+            let images = [(query, Float.nan)] + found.lists[c].map { ($0.index, $0.distance) }
             for (i, (image, distance)) in images.enumerated() {
                 guard x + glyph <= area.right else { break }
                 HalfBlockImage(pixels: HalfBlockImage.downsample(dataset.greyImage(image), size: size, factor: factor), width: glyph, height: glyph, ascii: input.ascii)

@@ -2,18 +2,22 @@ import Datasets
 import TUI
 
 /// The t-SNE map of the selected condition's subspace, computed in the background and
-/// warm-started as the model trains; points coloured by the condition's value (for `character`,
-/// drawn as the letters themselves), a legend, and the glyph under the cursor.
+/// warm-started as the model trains; points coloured by the condition's value (values that are
+/// single characters are drawn as themselves), a legend, and the image under the cursor.
+/// A map made for another condition is never drawn in this one's colours.
 enum SubspacesView {
     static func render(_ input: FrameInput, in area: Rect, into buffer: inout CellBuffer) {
-        let a = input.analysis, dataset = input.dataset, probe = input.probe
+        let a = input.analysis, dataset = input.dataset, probe = input.mapSample
         let condition = dataset.conditions[input.state.condition]
         let parts = area.split(.horizontal, [.fill, .length(20)])
-        let header = "\(condition.name) subspace: \(a.status)\(a.layout.isEmpty ? "" : ", iteration \(a.iteration), KL \(String(format: "%.3f", a.klDivergence))")  (c: next condition, r: recompute)"
+        let map = a.map(for: input.state.condition)
+        let progress = map.map { ", weights of step \($0.weightsStep), iteration \($0.iteration), KL \(String(format: "%.3f", $0.klDivergence))" } ?? ""
+        let header = "\(condition.name) subspace: \(a.status)\(progress)  (c: next condition, r: recompute)"
         buffer.write(header, x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
         let plot = Rect(x: parts[0].x, y: parts[0].y + 1, width: parts[0].width, height: parts[0].height - 2)
-        guard a.layout.count == 2 * probe.count, a.condition == input.state.condition else {
-            buffer.write("computing the map of \(condition.name)...", x: plot.x + 2, y: plot.y + plot.height / 2, clip: plot)
+        guard let map, map.layout.count == 2 * probe.count else {
+            let text = a.error ?? "computing the map of \(condition.name)..."
+            buffer.write(text, x: plot.x + 2, y: plot.y + plot.height / 2, style: Style(foreground: a.error == nil ? .default : .red), clip: plot)
             return
         }
         let labels = probe.map { Int(condition.labels[Int($0)]) }
@@ -22,9 +26,9 @@ enum SubspacesView {
         let frequent: [Int] = input.highlighted[input.state.condition] ?? mostFrequent(labels, count: Colour.categorical.count)
         let colourOf = Dictionary(uniqueKeysWithValues: frequent.enumerated().map { ($1, Colour.categorical[$0]) })
         let colours = labels.map { colourOf[$0] ?? .dimGrey }
-        let glyphs: [Character]? = condition.name == "character" ? labels.map { Character(condition.valueNames[$0]) } : nil
+        let glyphs: [Character]? = condition.valuesAreGlyphs ? labels.map { Character(condition.valueNames[$0]) } : nil
         let cursor = min(input.state.mapCursor, probe.count - 1)
-        Scatter(x: (0..<probe.count).map { a.layout[2 * $0] }, y: (0..<probe.count).map { a.layout[2 * $0 + 1] },
+        Scatter(x: (0..<probe.count).map { map.layout[2 * $0] }, y: (0..<probe.count).map { map.layout[2 * $0 + 1] },
                 colours: colours, glyphs: glyphs, cursor: cursor, ascii: input.ascii).render(in: plot, into: &buffer)
         // Legend under the map.
         var x = plot.x

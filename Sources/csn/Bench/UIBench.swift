@@ -15,16 +15,15 @@ enum UIBench {
         var snapshot = TrainingSnapshot(state: .stopped, model: config.model, conditionNames: dataset.conditions.map(\.name),
                                         step: 3, totalSteps: 3, stepsPerEpoch: 100, trainAccuracy: [],
                                         masks: session.model.effectiveMasks(), embeddingDimension: config.embeddingDimension)
-        snapshot.weights = ModelWeights(of: session.model, step: 3)
         snapshot.lossHistory = (1...2000).map { .init(step: $0, triplet: 0.3 / Float($0), embedding: 0.01, mask: 0.004) }
         snapshot.validationHistory = (1...8).map { .init(step: 250 * $0, accuracies: [0.8, 0.7, 0.6, 0.75]) }
-        let worker = AnalysisWorker(config: config, dataset: dataset)
+        let worker = try AnalysisWorker(config: config, dataset: dataset, weights: WeightsMailbox(ModelWeights(of: session.model, step: 3)))
         let app = App(screen: TestScreen(width: 200, height: 60), trainer: nil, fixedSnapshot: snapshot, worker: worker,
                       dataName: "fonts", ascii: false)
         worker.start()
         // The map is made on the Subspaces view, the neighbours only while their view is open.
         let deadline = Date().addingTimeInterval(180)
-        for (view, ready) in [("3", { worker.snapshot.layout.count == 2 * worker.probe.count }), ("4", { !worker.snapshot.neighbours.isEmpty })] {
+        for (view, ready) in [("3", { worker.snapshot.map?.complete == true }), ("4", { worker.snapshot.neighbours != nil })] {
             _ = app.handle(.character(Character(view)))
             while !ready(), Date() < deadline {
                 _ = app.frame()
@@ -52,7 +51,7 @@ enum UIBench {
             timed.steps = steps + 5
             timed.validateEvery = 1_000_000
             let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
-            let worker = AnalysisWorker(config: timed, dataset: dataset)
+            let worker = try AnalysisWorker(config: timed, dataset: dataset, weights: trainer.weights)
             let app = App(screen: TestScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
             if withUI { worker.start() }
             trainer.start()
@@ -60,22 +59,24 @@ enum UIBench {
             var view = 0
             var mapped: [Int] = []
             while !trainer.snapshot.state.isOver {
-                if start == nil, trainer.session.step >= 5 { start = Date(); startStep = trainer.session.step }
+                let step = trainer.snapshot.step
+                if start == nil, step >= 5 { start = Date(); startStep = step }
                 if withUI {
-                    if trainer.session.step % 10 == 0 { view = (view + 1) % 4; _ = app.handle(.character(Character(String(view + 1)))) }
+                    if step % 10 == 0 { view = (view + 1) % 4; _ = app.handle(.character(Character(String(view + 1)))) }
                     _ = app.frame()
                     let analysis = worker.snapshot
-                    if analysis.status.hasPrefix("map of step"), mapped.last != analysis.weightsStep { mapped.append(analysis.weightsStep) }
+                    if let map = analysis.map, map.complete, mapped.last != map.weightsStep { mapped.append(map.weightsStep) }
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
+            let final = trainer.wait()
             let seconds = Date().timeIntervalSince(start ?? Date())
             worker.stop()
             if withUI {
                 worker.waitUntilStopped()
                 mappedSteps.append(mapped)
             }
-            return Double((trainer.session.step - startStep) * timed.batchSize) / seconds
+            return Double((final.step - startStep) * timed.batchSize) / seconds
         }
         // Alternate the two, so that a noisy neighbour on the machine hits both alike.
         var headless: [Double] = [], withUI: [Double] = []

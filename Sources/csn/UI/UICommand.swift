@@ -31,7 +31,7 @@ struct UICommand: ParsableCommand {
         let directory = folder.path
         defer { withExtendedLifetime(folder) {} }
         let trainer = Trainer(session: session, checkpointDirectory: directory)
-        let worker = AnalysisWorker(config: session.config, dataset: session.dataset)
+        let worker = try AnalysisWorker(config: session.config, dataset: session.dataset, weights: trainer.weights)
         let final = try TerminalUI.run(trainer: trainer, fixedSnapshot: nil, worker: worker,
                                        dataName: (options.data.resolvedPath as NSString).lastPathComponent, ascii: output.ascii)
         print("\(final.model.rawValue): step \(final.step)/\(final.totalSteps), \(final.state); checkpoint in \(directory)")
@@ -54,7 +54,8 @@ struct ExploreCommand: ParsableCommand {
         try TerminalUI.requireTerminal()
         let saved = try source.open()
         let snapshot = ExploreSnapshot.make(saved)
-        let worker = AnalysisWorker(config: saved.config, dataset: saved.dataset)
+        let worker = try AnalysisWorker(config: saved.config, dataset: saved.dataset,
+                                        weights: WeightsMailbox(ModelWeights(of: saved.model, step: saved.step)))
         try TerminalUI.run(trainer: nil, fixedSnapshot: snapshot, worker: worker,
                            dataName: (saved.config.dataPath as NSString).lastPathComponent, ascii: output.ascii)
     }
@@ -88,7 +89,6 @@ enum ExploreSnapshot {
             state: .stopped, model: config.model, conditionNames: saved.dataset.conditions.map(\.name), step: saved.step,
             totalSteps: config.steps, stepsPerEpoch: Double(saved.epochTriplets) / Double(config.batchSize),
             trainAccuracy: [], masks: saved.model.effectiveMasks(), embeddingDimension: saved.model.shape.embeddingDimension)
-        snapshot.weights = ModelWeights(of: saved.model, step: saved.step)
         (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: saved.directory, conditionCount: saved.dataset.conditions.count)
         snapshot.lastCheckpoint = "exploring \(saved.directory) at step \(saved.step)"
         return snapshot
