@@ -1,7 +1,7 @@
 # csn: make run (the main job, release build), make test, make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test fuzz hostile bench data icons clean
+.PHONY: deps run test tsan fuzz hostile bench data icons clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -13,6 +13,11 @@ run: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The tests under the thread sanitizer, in their own build folder (a few minutes more to build).
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 # The parsers' seeded fuzz tests with many more cases than `make test` runs (CSN_FUZZ_CASES per parser).
 fuzz: deps

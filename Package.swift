@@ -34,15 +34,18 @@ let package = Package(
         // t-SNE, nearest neighbours, mask statistics: what the UI and the analysis commands show.
         .target(name: "Analysis", dependencies: ["Basics", "Tensor"]),
 
-        // The terminal UI's parts: rectangles and layout, the cell buffer, widgets (no ncurses here).
-        .target(name: "TUI", dependencies: ["CCurses"]),
+        // The terminal UI's parts: rectangles and layout, the cell buffer, widgets, the cell diff
+        // and the in-memory screen. Pure: no ncurses here.
+        .target(name: "TUI"),
+        // The one piece that talks to the terminal: ncurses, fed the cell diff of each frame.
+        .target(name: "TerminalScreen", dependencies: ["TUI", "CCurses"]),
 
         // The app: views of training and of the learned subspaces, key handling, the analysis worker.
         .target(name: "CSNApp", dependencies: ["TUI", "CSN", "Analysis", "Datasets", "Basics"]),
 
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
-            "Basics", "Datasets", "Tensor", "CSN", "Analysis", "TUI", "CSNApp",
+            "Basics", "Datasets", "Tensor", "CSN", "Analysis", "TUI", "TerminalScreen", "CSNApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

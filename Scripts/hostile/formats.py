@@ -200,10 +200,12 @@ def shape_image(size: int, shape: int, tone: int, jitter: int = 0) -> bytes:
 def npy(header: str | bytes, data: bytes, version=(1, 0), header_len=None) -> bytes:
     """An .npy file with a literal header dict text; header_len overrides the length field (to lie)."""
     h = header.encode("latin-1") if isinstance(header, str) else header
-    total = 10 + len(h) + 1
+    wide = version[0] >= 2
+    total = (12 if wide else 10) + len(h) + 1
     h = h + b" " * ((64 - total % 64) % 64) + b"\n"
     n = len(h) if header_len is None else header_len
-    return b"\x93NUMPY" + bytes(version) + struct.pack("<H", n & 0xFFFF) + h + data
+    length = struct.pack("<I", n & 0xFFFFFFFF) if wide else struct.pack("<H", n & 0xFFFF)
+    return b"\x93NUMPY" + bytes(version) + length + h + data
 
 
 def npy_f32(rows, fortran=False, dtype="<f4") -> bytes:

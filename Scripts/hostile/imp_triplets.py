@@ -11,6 +11,7 @@ from pathlib import Path
 
 import ds_mutations
 from common import Case, all_checks, confined, no_injection, run_process
+import formats
 from formats import gz
 
 CATEGORY = "import"
@@ -81,7 +82,7 @@ def import_mutations() -> list:
             ("names-empty", R, edit_file("filenames.json", lambda d: b"")),
             ("names-short", R, edit_file("filenames.json", lambda d: b"\n".join(d.split(b"\n")[:10]) + b"\n")),
             ("names-duplicates", E, edit_file("filenames.json", lambda d: d.replace(b"000001.png", b"000000.png"))),
-            ("names-json-array", R, edit_file("filenames.json", lambda d: json.dumps(d.decode().split()).encode())),
+            ("names-json-array", E, edit_file("filenames.json", lambda d: json.dumps(d.decode().split()).encode())),
             ("names-dotdot", R, names_first(b"../outside.png")), ("names-absolute", R, names_first(b"/etc/passwd")),
             ("names-link-out", R, lambda ex: (names_first(b"images/link.png")(ex), os.symlink("/etc/passwd", ex / "images" / "link.png"))),
             ("names-missing-image", R, names_first(b"images/nope.png")), ("names-blank-first", E, names_first(b"")),
@@ -97,7 +98,7 @@ def import_case(base, name, expect, mutate, extra=()):
     def setup(scratch: Path):
         shutil.copytree(src, scratch / "ex", symlinks=True)
         (scratch / "out").mkdir()
-        (scratch / "outside.png").write_bytes(b"x")
+        (scratch / "outside.png").write_bytes(formats.png(8, 8))
         if mutate:
             mutate(scratch / "ex")
     wrapped, check = confined(setup, "out")

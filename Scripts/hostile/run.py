@@ -74,6 +74,11 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="csn-hostile-"))
     start = time.monotonic()
     try:
+        # Run a private copy, so that a rebuild during the run neither breaks exec ("text file
+        # busy") nor mixes two versions; reports still name the binary as given.
+        shown = binary
+        binary = str(root / "csn")
+        shutil.copy2(shown, binary)
         try:
             base = fixtures.build(binary, root)
         except fixtures.FixtureError as exc:
@@ -87,7 +92,7 @@ def main(argv=None) -> int:
             print("%d cases" % len(cases))
             return 0
         ctx = Context(binary=binary, timeout=args.timeout, root=root, keep=args.keep)
-        print("running %d cases with %s (%d jobs)" % (len(cases), binary, args.jobs), file=sys.stderr)
+        print("running %d cases with %s (%d jobs)" % (len(cases), shown, args.jobs), file=sys.stderr)
         done = 0
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = [pool.submit(run_case, c, ctx) for c in cases]
@@ -102,8 +107,8 @@ def main(argv=None) -> int:
                 elif done % 100 == 0:
                     print("[%d/%d] %.0f s" % (done, len(cases), time.monotonic() - start), file=sys.stderr)
         print("# csn hostile-input run (seed %d%s)\n" % (args.seed, ", quick" if args.quick else ""))
-        print("Binary: `%s`\n" % binary)
-        print(report.render(cases, binary, time.monotonic() - start))
+        print("Binary: `%s` (run from a private copy)\n" % shown)
+        print(report.render(cases, shown, time.monotonic() - start))
         return 1 if report.failed(cases) else 0
     finally:
         if args.keep:

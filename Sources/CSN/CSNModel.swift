@@ -6,7 +6,7 @@ import Tensor
 /// Parameters are named "net{i}.conv0.weight", ..., and "masks" ([K, D], the pre-ReLU beta) for
 /// learned masks. Fixed masks are constants, not parameters; the standard and task-specific
 /// models use all-one masks.
-public final class CSNModel: @unchecked Sendable {
+public final class CSNModel {
     public let kind: ModelKind
     public let shape: NetworkShape
     public let conditionCount: Int

@@ -20,7 +20,7 @@ import Tensor
 /// weight gradients that are then added in worker order, so a run repeats exactly for a given
 /// worker count. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
 /// elementwise layers run on one core.
-public final class EmbeddingNetwork: @unchecked Sendable {
+public final class EmbeddingNetwork {
     public let shape: NetworkShape
     public let maxBatch: Int
     public let workers: Int

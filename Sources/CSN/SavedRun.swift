@@ -6,7 +6,7 @@ import Foundation
 /// nothing a read-only command does not need (no optimiser moments, no sampler, no change to
 /// OpenBLAS's thread count). What `eval`, `explore`, `masks`, `neighbours`, `tsne`, `export` and
 /// `probe` open.
-public final class SavedRun: Sendable {
+public final class SavedRun {
     public let directory: String
     public let config: TrainingConfig
     public let dataset: ImageDataset

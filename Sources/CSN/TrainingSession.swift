@@ -4,7 +4,7 @@ import Tensor
 
 /// One training run's state and its step: sample a batch, embed its 3B images, take the loss and
 /// its gradients, update with Adam. Owned by one thread at a time (the Trainer's).
-public final class TrainingSession: @unchecked Sendable {
+public final class TrainingSession {
     public let config: TrainingConfig
     public let dataset: ImageDataset
     public let model: CSNModel

@@ -45,25 +45,28 @@ public enum Action: Equatable, Sendable {
         }
     }
 
-    /// The key table of the help overlay.
-    public static let help: [(keys: String, meaning: String)] = [
-        ("1 2 3 4, Tab", "monitor, masks, subspaces, neighbours"),
-        ("space", "pause or resume training"),
-        ("s", "save a checkpoint"),
-        ("c / C", "next / previous condition"),
-        ("arrows, h j k l", "move the cursor"),
-        ("+ / -", "zoom the curves to recent / all steps"),
-        ("[ / ]", "less / more smoothing (EMA)"),
-        ("L", "log scale for the loss"),
-        ("o", "masks: sort dimensions by the condition using them most"),
-        ("r", "subspaces: recompute the t-SNE from scratch"),
-        ("n", "neighbours: a random query"),
-        ("/", "search a query: font:Lato char:g, weight:bold, #123"),
-        ("Enter", "subspaces: the point under the cursor becomes the query"),
-        ("Esc", "leave the search results"),
-        ("?", "this help"),
-        ("q, Ctrl-C", "quit (saves a checkpoint when training)"),
-    ]
+    /// The key table of the help overlay: keys that act on training only while training, and the
+    /// search example written in the data's own conditions.
+    public static func help(isTraining: Bool, searchExample: String) -> [(keys: String, meaning: String)] {
+        var table: [(keys: String, meaning: String)] = [("1 2 3 4, Tab", "monitor, masks, subspaces, neighbours")]
+        if isTraining { table += [("space", "pause or resume training"), ("s", "save a checkpoint")] }
+        table += [
+            ("c / C", "next / previous condition"),
+            ("arrows, h j k l", "move the cursor"),
+            ("+ / -", "zoom the curves to recent / all steps"),
+            ("[ / ]", "less / more smoothing (EMA)"),
+            ("L", "log scale for the loss"),
+            ("o", "masks: sort dimensions by the condition using them most"),
+            ("r", "subspaces: recompute the t-SNE from scratch"),
+            ("n", "neighbours: a random query"),
+            ("/", "search a query: \(searchExample), #123"),
+            ("Enter", "subspaces: the point under the cursor becomes the query"),
+            ("Esc", "leave the search results"),
+            ("?", "this help"),
+            ("q, Ctrl-C", isTraining ? "quit (saves a checkpoint)" : "quit"),
+        ]
+        return table
+    }
 }
 
 public enum AppView: Int, CaseIterable, Sendable {

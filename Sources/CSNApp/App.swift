@@ -48,7 +48,7 @@ public final class App {
         var buffer = CellBuffer(width: size.width, height: size.height)
         FrameView.render(FrameInput(state: state, training: training, analysis: worker.snapshot, dataset: worker.dataset,
                                     mapSample: worker.mapSample, highlighted: worker.highlighted, dataName: dataName,
-                                    ascii: ascii, isTraining: trainer != nil), into: &buffer)
+                                    ascii: ascii, isTraining: trainer != nil, colourDepth: screen.colourDepth), into: &buffer)
         return buffer
     }
 

@@ -6,11 +6,13 @@ import Basics
 /// A term `name:value` takes the condition whose name starts with `name` (so `char` is
 /// `character`); a value may hold spaces (`font:DejaVu Sans Mono char:g`). A value matches exactly
 /// (case first, so `char:g` is not `G`), else by case-insensitive prefix, so `font:Lato` takes
-/// every Lato face. Matches come in split order test, val, train, then by index.
+/// every Lato face. An ordinal condition also takes a range, `heel:2..3` (either end may be left
+/// out: `heel:..1`), or a number, matching every image within the condition's threshold of it.
+/// Matches come in split order test, val, train, then by index.
 public enum ImageQuery {
     public static func search(_ text: String, in dataset: ImageDataset) throws -> [Int32] {
         let trimmed = text.trimmingSpaces
-        guard !trimmed.isEmpty else { throw CSNError("type what to look for, e.g. font:Lato char:g") }
+        guard !trimmed.isEmpty else { throw CSNError("type what to look for, e.g. \(example(for: dataset))") }
         if trimmed.hasPrefix("#") {
             guard let index = Int(trimmed.dropFirst()), index >= 0, index < dataset.count else {
                 throw CSNError("'\(trimmed)' is not an image index (0...\(dataset.count - 1))")
@@ -25,6 +27,10 @@ public enum ImageQuery {
                     throw CSNError("no condition '\(key)'; this dataset has: \(dataset.conditions.map(\.name).joined(separator: ", "))")
                 }
                 let condition = dataset.conditions[c]
+                if case .ordinal(let numbers, let threshold) = condition.rule, let range = try ordinalRange(term.value, threshold: threshold, condition: condition.name) {
+                    for i in 0..<dataset.count where selected[i] && !range.contains(numbers[i]) { selected[i] = false }
+                    continue
+                }
                 let values = matchingValues(term.value, in: condition.valueNames)
                 guard !values.isEmpty else { throw CSNError("no \(condition.name) value matches '\(term.value)'") }
                 for i in 0..<dataset.count where selected[i] && !values.contains(Int(condition.labels[i])) { selected[i] = false }
@@ -36,6 +42,19 @@ public enum ImageQuery {
         let matches = (0..<dataset.count).filter { selected[$0] }
         let splitOrder: [Split: Int] = [.test: 0, .val: 1, .train: 2]
         return matches.sorted { (splitOrder[dataset.splits[$0]]!, $0) < (splitOrder[dataset.splits[$1]]!, $1) }.map { Int32($0) }
+    }
+
+    /// A search in `dataset`'s own terms: its first two conditions with a value each (a range for
+    /// an ordinal one), e.g. `character:A font:Lato` or `type:boot heel:2..3`.
+    public static func example(for dataset: ImageDataset) -> String {
+        let terms = dataset.conditions.filter { !$0.isListed && !$0.valueNames.isEmpty }.prefix(2).map { condition -> String in
+            let name = condition.name.contains(" ") ? String(condition.name.prefix { $0 != " " }) : condition.name
+            if case .ordinal = condition.rule, condition.valueNames.count >= 2 {
+                return "\(name):\(condition.valueNames[0])..\(condition.valueNames[condition.valueNames.count / 2])"
+            }
+            return "\(name):\(condition.valueNames[condition.valueNames.count / 2])"
+        }
+        return terms.isEmpty ? "a word of an image name" : terms.joined(separator: " ")
     }
 
     /// `key:value` terms; words without a colon extend the previous term's value.
@@ -51,6 +70,18 @@ public enum ImageQuery {
             }
         }
         return terms
+    }
+
+    /// `a..b`, `a..`, `..b` or a number (within the threshold); nil for other text (a value name).
+    static func ordinalRange(_ text: String, threshold: Float, condition: String) throws -> ClosedRange<Float>? {
+        if let number = Float(text), number.isFinite { return (number - threshold)...(number + threshold) }
+        guard let dots = text.range(of: "..") else { return nil }
+        let low = text[..<dots.lowerBound], high = text[dots.upperBound...]
+        let from = low.isEmpty ? -Float.infinity : Float(low), to = high.isEmpty ? Float.infinity : Float(high)
+        guard let from, let to, !from.isNaN, !to.isNaN, from <= to else {
+            throw CSNError("'\(text)' is not a range of \(condition) values; write low..high, e.g. \(condition):2..3")
+        }
+        return from...to
     }
 
     static func matchingValues(_ value: String, in names: [String]) -> Set<Int> {

@@ -1,18 +1,20 @@
-import Foundation
+import Synchronization
 
-/// Fixed slots that worker threads fill at distinct indices, behind a lock.
-final class ResultSlots<Value>: @unchecked Sendable {
-    private var slots: [Value?]
-    private var done = 0
-    private let lock = NSLock()
+/// Fixed slots that worker threads fill at distinct indices, behind a mutex.
+final class ResultSlots<Value: Sendable>: Sendable {
+    private struct Slots {
+        var values: [Value?]
+        var done = 0
+    }
+    private let slots: Mutex<Slots>
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Mutex(Slots(values: Array(repeating: nil, count: count))) }
 
     subscript(index: Int) -> Value? {
-        get { lock.withLock { slots[index] } }
-        set { lock.withLock { slots[index] = newValue } }
+        get { slots.withLock { $0.values[index] } }
+        set { slots.withLock { $0.values[index] = newValue } }
     }
 
-    func markDone() -> Int { lock.withLock { done += 1; return done } }
-    var values: [Value?] { lock.withLock { slots } }
+    func markDone() -> Int { slots.withLock { $0.done += 1; return $0.done } }
+    var values: [Value?] { slots.withLock { $0.values } }
 }

@@ -12,7 +12,10 @@ public func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n:
                 a, blasint(lda ?? (transposeA ? m : k)), b, blasint(ldb ?? (transposeB ? k : n)), beta, c, blasint(ldc ?? n))
 }
 
-/// OpenBLAS threads; results repeat exactly only for the same count.
+/// OpenBLAS threads; results repeat exactly only for the same count. csn runs OpenBLAS single-
+/// threaded and parallelises by sharding its own work (`forEachShard`): the count is set once, on
+/// the main thread before any other thread starts (the command's entry, a training session's
+/// setup), and never changed while another thread may be inside sgemm.
 public enum BlasThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
     public static var count: Int { Int(openblas_get_num_threads()) }

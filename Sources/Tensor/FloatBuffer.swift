@@ -1,7 +1,7 @@
 /// A fixed-size block of Floats allocated once and freed with its owner: the storage behind
 /// parameters, gradients, optimizer moments and activation workspaces. Not copy-on-write: kernels
 /// write through `pointer` without exclusivity checks or hidden copies.
-public final class FloatBuffer: @unchecked Sendable {
+public final class FloatBuffer {
     public let count: Int
     public let pointer: FloatPointer
 

@@ -1,6 +1,6 @@
 /// All trainable parameters of a model in one flat buffer, with gradients and Adam's two moments in
 /// the same layout: a layer holds offsets, the optimizer is one loop, a checkpoint is one write.
-public final class ParameterStore: @unchecked Sendable {
+public final class ParameterStore {
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let offset: Int

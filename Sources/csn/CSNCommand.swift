@@ -1,5 +1,6 @@
 import ArgumentParser
 import Basics
+import Tensor
 
 @main
 struct CSNCommand: ParsableCommand {
@@ -14,6 +15,7 @@ struct CSNCommand: ParsableCommand {
     /// Parses and runs as ArgumentParser does, but prints errors with control characters escaped:
     /// they quote names and values from files, which must not reach the terminal as escape codes.
     static func main() {
+        BlasThreads.set(1)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -81,8 +81,12 @@ import TestSupport
 
     /// A closed SSH session (SIGHUP) and Ctrl-\\ (SIGQUIT) end the UI as q does: the checkpoint is
     /// saved, the terminal is back in cooked mode with echo, and no crash report is drawn.
-    @Test(arguments: [SIGHUP, SIGQUIT, SIGTERM])
-    func hangUpAndQuitRestoreTheTerminal(signal: Int32) throws {
+    @Test func hangUpAndQuitRestoreTheTerminal() throws {
+        // One after another: the cases share the tmux server.
+        for signal in [SIGHUP, SIGQUIT, SIGTERM] { try endTheUI(with: signal) }
+    }
+
+    func endTheUI(with signal: Int32) throws {
         let folder = TestSupport.temporaryDirectory()
         let out = folder + "/run", modes = folder + "/stty"
         defer { _ = try? tmux(["kill-server"]) }
@@ -92,7 +96,7 @@ import TestSupport
         _ = try waitFor("training to start") { $0[0].hasPrefix("csn [running] csn-learned · step ") }
         let shell = try tmux(["list-panes", "-t", "ui", "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
-        let csn = try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "no csn under the pane's shell")
+        let csn = try #require(children.split(separator: " ").first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "no csn under the pane's shell")
         kill(csn, signal)
         let lines = try waitFor("exit after the signal") { $0.contains { $0.hasPrefix("EXIT=") } }
         #expect(lines.contains("EXIT=0"), "\(lines)")
@@ -101,7 +105,8 @@ import TestSupport
         while !FileManager.default.fileExists(atPath: modes) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let settings = try String(contentsOfFile: modes, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
         #expect(settings.contains("icanon") && settings.contains("echo") && !settings.contains("-icanon"), "\(settings)")
-        #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+        #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"), "signal \(signal)")
+        try tmux(["kill-server"])
     }
 
     @Test func withoutATerminalItSaysSoInOneLine() throws {

@@ -18,8 +18,8 @@ import TUI
         return (snapshot, session.config, ModelWeights(of: session.model, step: 4))
     }()
 
-    func app(width: Int, height: Int, keys: [Key]) -> (App, TestScreen, AnalysisWorker) {
-        let screen = TestScreen(width: width, height: height, keys: keys)
+    func app(width: Int, height: Int, keys: [Key]) -> (App, MemoryScreen, AnalysisWorker) {
+        let screen = MemoryScreen(width: width, height: height, keys: keys)
         let worker = try! AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset,
                                          weights: WeightsMailbox(Self.explored.weights), mapSampleCount: 60)
         return (App(screen: screen, trainer: nil, fixedSnapshot: Self.explored.snapshot, worker: worker, dataName: "dejavu", ascii: true), screen, worker)

@@ -22,9 +22,8 @@ public struct AffinityMatrix: Sendable {
         var distances = [Float](repeating: 0, count: n * k)
         let block = 256
         let blocks = (n + block - 1) / block
-        let previousThreads = BlasThreads.count
-        BlasThreads.set(1)
-        defer { BlasThreads.set(previousThreads) }
+        // OpenBLAS's thread count is process-wide: it is set once at start (single-threaded, see
+        // BlasThreads), never here, since another thread may be inside sgemm meanwhile.
         points.withUnsafeBufferPointer { x in
             indices.withUnsafeMutableBufferPointer { outIndex in
                 distances.withUnsafeMutableBufferPointer { outDistance in

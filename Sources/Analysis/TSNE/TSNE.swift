@@ -12,7 +12,7 @@ import Tensor
 /// same points can start from a previous layout (`warmStart:`), skipping early exaggeration, so a
 /// map follows a training model smoothly. Deviation from the references: none in the update rule;
 /// the exact kNN uses blocked sgemm distances.
-public final class TSNE: @unchecked Sendable {
+public final class TSNE {
     public let config: TSNEConfig
     public let affinities: AffinityMatrix
     public var count: Int { affinities.count }

@@ -17,6 +17,8 @@ public struct FrameInput {
     public var ascii: Bool
     /// Whether a run is training (keys such as pause and save then apply).
     public var isTraining: Bool
+    /// The screen's colours: images are drawn in colour only on 256-colour terminals.
+    public var colourDepth: ColourDepth = .full256
 }
 
 /// The whole screen: header, tabs, the selected view, a status line, and the help on top.
@@ -46,7 +48,9 @@ public enum FrameView {
             let status = input.state.message ?? input.training.lastCheckpoint ?? ""
             buffer.write(String("? help  q quit  \(status)".prefix(area.width)), x: 0, y: parts[3].y, style: Style(foreground: .dimGrey), clip: parts[3])
         }
-        if input.state.showHelp { help(in: body, into: &buffer) }
+        if input.state.showHelp {
+            help(Action.help(isTraining: input.isTraining, searchExample: ImageQuery.example(for: input.dataset)), in: body, into: &buffer)
+        }
     }
 
     static func header(_ s: TrainingSnapshot, dataName: String, separator: String) -> String {
@@ -63,12 +67,12 @@ public enum FrameView {
     }
 
 
-    static func help(in area: Rect, into buffer: inout CellBuffer) {
-        let width = min(area.width - 4, 72), height = min(area.height - 2, Action.help.count + 2)
+    static func help(_ table: [(keys: String, meaning: String)], in area: Rect, into buffer: inout CellBuffer) {
+        let width = min(area.width - 4, 72), height = min(area.height - 2, table.count + 2)
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + 1, width: width, height: height)
         buffer.fill(box, style: Style(reverse: true))
         buffer.write(" keys ", x: box.x + 2, y: box.y, style: Style(bold: true, reverse: true), clip: box)
-        for (i, entry) in Action.help.prefix(height - 2).enumerated() {
+        for (i, entry) in table.prefix(height - 2).enumerated() {
             let line = " " + entry.keys.padding(toLength: 16, withPad: " ", startingAt: 0) + entry.meaning
             buffer.write(line, x: box.x + 1, y: box.y + 1 + i, style: Style(reverse: true), clip: box)
         }

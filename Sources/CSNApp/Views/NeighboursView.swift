@@ -30,7 +30,7 @@ enum NeighboursView {
             let images = [(query, Float.nan)] + found.lists[c].map { ($0.index, $0.distance) }
             for (i, (image, distance)) in images.enumerated() {
                 guard x + glyph <= area.right else { break }
-                HalfBlockImage(pixels: HalfBlockImage.downsample(dataset.greyImage(image), size: size, factor: factor), width: glyph, height: glyph, ascii: input.ascii)
+                ImageTile.make(dataset, image, factor: factor, depth: input.colourDepth, ascii: input.ascii)
                     .render(in: Rect(x: x, y: y, width: glyph, height: glyphRows), into: &buffer)
                 let caption = i == 0 ? "query" : String(format: "%.2f", distance)
                 buffer.write(caption, x: x, y: y + glyphRows, style: Style(foreground: i == 0 ? .yellow : .dimGrey),

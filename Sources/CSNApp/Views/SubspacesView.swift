@@ -23,9 +23,14 @@ enum SubspacesView {
         let labels = probe.map { Int(condition.labels[Int($0)]) }
         // Colours: a few chosen values when there are too many to colour (fonts), else the most
         // frequent values; the rest a dim grey.
-        let frequent: [Int] = input.highlighted[input.state.condition] ?? mostFrequent(labels, count: Colour.categorical.count)
-        let colourOf = Dictionary(uniqueKeysWithValues: frequent.enumerated().map { ($1, Colour.categorical[$0]) })
-        let colours = labels.map { colourOf[$0] ?? .dimGrey }
+        // Ordinal values on a ramp from the smallest to the largest; labels index the sorted values.
+        let ordinal = condition.isOrdinal
+        let frequent: [Int] = ordinal ? rampLegend(condition.valueNames.count)
+            : input.highlighted[input.state.condition] ?? mostFrequent(labels, count: Colour.categorical.count)
+        let rampColour = { (label: Int) in Colour.ramp(Double(label) / Double(max(1, condition.valueNames.count - 1))) }
+        let colourOf = ordinal ? Dictionary(uniqueKeysWithValues: frequent.map { ($0, rampColour($0)) })
+            : Dictionary(uniqueKeysWithValues: frequent.enumerated().map { ($1, Colour.categorical[$0]) })
+        let colours = labels.map { ordinal ? rampColour($0) : colourOf[$0] ?? .dimGrey }
         let glyphs: [Character]? = condition.valuesAreGlyphs ? labels.map { Character(condition.valueNames[$0]) } : nil
         let cursor = min(input.state.mapCursor, probe.count - 1)
         Scatter(x: (0..<probe.count).map { map.layout[2 * $0] }, y: (0..<probe.count).map { map.layout[2 * $0 + 1] },
@@ -40,14 +45,19 @@ enum SubspacesView {
         let side = parts[1], image = Int(probe[cursor])
         buffer.write("cursor (arrows, Enter)", x: side.x + 1, y: side.y + 1, style: Style(foreground: .dimGrey), clip: side)
         let size = dataset.imageSize
-        let pixels = HalfBlockImage.downsample(dataset.greyImage(image), size: size, factor: 2)
-        HalfBlockImage(pixels: pixels, width: size / 2, height: size / 2, ascii: input.ascii)
+        ImageTile.make(dataset, image, factor: 2, depth: input.colourDepth, ascii: input.ascii)
             .render(in: Rect(x: side.x + 1, y: side.y + 2, width: side.width - 1, height: size / 4), into: &buffer)
         var y = side.y + 3 + size / 4
         for c in dataset.conditions where y < side.bottom {
             buffer.write("\(c.name): \(c.valueNames[Int(c.labels[image])])", x: side.x + 1, y: y, clip: side)
             y += 1
         }
+    }
+
+    /// Up to 6 values spread evenly from the smallest to the largest, for an ordinal legend.
+    static func rampLegend(_ count: Int) -> [Int] {
+        guard count > 6 else { return Array(0..<count) }
+        return (0..<6).map { $0 * (count - 1) / 5 }
     }
 
     static func mostFrequent(_ labels: [Int], count: Int) -> [Int] {

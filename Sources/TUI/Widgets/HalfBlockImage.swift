@@ -1,47 +1,67 @@
-/// A greyscale image drawn with upper half blocks: each cell shows two pixel rows, the top as the
-/// foreground colour and the bottom as the background, on the 24-step grey ramp. With `ascii`
-/// (terminals without UTF-8 or colour) each cell averages its two pixels onto " .:-=+*#%@".
+/// An image drawn with upper half blocks: each cell shows two pixel rows, the top as the
+/// foreground colour and the bottom as the background: grey pixels on the 24-step grey ramp, RGB
+/// pixels (`channels` 3, interleaved) on the nearest palette colours. With `ascii` (terminals
+/// without UTF-8 or colour) each cell averages its two pixels' brightness onto " .:-=+*#%@".
 public struct HalfBlockImage: Widget {
     public let pixels: [UInt8]
     public let width: Int
     public let height: Int
+    public let channels: Int
     public var ascii: Bool
 
-    public init(pixels: [UInt8], width: Int, height: Int, ascii: Bool = false) {
-        precondition(pixels.count == width * height, "an image of \(width)x\(height) needs \(width * height) pixels")
+    /// `pixels` holds width x height x channels bytes; an image of another size draws nothing.
+    public init(pixels: [UInt8], width: Int, height: Int, channels: Int = 1, ascii: Bool = false) {
         self.pixels = pixels
         self.width = width
         self.height = height
+        self.channels = channels
         self.ascii = ascii
     }
 
     static let ramp: [Character] = Array(" .:-=+*#%@")
 
-    /// A size x size image averaged over factor x factor blocks into (size / factor)^2 pixels.
-    public static func downsample(_ pixels: ArraySlice<UInt8>, size: Int, factor: Int) -> [UInt8] {
+    /// A size x size image (interleaved `channels`) averaged over factor x factor blocks.
+    public static func downsample(_ pixels: ArraySlice<UInt8>, size: Int, factor: Int, channels: Int = 1) -> [UInt8] {
         let base = pixels.startIndex, small = size / factor
-        var out = [UInt8](repeating: 0, count: small * small)
+        var out = [UInt8](repeating: 0, count: small * small * channels)
         for y in 0..<small {
             for x in 0..<small {
-                var sum = 0
-                for dy in 0..<factor { for dx in 0..<factor { sum += Int(pixels[base + (y * factor + dy) * size + x * factor + dx]) } }
-                out[y * small + x] = UInt8(sum / (factor * factor))
+                for c in 0..<channels {
+                    var sum = 0
+                    for dy in 0..<factor {
+                        for dx in 0..<factor { sum += Int(pixels[base + ((y * factor + dy) * size + x * factor + dx) * channels + c]) }
+                    }
+                    out[(y * small + x) * channels + c] = UInt8(sum / (factor * factor))
+                }
             }
         }
         return out
     }
 
+    func colour(_ pixel: Int) -> Colour {
+        let p = pixel * channels
+        if channels == 3 { return Colour.nearest(red: pixels[p], green: pixels[p + 1], blue: pixels[p + 2]) }
+        return .grey(Double(pixels[p]) / 255)
+    }
+
+    func brightness(_ pixel: Int) -> Int {
+        let p = pixel * channels
+        return channels == 3 ? (299 * Int(pixels[p]) + 587 * Int(pixels[p + 1]) + 114 * Int(pixels[p + 2])) / 1000 : Int(pixels[p])
+    }
+
     public func render(in area: Rect, into buffer: inout CellBuffer) {
+        guard channels == 1 || channels == 3, width >= 0, height >= 0, pixels.count == width * height * channels else { return }
         let rows = min(area.height, (height + 1) / 2), columns = min(area.width, width)
-        for row in 0..<rows {
-            for column in 0..<columns {
-                let top = Int(pixels[2 * row * width + column])
-                let bottom = 2 * row + 1 < height ? Int(pixels[(2 * row + 1) * width + column]) : 0
+        for row in 0..<max(0, rows) {
+            for column in 0..<max(0, columns) {
+                let top = 2 * row * width + column
+                let bottom = 2 * row + 1 < height ? (2 * row + 1) * width + column : nil
                 if ascii {
-                    buffer.set(area.x + column, area.y + row, Self.ramp[min(9, (top + bottom) * 10 / 512)])
+                    let level = brightness(top) + (bottom.map(brightness) ?? 0)
+                    buffer.set(area.x + column, area.y + row, Self.ramp[min(9, level * 10 / 512)])
                 } else {
                     buffer.set(area.x + column, area.y + row, "▀",
-                               Style(foreground: .grey(Double(top) / 255), background: .grey(Double(bottom) / 255)))
+                               Style(foreground: colour(top), background: bottom.map(colour) ?? .grey(0)))
                 }
             }
         }

@@ -26,7 +26,7 @@ struct NeighboursCommand: ParsableCommand {
     @Option(help: "Query character (with --font).")
     var char: String?
 
-    @Option(help: "Query by search, as in the UI: the first image of --split that matches, e.g. \"font:Lato char:g\".")
+    @Option(help: "Query by search, as in the UI: the first image of --split that matches, in CONDITION:VALUE terms (e.g. \"font:Lato char:g\" on the fonts data, \"heel:2..3\" for an ordinal condition).")
     var query: String?
 
     @Option(name: .short, help: "Neighbours to list.")
@@ -90,12 +90,12 @@ struct NeighboursCommand: ParsableCommand {
                 let image = Int(members[neighbour.index])
                 let values = dataset.conditions.map { $0.valueNames[Int($0.labels[image])] }
                 print(String(format: "%3d  %8.4f  ", rank + 1, neighbour.distance) + dataset.imageNames[image]
-                      + "  [" + zip(dataset.conditions, values).filter { $0.0.name != "font" && $0.0.name != "character" }
+                      + "  [" + zip(dataset.conditions, values)
                         .map { "\($0.0.name) \($0.1)" }.joined(separator: ", ") + "]")
             }
-            let images = [(caption: "query", pixels: GlyphArt.pixels(dataset, query, factor: 2))]
-                + found.enumerated().map { rank, n in (caption: "\(rank + 1)", pixels: GlyphArt.pixels(dataset, Int(members[n.index]), factor: 2)) }
-            print(GlyphArt.grid(images, size: dataset.imageSize / 2, width: Terminal.width, colour: colour), terminator: "")
+            let images = [(caption: "query", image: GlyphArt.tile(dataset, query, factor: 2, colour: colour))]
+                + found.enumerated().map { rank, n in (caption: "\(rank + 1)", image: GlyphArt.tile(dataset, Int(members[n.index]), factor: 2, colour: colour)) }
+            print(GlyphArt.grid(images, width: Terminal.width, colour: colour), terminator: "")
         }
     }
 }

@@ -9,12 +9,12 @@ struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "How well a softmax-regression probe reads attributes off the frozen embedding.",
-        discussion: "Trains on the unmasked embeddings of training-split images and reports accuracy on the test split (fonts never seen in training), beside the majority-class share it must beat."
+        discussion: "Trains on the unmasked embeddings of training-split images and reports accuracy on the test split (for fonts data: fonts never seen in training), beside the majority-class share it must beat."
     )
 
     @OptionGroup var source: CheckpointOptions
 
-    @Option(name: .customLong("attribute"), help: "Attribute (condition) to predict; repeatable. Default: weight and slant.")
+    @Option(name: .customLong("attribute"), help: "Attribute (condition) to predict; repeatable. Default: every condition with attributes (on fonts data: weight and slant, which no model is trained on alone).")
     var attributes: [String] = []
 
     @Option(name: .customLong("max-train"), help: "Training images to sample (seeded).")

@@ -18,7 +18,7 @@ enum UIBench {
         snapshot.lossHistory = (1...2000).map { .init(step: $0, triplet: 0.3 / Float($0), embedding: 0.01, mask: 0.004) }
         snapshot.validationHistory = (1...8).map { .init(step: 250 * $0, accuracies: [0.8, 0.7, 0.6, 0.75]) }
         let worker = try AnalysisWorker(config: config, dataset: dataset, weights: WeightsMailbox(ModelWeights(of: session.model, step: 3)))
-        let app = App(screen: TestScreen(width: 200, height: 60), trainer: nil, fixedSnapshot: snapshot, worker: worker,
+        let app = App(screen: MemoryScreen(width: 200, height: 60), trainer: nil, fixedSnapshot: snapshot, worker: worker,
                       dataName: "fonts", ascii: false)
         worker.start()
         // The map is made on the Subspaces view, the neighbours only while their view is open.
@@ -52,7 +52,7 @@ enum UIBench {
             timed.validateEvery = 1_000_000
             let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
             let worker = try AnalysisWorker(config: timed, dataset: dataset, weights: trainer.weights)
-            let app = App(screen: TestScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
+            let app = App(screen: MemoryScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
             if withUI { worker.start() }
             trainer.start()
             var start: Date? = nil, startStep = 0

@@ -5,10 +5,10 @@ import Datasets
 struct ShowDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a font's glyphs, or the images a search finds, with their attributes.",
+        abstract: "Print the images a search finds (or, on fonts data, a font's characters) with their attributes.",
         discussion: """
-        Images are drawn with half blocks on a grey ramp on a terminal, and with an ASCII ramp \
-        otherwise. --query takes the UI's search terms (e.g. "font:Lato char:g", "shape:disc", \
+        Images are drawn with half blocks (in colour for colour data) on a terminal, and with an \
+        ASCII ramp otherwise. --query takes the UI's search terms (e.g. "font:Lato char:g", "shape:disc", \
         "#12"); it is the way to look at datasets other than fonts.
         """
     )
@@ -34,6 +34,9 @@ struct ShowDataCommand: ParsableCommand {
     var full = false
 
     @OptionGroup var output: AsciiOption
+
+    /// Colour (and half blocks) on a terminal unless --ascii.
+    var colour: Bool { Terminal.isInteractive && !output.ascii }
 
     func validate() throws {
         if font != nil && index != nil { throw ValidationError("give either --font or --index, not both") }
@@ -68,9 +71,9 @@ struct ShowDataCommand: ParsableCommand {
         let size = dataset.imageSize
         let factor = full ? 1 : 2
         let images = characters.map { c in
-            (caption: String(FontCharacters.all[c]), pixels: GlyphArt.pixels(dataset, fontIndex * FontCharacters.count + c, factor: factor))
+            (caption: String(FontCharacters.all[c]), image: GlyphArt.tile(dataset, fontIndex * FontCharacters.count + c, factor: factor, colour: colour))
         }
-        print(GlyphArt.grid(images, size: size / factor, width: Terminal.width, colour: Terminal.isInteractive && !output.ascii), terminator: "")
+        print(GlyphArt.grid(images, width: Terminal.width, colour: colour), terminator: "")
     }
 
     /// The first `count` images the query finds (all images without one), each with its attributes.
@@ -84,8 +87,8 @@ struct ShowDataCommand: ParsableCommand {
             print("  #\(image) \(dataset.imageNames[image]) [\(dataset.splits[image])] \(values.joined(separator: " "))")
         }
         let factor = full ? 1 : 2
-        let images = shown.map { (caption: "#\($0)", pixels: GlyphArt.pixels(dataset, $0, factor: factor)) }
-        print(GlyphArt.grid(images, size: dataset.imageSize / factor, width: Terminal.width, colour: Terminal.isInteractive && !output.ascii), terminator: "")
+        let images = shown.map { (caption: "#\($0)", image: GlyphArt.tile(dataset, $0, factor: factor, colour: colour)) }
+        print(GlyphArt.grid(images, width: Terminal.width, colour: colour), terminator: "")
     }
 
     private func resolveFont(in dataset: ImageDataset) throws -> Int {

@@ -6,6 +6,7 @@ import Datasets
 import Dispatch
 import Foundation
 import TUI
+import TerminalScreen
 
 /// `csn` with no subcommand: train in the terminal UI.
 struct UICommand: ParsableCommand {

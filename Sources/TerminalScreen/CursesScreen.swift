@@ -1,13 +1,12 @@
 import CCurses
 import Foundation
+import TUI
 
 /// The terminal through ncursesw. Only the thread that created it may use it. Each frame is
 /// compared with the previous one and only changed cells are written, then refreshed once.
 /// Colours: the 256-colour palette when the terminal has it, else mapped to the 8 basic colours,
 /// else none (monochrome keeps bold and reverse).
 public final class CursesScreen: Screen {
-    public enum ColourDepth: Sendable { case none, basic8, full256 }
-
     public let colourDepth: ColourDepth
     private var previous: CellBuffer?
     private var pairs: [Int: Int16] = [:]
@@ -41,19 +40,16 @@ public final class CursesScreen: Screen {
     public var size: (width: Int, height: Int) { (Int(csn_cols()), Int(csn_lines())) }
 
     public func draw(_ buffer: CellBuffer) {
-        let full = previous == nil || previous!.width != buffer.width || previous!.height != buffer.height
-        if full { erase() }
-        for y in 0..<buffer.height {
-            for x in 0..<buffer.width {
-                let cell = buffer[x, y]
-                if !full && previous![x, y] == cell { continue }
-                var attributes: attr_t = 0
-                if cell.style.bold { attributes |= csn_a_bold() }
-                if cell.style.reverse || (colourDepth == .none && cell.style.background != .default) { attributes |= csn_a_reverse() }
-                if cell.style.dim { attributes |= csn_a_dim() }
-                let scalar = cell.character.unicodeScalars.first!.value
-                _ = csn_put_cell(Int32(y), Int32(x), wchar_t(scalar), attributes, pair(cell.style))
-            }
+        let changes = CellDiff.changes(from: previous, to: buffer)
+        if changes.full { erase() }
+        for (x, y) in changes.cells {
+            let cell = buffer[x, y]
+            var attributes: attr_t = 0
+            if cell.style.bold { attributes |= csn_a_bold() }
+            if cell.style.reverse || (colourDepth == .none && cell.style.background != .default) { attributes |= csn_a_reverse() }
+            if cell.style.dim { attributes |= csn_a_dim() }
+            let scalar = cell.character.unicodeScalars.first!.value
+            _ = csn_put_cell(Int32(y), Int32(x), wchar_t(scalar), attributes, pair(cell.style))
         }
         previous = buffer
         refresh()
@@ -107,22 +103,6 @@ public final class CursesScreen: Screen {
 
     private func map(_ colour: Colour) -> Int16 {
         guard case .index(let index) = colour else { return -1 }
-        return colourDepth == .full256 ? Int16(index) : Self.basic(index)
-    }
-
-    /// The nearest of the 8 basic colours to a 256-palette index.
-    static func basic(_ index: UInt8) -> Int16 {
-        let (r, g, b): (Int, Int, Int)
-        switch index {
-        case 0..<16: return Int16(index % 8)
-        case 232...255:
-            let level = Int(index) - 232
-            return level < 12 ? 0 : 7  // greys become black or white
-        default:
-            let cube = Int(index) - 16
-            (r, g, b) = (cube / 36, cube / 6 % 6, cube % 6)
-        }
-        let bit = { (v: Int) in v >= 3 ? 1 : 0 }
-        return Int16(bit(r) | bit(g) << 1 | bit(b) << 2)
+        return colourDepth == .full256 ? Int16(index) : Int16(Colour.basic(index))
     }
 }
