@@ -83,4 +83,24 @@ import TestSupport
         #expect(try TestSupport.runCSN(["eval", out, "--last"]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { !$0.contains(".tmp-") })
     }
+
+    /// A run trained with relative paths opens from any directory: the config stores the data's
+    /// absolute path, and --data points a read-only command elsewhere.
+    @Test func aRunOpensFromAnotherDirectory() throws {
+        let home = TestSupport.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: data, toPath: home + "/data.safetensors.gz")
+        let trained = try TestSupport.runCSN(["train", "--headless", "--data", "data.safetensors.gz", "--widths", "4,8,8", "--dim", "8",
+                                              "--batch", "8", "--steps", "2", "--out", "run"], in: home)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let elsewhere = TestSupport.temporaryDirectory()
+        let evaluated = try TestSupport.runCSN(["eval", home + "/run"], in: elsewhere)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let masks = try TestSupport.runCSN(["masks", home + "/run", "--ascii"], in: elsewhere)
+        #expect(masks.status == 0, "\(masks.stderr)")
+        try FileManager.default.moveItem(atPath: home + "/data.safetensors.gz", toPath: elsewhere + "/moved.safetensors.gz")
+        let moved = try TestSupport.runCSN(["eval", home + "/run"], in: elsewhere)
+        #expect(moved.status != 0 && moved.stderr.contains("data.safetensors.gz: no such file"), "\(moved.stderr)")
+        let pointed = try TestSupport.runCSN(["eval", home + "/run", "--data", "moved.safetensors.gz"], in: elsewhere)
+        #expect(pointed.status == 0, "\(pointed.stderr)")
+    }
 }

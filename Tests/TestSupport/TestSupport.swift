@@ -49,9 +49,10 @@ public enum TestSupport {
     }
 
     /// Runs `csn` with arguments, no terminal, and returns its exit status and output.
-    public static func runCSN(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    public static func runCSN(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: csnBinary)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = "80"
