@@ -17,7 +17,7 @@ test: deps
 # The tests under the thread sanitizer, in their own build folder (a few minutes more to build).
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	CSN_SANITIZER=thread $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 # The parsers' seeded fuzz tests with many more cases than `make test` runs (CSN_FUZZ_CASES per parser).
 fuzz: deps

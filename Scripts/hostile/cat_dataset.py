@@ -7,7 +7,8 @@ import threading
 from pathlib import Path
 
 import formats
-from common import Case, no_injection
+from checks import no_injection
+from common import Case
 from ds_mutations import GZ, RAW, A, E, R, structural
 from formats import gz
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import formats
 import imp_triplets
-from common import Case, all_checks, confined, no_injection
+from checks import all_checks, confined, no_injection
+from common import Case
 
 CATEGORY = "import"
 R, A, E = "reject", "accept", "either"

@@ -148,3 +148,13 @@ def random_damage(rng, run: Path) -> list:
             return bytes(b)
         out.append(("flip-%d.%d" % (pos, bit), E, on_bytes(flip)))
     return out
+
+
+TRAINING_STATE = ("step-", "rng-", "best-validation", "neg-second-moment", "optimizer-short", "missing-optimizer",
+                  "missing-step", "missing-rng", "missing-best_validation", "nan-optimizer", "inf-optimizer")
+
+
+def training_state_only(name: str) -> bool:
+    """Mutations of what only a resume needs (step, generator, optimizer moments, best accuracy):
+    eval and masks may ignore them."""
+    return name.startswith(TRAINING_STATE)

@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 
 import ds_mutations
-from common import Case, all_checks, confined, no_injection, run_process
+from checks import all_checks, confined, no_injection
+from common import Case, run_process
 import formats
 from formats import gz
 

@@ -44,11 +44,19 @@ def table(cases) -> str:
     return "\n".join(lines)
 
 
-def details(cases, binary: str) -> str:
+def details(cases, binary: str, paths=()) -> str:
+    def tidy(text):
+        for real, shown in paths:
+            text = text.replace(real, shown)
+        return text
+
     bad = [c for c in cases if c.kind not in CLEAN]
     if not bad:
         return "No non-clean cases."
-    out = ["Non-clean cases (%d). Relative paths in commands are inside the case's scratch folder." % len(bad)]
+    out = ["Non-clean cases (%d). Relative paths in commands are inside the case's scratch folder; FIX is the "
+           "fixtures folder built at startup: tiny.safetensors.gz (`csn data import` of 60 32x32 grey PNGs, conditions "
+           "shape and tone), RUN (a 6-step csn-learned run on it, copied into the scratch folder as RUN), images/, "
+           "attrs.csv." % len(bad)]
     order = list(BAD_KINDS) + [k for k in KINDS if k not in BAD_KINDS and k not in CLEAN]
     for kind in order:
         group = [c for c in bad if c.kind == kind]
@@ -59,15 +67,15 @@ def details(cases, binary: str) -> str:
         out.append("")
         for c in group:
             res = c.result
-            note = (" — " + one_line(res.note, 300)) if res and res.note else ""
+            note = (" — " + one_line(tidy(res.note), 300)) if res and res.note else ""
             out.append("- **%s / %s** — %s%s" % (c.category, c.name, status(c), note))
-            out.append("  - command: `%s`" % c.command(binary).replace("`", "'"))
-            out.append("  - stderr: `%s`" % (one_line(res.stderr) if res else ""))
+            out.append("  - command: `%s`" % tidy(c.command(binary)).replace("`", "'"))
+            out.append("  - stderr: `%s`" % (one_line(tidy(res.stderr)) if res else ""))
     return "\n".join(out)
 
 
-def render(cases, binary: str, elapsed: float) -> str:
-    parts = [table(cases), "", details(cases, binary), "",
+def render(cases, binary: str, elapsed: float, paths=()) -> str:
+    parts = [table(cases), "", details(cases, binary, paths), "",
              "Run time: %.0f s (%d cases)." % (elapsed, len(cases))]
     return "\n".join(parts)
 

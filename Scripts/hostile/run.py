@@ -108,7 +108,8 @@ def main(argv=None) -> int:
                     print("[%d/%d] %.0f s" % (done, len(cases), time.monotonic() - start), file=sys.stderr)
         print("# csn hostile-input run (seed %d%s)\n" % (args.seed, ", quick" if args.quick else ""))
         print("Binary: `%s` (run from a private copy)\n" % shown)
-        print(report.render(cases, shown, time.monotonic() - start))
+        paths = [(str(base.dir), "FIX"), (str(root / "cases"), "SCRATCH")]
+        print(report.render(cases, shown, time.monotonic() - start, paths))
         return 1 if report.failed(cases) else 0
     finally:
         if args.keep:

@@ -1,4 +1,4 @@
-import Synchronization
+import Basics
 
 /// Where the trainer leaves its newest weights for whoever analyses them (the UI's analysis
 /// worker). Writers never wait for readers: `publish` replaces the newest copy and tells each
@@ -8,11 +8,11 @@ public final class WeightsMailbox: Sendable {
         var newest: ModelWeights?
         var subscribers: [@Sendable () -> Void] = []
     }
-    private let contents: Mutex<Contents>
+    private let contents: Locked<Contents>
 
     /// A mailbox holding `initial` (a saved run's weights, for exploring), or empty.
     public init(_ initial: ModelWeights? = nil) {
-        contents = Mutex(Contents(newest: initial))
+        contents = Locked(Contents(newest: initial))
     }
 
     public var newest: ModelWeights? { contents.withLock { $0.newest } }

@@ -67,7 +67,10 @@ public final class App {
         }
         trainer?.stop()
         let final = trainer?.wait() ?? training
+        // The worker stops at its next check (a map iteration, an embedding pass); the process
+        // must not exit while its thread is inside OpenBLAS, whose buffers go away at exit.
         worker.stop()
+        worker.waitUntilStopped()
         return final
     }
 

@@ -1,14 +1,14 @@
-import Synchronization
+import Basics
 
-/// Fixed slots that worker threads fill at distinct indices, behind a mutex.
+/// Fixed slots that worker threads fill at distinct indices, behind a lock.
 final class ResultSlots<Value: Sendable>: Sendable {
     private struct Slots {
         var values: [Value?]
         var done = 0
     }
-    private let slots: Mutex<Slots>
+    private let slots: Locked<Slots>
 
-    init(count: Int) { slots = Mutex(Slots(values: Array(repeating: nil, count: count))) }
+    init(count: Int) { slots = Locked(Slots(values: Array(repeating: nil, count: count))) }
 
     subscript(index: Int) -> Value? {
         get { slots.withLock { $0.values[index] } }

@@ -68,7 +68,8 @@ import TestSupport
 
     /// A disk that fills up (a file-size limit, with SIGXFSZ ignored, so writes fail with EFBIG):
     /// a clear error, a non-zero exit, and the previous checkpoint still loads.
-    @Test func aFullDiskKeepsThePreviousCheckpoint() throws {
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["CSN_SANITIZER"] != nil, "the sanitizer's runtime cannot run under a file-size limit"))
+    func aFullDiskKeepsThePreviousCheckpoint() throws {
         let out = TestSupport.temporaryDirectory() + "/run"
         let first = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "2", "--out", out])
         #expect(first.status == 0, "\(first.stderr)")
