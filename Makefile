@@ -1,7 +1,7 @@
-# csn: make run (the main job, release build), make test, make fuzz, make hostile, make bench, make data, make icons.
+# csn: make run (the main job, release build), make test (= make unit + make tsan), make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test tsan fuzz hostile bench data icons clean
+.PHONY: deps run test unit tsan fuzz hostile bench data icons clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -10,7 +10,10 @@ run: deps
 	$(SWIFT) build -c release --product csn
 	.build/release/csn
 
-test: deps
+# The tests twice: a debug build, then the same tests under the thread sanitizer.
+test: unit tsan
+
+unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
