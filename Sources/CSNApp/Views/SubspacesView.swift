@@ -11,8 +11,10 @@ enum SubspacesView {
         let condition = dataset.conditions[input.state.condition]
         let parts = area.split(.horizontal, [.fill, .length(20)])
         let map = a.map(for: input.state.condition)
-        let progress = map.map { ", weights of step \($0.weightsStep), iteration \($0.iteration), KL \(String(format: "%.3f", $0.klDivergence))" } ?? ""
-        let header = "\(condition.name) subspace: \(a.status)\(progress)  (c: next condition, r: recompute)"
+        // The map's own tags, not the worker's activity (which may be about the neighbours).
+        let state = map.map { "map of step \($0.weightsStep)\($0.complete ? "" : " (optimising)"), iteration \($0.iteration), KL \(String(format: "%.3f", $0.klDivergence))" }
+            ?? a.status
+        let header = "\(condition.name) subspace: \(state)  (c: next condition, r: recompute)"
         buffer.write(header, x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
         let plot = Rect(x: parts[0].x, y: parts[0].y + 1, width: parts[0].width, height: parts[0].height - 2)
         guard let map, map.layout.count == 2 * probe.count else {
