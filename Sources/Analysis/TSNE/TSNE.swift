@@ -148,33 +148,58 @@ public final class TSNE {
         return gradient
     }
 
-    /// Top two principal components (power iteration with deflation on the d x d covariance),
-    /// scaled so the first coordinate has standard deviation `scale`.
+    /// Above this dimension the covariance is never formed: d x d doubles would cost O(d^2)
+    /// memory (20,000 dimensions: 3.2 GB) and each power step is taken as Xc^T (Xc v) instead.
+    static let explicitCovarianceLimit = 256
+
+    /// Top two principal components (power iteration with deflation on the covariance, formed
+    /// when d is small, applied implicitly otherwise), scaled so the first coordinate has standard
+    /// deviation `scale`.
     static func pcaInitialisation(_ points: [Float], dimension d: Int, scale: Float, seed: UInt64) -> [Float] {
         let n = points.count / d
         var mean = [Double](repeating: 0, count: d)
         for i in 0..<n { for j in 0..<d { mean[j] += Double(points[i * d + j]) } }
         for j in 0..<d { mean[j] /= Double(n) }
-        var covariance = [Double](repeating: 0, count: d * d)
-        var row = [Double](repeating: 0, count: d)
-        for i in 0..<n {
-            for j in 0..<d { row[j] = Double(points[i * d + j]) - mean[j] }
-            for a in 0..<d where row[a] != 0 { for b in 0..<d { covariance[a * d + b] += row[a] * row[b] } }
+        var covariance: [Double] = []
+        if d <= explicitCovarianceLimit {
+            covariance = [Double](repeating: 0, count: d * d)
+            var row = [Double](repeating: 0, count: d)
+            for i in 0..<n {
+                for j in 0..<d { row[j] = Double(points[i * d + j]) - mean[j] }
+                for a in 0..<d where row[a] != 0 { for b in 0..<d { covariance[a * d + b] += row[a] * row[b] } }
+            }
+        }
+        /// Covariance (times n) applied to v.
+        func apply(_ v: [Double]) -> [Double] {
+            var next = [Double](repeating: 0, count: d)
+            if !covariance.isEmpty {
+                for a in 0..<d { for b in 0..<d { next[a] += covariance[a * d + b] * v[b] } }
+                return next
+            }
+            for i in 0..<n {
+                var s = 0.0
+                for j in 0..<d { s += (Double(points[i * d + j]) - mean[j]) * v[j] }
+                for j in 0..<d { next[j] += s * (Double(points[i * d + j]) - mean[j]) }
+            }
+            return next
         }
         var generator = SeededGenerator(seed: seed)
         var components: [[Double]] = []
         for _ in 0..<2 {
             var v = (0..<d).map { _ in Double(generator.normal()) }
             for _ in 0..<300 {
-                var next = [Double](repeating: 0, count: d)
-                for a in 0..<d { for b in 0..<d { next[a] += covariance[a * d + b] * v[b] } }
+                var next = apply(v)
                 for c in components {  // deflation: stay orthogonal to the components found
                     let dot = zip(next, c).reduce(0) { $0 + $1.0 * $1.1 }
                     for a in 0..<d { next[a] -= dot * c[a] }
                 }
                 let norm = next.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 if norm < 1e-300 { break }
-                v = next.map { $0 / norm }
+                let updated = next.map { $0 / norm }
+                // Converged (to far below Float's precision): further steps change nothing.
+                let change = zip(updated, v).reduce(0.0) { $0 + abs($1.0 - $1.1) }
+                v = updated
+                if change < 1e-13 * Double(d) { break }
             }
             components.append(v)
         }
