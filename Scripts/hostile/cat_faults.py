@@ -4,9 +4,11 @@ temporary files, and SIGKILL mid-import. Each case runs several processes and ju
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from pathlib import Path
 
+import fixtures
 import formats
 from common import Case, Result, crash_marker, kill_group, read_capped, run_process, spawn
 
@@ -134,29 +136,48 @@ def signal_case(base, sig, extra_delay):
     return Case(CATEGORY, "%s-after-checkpoint+%.1fs" % (name, extra_delay), argv, "accept", runner=runner, timeout=60)
 
 
-def lock_case(base, k, stagger):
-    argv = tiny_train(base, steps=40)
+def lock_case(base, k, stagger, second_resumes=False):
+    """Two processes on one run folder at once (long runs, so both are alive): the later one
+    (or whichever loses the race) must refuse, naming the lock; the survivor is then stopped
+    with SIGTERM and the run must load."""
+    argv = tiny_train(base, steps=100000)
+    other = ["train", "--headless", "--resume", "RUN", "--steps", "100000"] if second_resumes else argv
 
     def runner(case, scratch, ctx):
         judge = Judge(argv)
-        first = spawn(ctx.binary, argv, scratch, "first")
+        procs = {"first": spawn(ctx.binary, argv, scratch, "first")}
+        if second_resumes and not wait_for(scratch / "RUN" / "model.safetensors", procs["first"][0]):
+            kill_group(procs["first"][0])
+            judge.fail("harness", "no checkpoint appeared within 20 s")
+            return judge.done()
         time.sleep(stagger)
-        second = spawn(ctx.binary, argv, scratch, "second")
-        results = []
-        for label, (proc, out, err) in (("first", first), ("second", second)):
+        procs["second"] = spawn(ctx.binary, other, scratch, "second")
+        end = time.monotonic() + 30
+        ended = []
+        while not ended and time.monotonic() < end:
+            time.sleep(0.05)
+            ended = [label for label, (p, _, _) in procs.items() if p.poll() is not None]
+        if not ended:
+            judge.fail("damaged", "both processes were still writing the folder after 30 s; neither refused")
+        for label in ended:
+            p, _, err = procs[label]
+            res = judge.step(label, Result(argv, p.returncode, "", read_capped(err)))
+            if res.returncode == 0 or "lock" not in res.stderr.lower():
+                judge.fail("damaged", "the %s process ended (exit %s) without refusing because of the lock" % (label, res.returncode))
+        for label, (p, _, err) in procs.items():
+            if label in ended:
+                continue
+            p.send_signal(signal.SIGTERM)
             try:
-                rc = proc.wait(timeout=90)
-                results.append(judge.step(label, Result(argv, rc, "", read_capped(err))))
+                p.wait(timeout=10)
+                judge.step(label + " (after SIGTERM)", Result(argv, p.returncode, "", read_capped(err)))
             except Exception:
-                kill_group(proc)
-                judge.fail("hang", "the %s training did not finish in 90 s" % label)
-                return judge.done()
-        refused = [r for r in results if r.returncode != 0 and "lock" in r.stderr.lower()]
-        if not refused:
-            judge.fail("damaged", "both trainings ran into the same folder; none refused with a lock error")
+                kill_group(p)
+                judge.fail("hang", "the %s process ignored SIGTERM for 10 s" % label)
         check_loadable(judge, ctx.binary, scratch, resume=False)
         return judge.done()
-    return Case(CATEGORY, "two-trainings-same-out-%d-stagger-%.2fs" % (k, stagger), argv, "accept", runner=runner, timeout=200)
+    what = "train-and-resume" if second_resumes else "two-trainings"
+    return Case(CATEGORY, "%s-same-out-%d-stagger-%.2fs" % (what, k, stagger), other, "accept", runner=runner, timeout=120)
 
 
 def stale_tmp_case(base, fname):
@@ -178,11 +199,26 @@ def stale_tmp_case(base, fname):
     return Case(CATEGORY, "stale-" + fname, argv, "accept", runner=runner, timeout=120)
 
 
+_big_lock = threading.Lock()
+
+
+def big_images(base) -> Path:
+    """400 64x64 PNGs and their CSV (made once), so that an import takes long enough to interrupt."""
+    folder = base.dir / "big"
+    with _big_lock:
+        if not (folder / "attrs.csv").exists():
+            rows = fixtures.write_images(folder / "images", count=400, size=64)
+            fixtures.write_csv(folder / "attrs.csv", rows)
+    return folder
+
+
 def import_kill_case(base, k, delay):
-    argv = ["data", "import", "--images", str(base.images), "--attributes", str(base.csv), "--conditions", "shape,tone",
-            "--out", "out.safetensors.gz", "--triplets", "2000"]
+    big = base.dir / "big"
+    argv = ["data", "import", "--images", str(big / "images"), "--attributes", str(big / "attrs.csv"), "--conditions",
+            "shape,tone", "--out", "out.safetensors.gz", "--size", "64", "--triplets", "20000"]
 
     def runner(case, scratch, ctx):
+        big_images(base)
         judge = Judge(argv)
         proc, out, err = spawn(ctx.binary, argv, scratch, "import")
         time.sleep(delay)
@@ -202,6 +238,7 @@ def cases(rng, base) -> list:
         for delay in (0.0, round(rng.uniform(0.2, 1.5), 1)):
             out.append(signal_case(base, sig, delay))
     out += [lock_case(base, k, s) for k, s in enumerate((0.0, 0.05, 0.5))]
+    out += [lock_case(base, 3, 0.3, second_resumes=True)]
     out += [stale_tmp_case(base, f) for f in ("model.safetensors.tmp-12345", "best.safetensors.tmp-12345", "config.json.tmp-99999")]
-    out += [import_kill_case(base, k, round(rng.uniform(0.01, 0.25), 2)) for k in range(6)]
+    out += [import_kill_case(base, k, round(rng.uniform(0.02, 1.0), 2)) for k in range(6)]
     return out
