@@ -22,6 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True   # keep Scripts/hostile free of __pycache__
 
 import fixtures  # noqa: E402
 import report  # noqa: E402

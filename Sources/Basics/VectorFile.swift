@@ -22,7 +22,7 @@ public enum VectorFile {
                 throw CSNError.file("\(source):\(number)", "the vectors need more than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
             }
             for field in fields {
-                guard let value = Float(field), value.isFinite else {
+                guard let value = Float.parse(field), value.isFinite else {
                     throw CSNError.file("\(source):\(number)", "'\(String(field.prefix(40)).terminalSafe)' is not a finite number")
                 }
                 values.append(value)

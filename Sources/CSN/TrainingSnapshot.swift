@@ -83,7 +83,7 @@ public struct TrainingSnapshot: Sendable {
 
     /// "45s", "3m12s", "1h05m" for the ETA.
     public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "-" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "-" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : (s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s")
     }

@@ -74,10 +74,10 @@ public enum ImageQuery {
 
     /// `a..b`, `a..`, `..b` or a number (within the threshold); nil for other text (a value name).
     static func ordinalRange(_ text: String, threshold: Float, condition: String) throws -> ClosedRange<Float>? {
-        if let number = Float(text), number.isFinite { return (number - threshold)...(number + threshold) }
+        if let number = Float.parse(text), number.isFinite { return (number - threshold)...(number + threshold) }
         guard let dots = text.range(of: "..") else { return nil }
         let low = text[..<dots.lowerBound], high = text[dots.upperBound...]
-        let from = low.isEmpty ? -Float.infinity : Float(low), to = high.isEmpty ? Float.infinity : Float(high)
+        let from = low.isEmpty ? -Float.infinity : Float.parse(low), to = high.isEmpty ? Float.infinity : Float.parse(high)
         guard let from, let to, !from.isNaN, !to.isNaN, from <= to else {
             throw CSNError("'\(text)' is not a range of \(condition) values; write low..high, e.g. \(condition):2..3")
         }

@@ -102,6 +102,14 @@ import TestSupport
         #expect(shift < 0.2 * extent, "shift \(shift) of extent \(extent)")
     }
 
+    @Test func valuesThatOverflowDistancesAreRefused() {
+        var points = (0..<40).map { Float($0 % 7) }
+        points[5] = -5.5e37
+        #expect(throws: CSNError("t-SNE input values reach 5.5e+37, so large that squared distances overflow; scale the vectors down")) {
+            try TSNE(points: points, dimension: 2)
+        }
+    }
+
     @Test func guardsNameTheProblem() throws {
         #expect(throws: CSNError("perplexity 30.0 is too large for 20 points: it must be below the number of points (try 6)")) {
             try TSNE(points: [Float](repeating: 1, count: 40), dimension: 2)

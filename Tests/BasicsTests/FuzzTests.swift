@@ -105,6 +105,13 @@ import TestSupport
         }
     }
 
+    @Test func numbersWithANulByteAreNotNumbers() {
+        #expect(Float.parse("1\u{0}2") == nil && Float.parse(" 1") == nil && Float.parse("") == nil && Float.parse("-2.5e3") == -2500)
+        #expect(throws: CSNError("v.tsv:1: '1\\x002' is not a finite number")) {
+            try VectorFile.read(Array("1\u{0}2\t3\n".utf8), source: "v.tsv", numpy: false)
+        }
+    }
+
     @Test func namesAreEscapedForTheTerminal() {
         #expect("plain name".terminalSafe == "plain name")
         #expect("\u{1B}[31mred\u{7}".terminalSafe == "\\x1B[31mred\\x07")

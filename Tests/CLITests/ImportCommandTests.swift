@@ -82,6 +82,14 @@ import TestSupport
             let result = try TestSupport.runCSN(["data", "import", "--images", directory, "--attributes", csv, "--out", out] + arguments)
             #expect(result.status != 0 && result.stderr.hasPrefix(message), "\(arguments): \(result.stderr)")
         }
+        // --out never replaces an input or any file that is not a dataset: the CSV, an image.
+        let image = try #require(FileManager.default.subpaths(atPath: directory)?.first { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") })
+        for target in [csv, directory + "/" + image] {
+            let before = try AtomicFile.read(target)
+            let result = try TestSupport.runCSN(["data", "import", "--images", directory, "--attributes", csv, "--conditions", "shape", "--out", target])
+            #expect(result.status != 0 && result.stderr.contains("--out \(target) "), "\(result.stderr)")
+            #expect(try AtomicFile.read(target) == before, "\(target) was changed")
+        }
         let missing = try TestSupport.runCSN(["data", "import", "--images", directory + "/nowhere", "--attributes", csv, "--conditions", "shape", "--out", out])
         #expect(missing.status != 0 && missing.stderr.hasPrefix("Error: \(directory)/nowhere: no such folder"), "\(missing.stderr)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("never") }

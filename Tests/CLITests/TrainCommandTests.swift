@@ -13,8 +13,10 @@ import TestSupport
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(trained.stdout.contains("test triplet accuracy (best validation checkpoint, 1500 triplets):"))
         #expect(trained.stdout.contains("accuracy (%) character      font    weight     slant      mean"))
-        // Without a terminal: one plain log line per validation, no carriage returns.
-        let lines = trained.stdout.split(separator: "\n")
+        // Without a terminal: a start line, then one plain log line per validation, no carriage returns.
+        let all = trained.stdout.split(separator: "\n")
+        #expect(all[0].hasPrefix("training csn-learned on dejavu.safetensors.gz (") && all[0].contains("steps 1 to 4 of 8 triplets"), "\(all[0])")
+        let lines = Array(all.dropFirst())
         #expect(lines[0].hasPrefix("step 2/4 val ") && lines[1].hasPrefix("step 4/4 val ") && !trained.stdout.contains("\r"), "\(lines)")
         #expect(lines[0].contains("(character ") && lines[0].contains("slant -)"))
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
@@ -76,6 +78,9 @@ import TestSupport
             (["eval", "/nonexistent-run"], "Error: /nonexistent-run: no such checkpoint folder"),
             (["eval", "/tmp", "--split", "train"], "Error: --split must be val or test: the train split has no fixed triplets"),
             (["compare", "--budget", "10", "--batch", "64"], "Error: --budget (10) must be at least --batch (64)"),
+            (["compare", "--models", ""], "Error: --models must name one or more models separated by commas, not ''"),
+            (["train", "--headless", "--widths", "4,,8"], "Error: --widths must be 1 to 6 integers between 1 and 4096 separated by commas, not '4,,8'"),
+            (["train", "--headless", "--epochs", "inf"], "Error: --epochs must be a positive number up to 1000000, not inf"),
         ]
         for (arguments, expected) in cases {
             let result = try TestSupport.runCSN(arguments)

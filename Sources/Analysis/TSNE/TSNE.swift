@@ -40,6 +40,12 @@ public final class TSNE {
     /// early exaggeration).
     public init(points: [Float], dimension d: Int, config: TSNEConfig = TSNEConfig(), warmStart: [Float]? = nil) throws {
         guard d >= 1, points.count % d == 0 else { throw CSNError("t-SNE input of \(points.count) values is not rows of \(d)") }
+        // Squared distances are summed in Float: values so large that they overflow would turn
+        // every affinity into NaN, so they are refused with the largest one named.
+        let largest = points.reduce(Float(0)) { max($0, abs($1)) }
+        guard largest.isFinite, Double(largest) * Double(largest) * 4 * Double(d) < Double(Float.greatestFiniteMagnitude) else {
+            throw CSNError("t-SNE input values reach \(largest), so large that squared distances overflow; scale the vectors down")
+        }
         self.config = config
         affinities = try AffinityMatrix(points: points, dimension: d, config: config)
         let n = points.count / d

@@ -27,6 +27,7 @@ public enum FrameView {
 
     public static func render(_ input: FrameInput, into buffer: inout CellBuffer) {
         let area = buffer.bounds
+        buffer.ellipsis = input.ascii ? "~" : "…"
         guard area.width >= minimumSize.width, area.height >= minimumSize.height else {
             let text = "csn needs at least \(minimumSize.width)x\(minimumSize.height); this terminal is \(area.width)x\(area.height)"
             buffer.write(String(text.prefix(area.width)), x: 0, y: area.height / 2, style: Style(bold: true))
@@ -68,7 +69,7 @@ public enum FrameView {
 
 
     static func help(_ table: [(keys: String, meaning: String)], in area: Rect, into buffer: inout CellBuffer) {
-        let width = min(area.width - 4, 72), height = min(area.height - 2, table.count + 2)
+        let width = min(area.width - 4, 96), height = min(area.height - 2, table.count + 2)
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + 1, width: width, height: height)
         buffer.fill(box, style: Style(reverse: true))
         buffer.write(" keys ", x: box.x + 2, y: box.y, style: Style(bold: true, reverse: true), clip: box)

@@ -41,7 +41,8 @@ enum SubspacesView {
         var x = plot.x
         for value in frequent.prefix(8) {
             x = buffer.write(input.ascii ? "* " : "● ", x: x, y: area.bottom - 1, style: Style(foreground: colourOf[value]!), clip: area)
-            x = buffer.write(String(condition.valueNames[value].prefix(14)) + "  ", x: x, y: area.bottom - 1, clip: parts[0])
+            let name = condition.valueNames[value]
+            x = buffer.write((name.count > 14 ? String(name.prefix(13)) + String(buffer.ellipsis) : name) + "  ", x: x, y: area.bottom - 1, clip: parts[0])
         }
         // The point under the cursor.
         let side = parts[1], image = Int(probe[cursor])

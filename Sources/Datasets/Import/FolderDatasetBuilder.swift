@@ -69,7 +69,7 @@ public enum FolderDatasetBuilder {
                     try report.reject(CSNError.file(place, "no value for '\(name)'"), reason: "rows with an empty value", skipBad: options.skipBad)
                     continue rows
                 }
-                if options.ordinalThresholds[name] != nil, Float(value)?.isFinite != true {
+                if options.ordinalThresholds[name] != nil, Float.parse(value)?.isFinite != true {
                     try report.reject(CSNError.file(place, "'\(value)' in column '\(name)' is not a number (the condition is ordinal)"),
                                       reason: "rows with a non-numeric ordinal value", skipBad: options.skipBad)
                     continue rows
@@ -100,7 +100,7 @@ public enum FolderDatasetBuilder {
                 throw CSNError.file(table.source, "condition '\(name)' has the single value '\(distinct[0])', so it cannot tell images apart")
             }
             if let threshold = options.ordinalThresholds[name] {
-                conditions.append(.ordinal(name: name, values: values.map { Float($0)! }, threshold: threshold))
+                conditions.append(.ordinal(name: name, values: values.map { Float.parse($0)! }, threshold: threshold))
             } else {
                 let index = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, Int32($0)) })
                 conditions.append(Condition(name: name, valueNames: distinct, labels: values.map { index[$0]! }))

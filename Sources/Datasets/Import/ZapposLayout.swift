@@ -75,7 +75,7 @@ public enum ZapposLayout {
         var tokens = text.replacingOccurrences(of: "-", with: " - ").replacingOccurrences(of: "in", with: " in ")
             .split(whereSeparator: { $0 == " " }).map(String.init)[...]
         while let token = tokens.popFirst() {
-            if let whole = Float(token) {
+            if let whole = Float.parse(token) {
                 var value = whole
                 if let next = tokens.first, let fraction = fractionValue(next) { value += fraction; tokens.removeFirst() }
                 numbers.append(value)
@@ -90,7 +90,7 @@ public enum ZapposLayout {
 
     private static func fractionValue(_ token: String) -> Float? {
         let parts = token.split(separator: "/")
-        guard parts.count == 2, let a = Float(parts[0]), let b = Float(parts[1]), b != 0 else { return nil }
+        guard parts.count == 2, let a = Float.parse(parts[0]), let b = Float.parse(parts[1]), b != 0 else { return nil }
         return a / b
     }
 }

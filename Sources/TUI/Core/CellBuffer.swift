@@ -15,6 +15,8 @@ public struct CellBuffer: Equatable, Sendable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// What ends a line of text cut at the edge of its area: "…", or "~" for ASCII frames.
+    public var ellipsis: Character = "…"
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)
@@ -36,19 +38,30 @@ public struct CellBuffer: Equatable, Sendable {
         self[x, y] = Cell(character, style: style)
     }
 
-    /// Writes `text` from (x, y) rightwards, clipped to `clip` (default: the whole buffer).
+    /// Writes `text` from (x, y) rightwards, clipped to `clip` (default: the whole buffer). Text
+    /// that does not fit ends in `ellipsis` in the last column, so a cut never passes for a word.
     /// Returns the column after the last character written.
     @discardableResult
     public mutating func write(_ text: String, x: Int, y: Int, style: Style = .plain, clip: Rect? = nil) -> Int {
         let area = (clip ?? bounds).intersection(bounds)
         guard y >= area.y, y < area.bottom else { return x }
         var column = x
-        for character in text {
+        var characters = text.makeIterator()
+        while let character = characters.next() {
             if column >= area.right { break }
-            if column >= area.x { self[column, y] = Cell(character, style: style) }
+            // The last column of the area, with more to come (other than trailing spaces): an ellipsis.
+            let cut = column == area.right - 1 && column > area.x && !Self.onlySpaces(characters)
+            if column >= area.x { self[column, y] = Cell(cut && character != " " ? ellipsis : character, style: style) }
+            if cut && character != " " { return column + 1 }
             column += 1
         }
         return column
+    }
+
+    private static func onlySpaces(_ rest: String.Iterator) -> Bool {
+        var rest = rest
+        while let character = rest.next() { if character != " " { return false } }
+        return true
     }
 
     public mutating func fill(_ rect: Rect, _ character: Character = " ", style: Style = .plain) {

@@ -69,19 +69,22 @@ struct TSNECommand: ParsableCommand {
         let (vectors, dimension, labels, rowNames) = try input.map { try readVectors($0) } ?? embedCheckpoint()
         let started = Date()
         let tsne = try TSNE(points: vectors, dimension: dimension, config: config)
-        let interactive = isatty(STDERR_FILENO) == 1
+        let progress = Progress("t-SNE", unit: "iterations", total: iterations)
         var lastKL = Double.nan
         tsne.optimize(iterations: iterations, progress: { event in
             if case .klDivergence(let iteration, let kl) = event {
                 lastKL = kl
-                if interactive { FileHandle.standardError.write(Data("\riteration \(iteration)/\(iterations)  KL \(String(format: "%.4f", kl))".utf8)) }
+                progress.advance(to: iteration, of: iterations)
             }
         })
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        progress.finish("KL divergence \(String(format: "%.4f", lastKL)) after \(tsne.iteration) iterations")
         let seconds = Date().timeIntervalSince(started)
         let kl = tsne.currentKLDivergence()
         let n = vectors.count / dimension
         let layout = tsne.layout
+        guard layout.allSatisfy(\.isFinite), kl.isFinite else {
+            throw CSNError("t-SNE diverged (the map holds non-finite coordinates); nothing was written")
+        }
         if let out {
             var csv = "x,y" + (rowNames.isEmpty ? "" : "," + rowNames.joined(separator: ",")) + "\n"
             for i in 0..<n {

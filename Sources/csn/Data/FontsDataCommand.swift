@@ -48,13 +48,9 @@ struct FontsDataCommand: ParsableCommand {
         options.seed = seed
         options.tripletsPerCondition = tripletsPerCondition
         options.maxFonts = maxFonts
-        let interactive = isatty(STDERR_FILENO) == 1
-        let (dataset, report) = try FontsDatasetBuilder.build(options) { done, total in
-            if interactive && (done % 25 == 0 || done == total) {
-                FileHandle.standardError.write(Data("\rrendering font files: \(done)/\(total)".utf8))
-            }
-        }
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        let progress = Progress("rendering fonts", unit: "font files")
+        let (dataset, report) = try FontsDatasetBuilder.build(options, progress: progress.callback)
+        progress.finish()
         var withCommand = dataset
         withCommand.provenance["command"] = (["csn"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         try withCommand.save(to: out)

@@ -26,10 +26,18 @@ struct ImageImportOptions: ParsableArguments {
         guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
     }
 
-    /// Refuses an --out that is one of the input files, which the write would replace.
+    /// Refuses an --out that is one of the input files, or any existing file that is not a gzip
+    /// dataset (an image, a CSV): the write would replace it.
     func checkOutIsNotAnInput(_ inputs: [String]) throws {
         guard let outReal = realpath(out, nil) else { return }  // a new file: not an input
         defer { free(outReal) }
+        if let handle = FileHandle(forReadingAtPath: out) {
+            let magic = (try? handle.read(upToCount: 2)) ?? Data()
+            try? handle.close()
+            if Array(magic) != [0x1f, 0x8b] {
+                throw ValidationError("--out \(out) exists and is not a gzip dataset; it would be replaced, so choose another name")
+            }
+        }
         for input in inputs {
             guard let inputReal = realpath(input, nil) else { continue }
             defer { free(inputReal) }
@@ -37,15 +45,8 @@ struct ImageImportOptions: ParsableArguments {
         }
     }
 
-    /// Prints a counter on a terminal while images are read.
-    var progress: @Sendable (Int, Int) -> Void {
-        let interactive = isatty(STDERR_FILENO) == 1
-        return { done, total in
-            if interactive && (done % 200 == 0 || done == total) {
-                FileHandle.standardError.write(Data("\rreading images: \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-            }
-        }
-    }
+    /// A progress bar (a log line every few seconds when piped) while images are read.
+    func progress() -> Progress { Progress("reading images", unit: "images") }
 
     func save(_ dataset: ImageDataset, report: ImportReport) throws {
         var withCommand = dataset

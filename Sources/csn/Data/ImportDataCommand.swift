@@ -49,7 +49,7 @@ struct ImportDataCommand: ParsableCommand {
         var thresholds: [String: Float] = [:]
         for entry in ordinal {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, let threshold = Float(parts[1]), threshold.isFinite, threshold >= 0 else {
+            guard parts.count == 2, !parts[0].isEmpty, let threshold = Float.parse(parts[1]), threshold.isFinite, threshold >= 0 else {
                 throw ValidationError("--ordinal '\(entry)' must be NAME:THRESHOLD with a threshold of at least 0, e.g. heel:1")
             }
             thresholds[String(parts[0])] = threshold
@@ -64,7 +64,9 @@ struct ImportDataCommand: ParsableCommand {
         options.ordinalThresholds = try parsedOrdinals()
         options.pathColumn = pathColumn
         options.splitColumn = splitColumn
-        let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: common.progress)
+        let progress = common.progress()
+        let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: progress.callback)
+        progress.finish()
         try common.save(dataset, report: report)
     }
 }

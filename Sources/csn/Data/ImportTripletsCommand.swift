@@ -32,7 +32,9 @@ struct ImportTripletsCommand: ParsableCommand {
         options.color = common.color
         options.skipBad = common.skipBad
         options.allowOutside = common.allowOutside
-        let (dataset, report) = try TripletListImport.build(options, progress: common.progress)
+        let progress = common.progress()
+        let (dataset, report) = try TripletListImport.build(options, progress: progress.callback)
+        progress.finish()
         try common.save(dataset, report: report)
         print("triplets: \(dataset.trainTriplets.count) train, \(dataset.valTriplets.count) val, \(dataset.testTriplets.count) test")
     }

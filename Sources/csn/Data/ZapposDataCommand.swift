@@ -24,7 +24,9 @@ struct ZapposDataCommand: ParsableCommand {
         let located = try ZapposLayout.locate(root: root)
         var options = sampling.folderOptions(images: located.imagesDirectory, conditions: ZapposLayout.conditions, common: common)
         options.ordinalThresholds = ["HeelHeight": ZapposLayout.heelThreshold]
-        let (dataset, report) = try FolderDatasetBuilder.build(table: located.table, options: options, progress: common.progress)
+        let progress = common.progress()
+        let (dataset, report) = try FolderDatasetBuilder.build(table: located.table, options: options, progress: progress.callback)
+        progress.finish()
         for (reason, count) in located.leftOut.sorted(by: { $0.key < $1.key }) {
             print("left out \(count) meta-data row(s): \(reason)")
         }

@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 
@@ -22,5 +23,28 @@ final class StopSignals {
     func restore() {
         sources.forEach { $0.cancel() }
         for number in Self.numbers { signal(number, SIG_DFL) }
+    }
+}
+
+/// Where a stop request goes when what it should stop may not exist yet: a signal that arrives
+/// while a run is being set up is kept, and stops the run as soon as it is handed over.
+final class StopTarget: Sendable {
+    private let state = Locked<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+
+    func fire() {
+        let action = state.withLock { state in
+            state.requested = true
+            return state.action
+        }
+        action?()
+    }
+
+    /// What a stop does from now on; run at once if a stop was already asked for.
+    func set(_ action: @escaping @Sendable () -> Void) {
+        let requested = state.withLock { state in
+            state.action = action
+            return state.requested
+        }
+        if requested { action() }
     }
 }

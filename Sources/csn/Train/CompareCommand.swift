@@ -42,7 +42,11 @@ struct CompareCommand: ParsableCommand {
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
         guard budget <= 1_000_000_000_000 else { throw ValidationError("--budget must be at most 1000000000000, not \(budget)") }
         guard budget >= batch, batch >= 1 else { throw ValidationError("--budget (\(budget)) must be at least --batch (\(batch)), and --batch at least 1") }
-        for name in models.split(separator: ",") where ModelKind(rawValue: String(name)) == nil {
+        let names = models.split(separator: ",", omittingEmptySubsequences: false)
+        if names.isEmpty || names.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--models must name one or more models separated by commas, not '\(models)'")
+        }
+        for name in names where ModelKind(rawValue: String(name)) == nil {
             throw ValidationError("--models: unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }

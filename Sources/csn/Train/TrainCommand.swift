@@ -28,11 +28,15 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     func run() throws {
+        // Signals first: a Ctrl-C while the data loads stops the run as soon as it exists.
+        let stop = StopTarget()
+        let signals = StopSignals { stop.fire() }
+        defer { signals.restore() }
         let (session, folder) = try makeSession()
         let directory = folder.path
         defer { withExtendedLifetime(folder) {} }
         let trainer = Trainer(session: session, checkpointDirectory: directory)
-        let final = HeadlessRun.run(trainer)
+        let final = HeadlessRun.run(trainer, stop: stop)
         switch final.state {
         case .diverged(let message), .failed(let message):
             throw CSNError("\(message)\nthe last good checkpoint stays in \(directory)")
@@ -61,12 +65,17 @@ struct TrainCommand: ParsableCommand {
 
 /// Runs a trainer to the end with progress on stdout, stopping cleanly on Ctrl-C or SIGTERM.
 enum HeadlessRun {
-    static func run(_ trainer: Trainer, label: String = "") -> TrainingSnapshot {
-        let signals = StopSignals { trainer.stop() }
-        defer { signals.restore() }
+    /// `stop` receives the signals when the caller installed them already (before the run existed).
+    static func run(_ trainer: Trainer, label: String = "", stop: StopTarget? = nil) -> TrainingSnapshot {
+        let signals = stop == nil ? StopSignals { trainer.stop() } : nil
+        defer { signals?.restore() }
+        stop?.set { trainer.stop() }
         let interactive = Terminal.isInteractive
+        print(startLine(trainer, label: label))
+        fflush(nil)
         trainer.start()
         var logged = 0
+        var lastLine = Date()
         var snapshot = trainer.snapshot
         // Not a terminal: one plain line per validation, written as soon as it is seen.
         func logValidations() {
@@ -84,6 +93,12 @@ enum HeadlessRun {
                 fflush(nil)
             } else {
                 logValidations()
+                // A line every few seconds between validations, so that a log shows the run is alive.
+                if Date().timeIntervalSince(lastLine) >= Progress.logEvery {
+                    print(ProgressLine.aliveLine(snapshot, label: label))
+                    fflush(nil)
+                    lastLine = Date()
+                }
             }
         }
         snapshot = trainer.wait()
@@ -91,10 +106,27 @@ enum HeadlessRun {
         if case .stopped = snapshot.state { print("stopped at step \(snapshot.step); \(snapshot.lastCheckpoint ?? "")") }
         return snapshot
     }
+
+    /// What is trained, on what, for how long and where it is saved: the first line of a run.
+    static func startLine(_ trainer: Trainer, label: String) -> String {
+        let session = trainer.session, config = session.config, dataset = session.dataset
+        let epochs = Double(config.steps * config.batchSize) / Double(max(1, session.epochTriplets))
+        let conditions = dataset.conditions.map(\.name).joined(separator: ", ")
+        return "\(label)training \(config.model.rawValue) on \((config.dataPath as NSString).lastPathComponent) "
+            + "(\(dataset.imageIndices(in: .train).count) training images; conditions \(conditions)): "
+            + "steps \(session.step + 1) to \(config.steps) of \(config.batchSize) triplets (\(String(format: "%.2f", epochs)) epochs in all)"
+            + (trainer.checkpointDirectory.map { "; checkpoints in \($0)" } ?? "")
+    }
 }
 
 /// "[#####.....] step 500/2000 loss 0.1234 val 81.2% 412 triplets/s ETA 3m12s"
 enum ProgressLine {
+    /// "step 120/2000 loss 0.2301 352 triplets/s ETA 5m20s", for logs between validations.
+    static func aliveLine(_ s: TrainingSnapshot, label: String) -> String {
+        let loss = s.lossHistory.last.map { String(format: "%.4f", Double($0.triplet + $0.embedding + $0.mask)) } ?? "-"
+        return "\(label)step \(s.step)/\(s.totalSteps) loss \(loss) \(Int(s.tripletsPerSecond)) triplets/s ETA \(TrainingSnapshot.duration(s.secondsRemaining))"
+    }
+
     static func text(_ s: TrainingSnapshot, label: String, width: Int) -> String {
         let fraction = Double(s.step) / Double(max(s.totalSteps, 1))
         let loss = s.lossHistory.last.map { String(format: "%.4f", Double($0.triplet + $0.embedding + $0.mask)) } ?? "-"

@@ -94,7 +94,7 @@ struct TrainingOptions: ParsableArguments {
 
     var parsedWidths: [Int]? {
         guard let widths else { return nil }
-        let values = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let values = widths.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard (1...NetworkShape.maxStages).contains(values.count),
               values.allSatisfy({ (1...NetworkShape.maxWidth).contains($0 ?? 0) }) else { return nil }
         return values.map { $0! }
