@@ -26,15 +26,17 @@ struct ImageImportOptions: ParsableArguments {
         guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
     }
 
-    /// Refuses an --out that is one of the input files, or any existing file that is not a gzip
-    /// dataset (an image, a CSV): the write would replace it.
+    /// Refuses an --out that is one of the input files, or an existing file that looks like no
+    /// dataset (an image, a CSV): the write would replace it. An earlier dataset (named like one,
+    /// or gzip) or an empty file may be replaced.
     func checkOutIsNotAnInput(_ inputs: [String]) throws {
         guard let outReal = realpath(out, nil) else { return }  // a new file: not an input
         defer { free(outReal) }
-        if let handle = FileHandle(forReadingAtPath: out) {
+        let namedLikeADataset = out.hasSuffix(".safetensors.gz") || out.hasSuffix(".safetensors")
+        if !namedLikeADataset, let handle = FileHandle(forReadingAtPath: out) {
             let magic = (try? handle.read(upToCount: 2)) ?? Data()
             try? handle.close()
-            if Array(magic) != [0x1f, 0x8b] {
+            if !magic.isEmpty && Array(magic) != [0x1f, 0x8b] {
                 throw ValidationError("--out \(out) exists and is not a gzip dataset; it would be replaced, so choose another name")
             }
         }
