@@ -12,60 +12,63 @@ public enum Action: Equatable, Sendable {
     case startSearch, pick, clear
     case none
 
-    public static func decode(_ key: Key) -> Action {
-        switch key {
-        case .character("q"), .character("Q"): .quit
-        case .character("?"): .toggleHelp
-        case .character(" "): .togglePause
-        case .character("s"): .save
-        case .character("1"): .showView(.monitor)
-        case .character("2"): .showView(.masks)
-        case .character("3"): .showView(.subspaces)
-        case .character("4"): .showView(.neighbours)
-        case .tab: .nextView
-        case .backTab: .previousView
-        case .character("c"): .nextCondition
-        case .character("C"): .previousCondition
-        case .up, .character("k"): .move(dx: 0, dy: -1)
-        case .down, .character("j"): .move(dx: 0, dy: 1)
-        case .left, .character("h"): .move(dx: -1, dy: 0)
-        case .right, .character("l"): .move(dx: 1, dy: 0)
-        case .character("+"), .character("="): .zoomIn
-        case .character("-"): .zoomOut
-        case .character("L"): .toggleLogScale
-        case .character("]"): .smoothMore
-        case .character("["): .smoothLess
-        case .character("r"): .recomputeMap
-        case .character("n"): .randomQuery
-        case .character("o"): .toggleSort
-        case .character("/"): .startSearch
-        case .enter: .pick
-        case .escape: .clear
-        default: .none
-        }
+    /// One row of the key table: the keys and what each does, how the help names them, and
+    /// whether they act only while training. Decoding and the help both read this table, so the
+    /// help cannot list a key that does nothing, or miss one that does something.
+    public struct Binding: Sendable {
+        public let label: String
+        public let meaning: String
+        public let trainingOnly: Bool
+        public let keys: [(key: Key, action: Action)]
     }
 
-    /// The key table of the help overlay: keys that act on training only while training, and the
-    /// search example written in the data's own conditions.
+    public static let bindings: [Binding] = [
+        Binding(label: "1 2 3 4, Tab", meaning: "monitor, masks, subspaces, neighbours (Shift-Tab back)", trainingOnly: false,
+                keys: [(.character("1"), .showView(.monitor)), (.character("2"), .showView(.masks)), (.character("3"), .showView(.subspaces)),
+                       (.character("4"), .showView(.neighbours)), (.tab, .nextView), (.backTab, .previousView)]),
+        Binding(label: "space", meaning: "pause or resume training", trainingOnly: true, keys: [(.character(" "), .togglePause)]),
+        Binding(label: "s", meaning: "save a checkpoint", trainingOnly: true, keys: [(.character("s"), .save)]),
+        Binding(label: "c / C", meaning: "next / previous condition", trainingOnly: false,
+                keys: [(.character("c"), .nextCondition), (.character("C"), .previousCondition)]),
+        Binding(label: "arrows, h j k l", meaning: "move the cursor", trainingOnly: false,
+                keys: [(.up, .move(dx: 0, dy: -1)), (.character("k"), .move(dx: 0, dy: -1)), (.down, .move(dx: 0, dy: 1)),
+                       (.character("j"), .move(dx: 0, dy: 1)), (.left, .move(dx: -1, dy: 0)), (.character("h"), .move(dx: -1, dy: 0)),
+                       (.right, .move(dx: 1, dy: 0)), (.character("l"), .move(dx: 1, dy: 0))]),
+        Binding(label: "+ / -", meaning: "zoom the curves to recent / all steps", trainingOnly: false,
+                keys: [(.character("+"), .zoomIn), (.character("="), .zoomIn), (.character("-"), .zoomOut)]),
+        Binding(label: "[ / ]", meaning: "less / more smoothing (EMA)", trainingOnly: false,
+                keys: [(.character("["), .smoothLess), (.character("]"), .smoothMore)]),
+        Binding(label: "L", meaning: "log scale for the loss", trainingOnly: false, keys: [(.character("L"), .toggleLogScale)]),
+        Binding(label: "o", meaning: "masks: sort dimensions by the condition using them most", trainingOnly: false,
+                keys: [(.character("o"), .toggleSort)]),
+        Binding(label: "r", meaning: "subspaces: map again from scratch", trainingOnly: false, keys: [(.character("r"), .recomputeMap)]),
+        Binding(label: "n", meaning: "neighbours: a random query", trainingOnly: false, keys: [(.character("n"), .randomQuery)]),
+        Binding(label: "/", meaning: "search a query", trainingOnly: false, keys: [(.character("/"), .startSearch)]),
+        Binding(label: "Enter", meaning: "subspaces: the point under the cursor is the query", trainingOnly: false, keys: [(.enter, .pick)]),
+        Binding(label: "Esc", meaning: "leave the search results", trainingOnly: false, keys: [(.escape, .clear)]),
+        Binding(label: "?", meaning: "this help", trainingOnly: false, keys: [(.character("?"), .toggleHelp)]),
+        Binding(label: "q, Ctrl-C", meaning: "quit", trainingOnly: false, keys: [(.character("q"), .quit), (.character("Q"), .quit)]),
+    ]
+
+    /// The action of `key`, from the key table; keys that act only while training do nothing
+    /// when exploring.
+    public static func decode(_ key: Key, isTraining: Bool = true) -> Action {
+        for binding in bindings where isTraining || !binding.trainingOnly {
+            if let match = binding.keys.first(where: { $0.key == key }) { return match.action }
+        }
+        return .none
+    }
+
+    /// The help overlay's rows: the key table filtered by mode, with the search example written
+    /// in the data's own conditions.
     public static func help(isTraining: Bool, searchExample: String) -> [(keys: String, meaning: String)] {
-        var table: [(keys: String, meaning: String)] = [("1 2 3 4, Tab", "monitor, masks, subspaces, neighbours")]
-        if isTraining { table += [("space", "pause or resume training"), ("s", "save a checkpoint")] }
-        table += [
-            ("c / C", "next / previous condition"),
-            ("arrows, h j k l", "move the cursor"),
-            ("+ / -", "zoom the curves to recent / all steps"),
-            ("[ / ]", "less / more smoothing (EMA)"),
-            ("L", "log scale for the loss"),
-            ("o", "masks: sort dimensions by the condition using them most"),
-            ("r", "subspaces: recompute the t-SNE from scratch"),
-            ("n", "neighbours: a random query"),
-            ("/", "search a query: \(searchExample), #123"),
-            ("Enter", "subspaces: the point under the cursor becomes the query"),
-            ("Esc", "leave the search results"),
-            ("?", "this help"),
-            ("q, Ctrl-C", isTraining ? "quit (saves a checkpoint)" : "quit"),
-        ]
-        return table
+        bindings.filter { isTraining || !$0.trainingOnly }.map { binding in
+            switch binding.label {
+            case "/": (binding.label, "search a query: \(searchExample), #123")
+            case "q, Ctrl-C": (binding.label, isTraining ? "quit (saves a checkpoint)" : "quit")
+            default: (binding.label, binding.meaning)
+            }
+        }
     }
 }
 

@@ -85,16 +85,15 @@ public final class App {
             editSearch(key)
             return true
         }
-        let action = Action.decode(key)
+        let action = Action.decode(key, isTraining: trainer != nil)
         state.message = nil
         switch action {
             case .quit: return false
             case .togglePause:
                 trainer?.togglePause()
-                state.message = trainer == nil ? "exploring a checkpoint: nothing to pause" : nil
             case .save:
                 trainer?.requestSave()
-                state.message = trainer == nil ? "exploring a checkpoint: nothing to save" : "saving at the next step"
+                state.message = "saving at the next step"
             case .recomputeMap: recompute += 1
             case .randomQuery:
                 useTestSplit()

@@ -114,7 +114,18 @@ public struct ImageDataset: Sendable {
         let test = try TripletSampler(dataset: self, split: .test, requireAll: false)
         valTriplets = val.sampleFixed(perCondition: perCondition, using: &generator)
         testTriplets = test.sampleFixed(perCondition: perCondition, using: &generator)
-        return (val.unavailable.sorted { $0.key < $1.key } + test.unavailable.sorted { $0.key < $1.key }).map(\.value)
+        var notes = (val.unavailable.sorted { $0.key < $1.key } + test.unavailable.sorted { $0.key < $1.key }).map(\.value)
+        // A small split cannot give many different triplets: say how many of the fixed ones are distinct.
+        for (split, list) in [(Split.val, valTriplets), (.test, testTriplets)] {
+            for (c, condition) in conditions.enumerated() {
+                let triplets = list.filtered(condition: c)
+                let distinct = Set((0..<triplets.count).map { triplets[$0] }).count
+                if triplets.count > 0 && distinct * 10 < triplets.count * 9 {
+                    notes.append("the \(split) split's \(triplets.count) fixed triplets for '\(condition.name)' hold only \(distinct) distinct ones (the split has \(imageIndices(in: split).count) images)")
+                }
+            }
+        }
+        return notes
     }
 
     /// Checks that every part agrees with every other; `source` names the file in errors.

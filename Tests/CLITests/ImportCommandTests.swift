@@ -16,6 +16,8 @@ import TestSupport
                                                "--split-column", "product", "--triplets", "100", "--out", out])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("imported 60 images"))
+        // Piped: the progress starts with a line and ends with one, on standard error.
+        #expect(imported.stderr.hasPrefix("reading images: 60 images\n") && imported.stderr.contains("reading images: 60 images in "), "\(imported.stderr)")
         #expect(imported.stdout.contains("wrote \(out): 60 images of 32x32 grey"))
         #expect(imported.stdout.contains("conditions: shape (3 values), tone (2 values), height (4 values, ordinal, alike within 1)"))
 

@@ -88,4 +88,23 @@ import TestSupport
             #expect(result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
         }
     }
+
+    /// The UI's key help comes from the table the UI decodes keys with: exploring lists no pause or save.
+    @Test func keyHelpFollowsTheMode() throws {
+        let explore = try TestSupport.runCSN(["explore", "--help"])
+        let train = try TestSupport.runCSN(["ui", "--help"])
+        #expect(explore.stdout.contains("  c / C           next / previous condition"), "\(explore.stdout)")
+        #expect(!explore.stdout.contains("pause or resume training") && !explore.stdout.contains("save a checkpoint"))
+        #expect(explore.stdout.contains("  q, Ctrl-C       quit\n") || explore.stdout.hasSuffix("  q, Ctrl-C       quit"), "\(explore.stdout)")
+        #expect(train.stdout.contains("  space           pause or resume training"), "\(train.stdout)")
+        #expect(train.stdout.contains("  q, Ctrl-C       quit (saves a checkpoint)"))
+    }
+
+    /// Piped, long work says what it starts and how far it got: training's first line comes at once.
+    @Test func pipedTrainingStartsWithALine() throws {
+        let out = TestSupport.temporaryDirectory() + "/run"
+        let result = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "2", "--out", out])
+        #expect(result.stdout.hasPrefix("training csn-learned on dejavu.safetensors.gz ("), "\(result.stdout)")
+        #expect(result.stdout.split(separator: "\n").first?.hasSuffix("; checkpoints in \(out)") == true)
+    }
 }

@@ -219,7 +219,7 @@ import TestSupport
         // Images the table does not name are left out with a warning.
         let (dataset, report) = try importEdited { text, _ in text.replacingOccurrences(of: "images/disc/img9.jpg,disc,light,2,p4\n", with: "") }
         #expect(dataset.count == 23)
-        #expect(report.warnings.first?.contains("1 image file(s) in") == true && report.warnings.first?.hasSuffix("(e.g. images/disc/img9.jpg)") == true)
+        #expect(report.notes.first?.contains("1 image file(s) in") == true && report.notes.first?.hasSuffix("(e.g. images/disc/img9.jpg)") == true)
     }
 }
 

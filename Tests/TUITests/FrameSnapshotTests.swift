@@ -48,7 +48,7 @@ import TUI
         ("neighbours", .neighbours, false), ("help", .monitor, true),
     ]
 
-    @Test(arguments: [(80, 24, true), (200, 60, false)])
+    @Test(arguments: [(80, 24, true), (100, 30, false), (140, 45, false), (200, 60, false)])
     func everyViewMatchesItsSnapshot(size: (width: Int, height: Int, ascii: Bool)) throws {
         for entry in Self.cases {
             var buffer = CellBuffer(width: size.width, height: size.height)
@@ -67,6 +67,13 @@ import TUI
             }
             let allASCII = text.unicodeScalars.allSatisfy { $0.isASCII }
             if size.ascii { #expect(allASCII, "\(entry.name): --ascii draws ASCII only") }
+            // No text is cut mid-word without a sign: a line that reaches the last column ends in a
+            // space, a frame or chart character, or the ellipsis.
+            for (row, line) in buffer.lines.enumerated() {
+                guard let last = line.last, last.isLetter, line.count == size.width else { continue }
+                let previous = line.dropLast().last ?? " "
+                #expect(!previous.isLetter, "\(entry.name) at \(size.width)x\(size.height), row \(row) is cut mid-word: \(line)")
+            }
         }
     }
 

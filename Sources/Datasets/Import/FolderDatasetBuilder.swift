@@ -18,6 +18,8 @@ public struct FolderImportOptions: Sendable {
     public var skipBad = false
     /// Let image paths leave `imagesDirectory` (absolute, `..`, links out).
     public var allowOutside = false
+    /// What transparent pixels are composed onto.
+    public var background = Background.white
     public var seed: UInt64 = 1
     public var valFraction = 0.1
     public var testFraction = 0.1
@@ -86,7 +88,7 @@ public enum FolderDatasetBuilder {
         // Then the images, in parallel; errors are reported in row order.
         let channels = options.color ? 3 : 1
         let names = accepted.map { $0.fields[pathColumn].trimmingSpaces }
-        let images = ImageLoader.load(names: names, in: folder, size: options.imageSize, channels: channels, progress: progress)
+        let images = ImageLoader.load(names: names, in: folder, size: options.imageSize, channels: channels, background: options.background, progress: progress)
         let gathered = try ImageLoader.gather(images, origin: { "named on \(table.source):\(accepted[$0].line)" },
                                               skipBad: options.skipBad, report: &report)
         let kept = gathered.kept.map { accepted[$0] }
@@ -119,7 +121,7 @@ public enum FolderDatasetBuilder {
         let named = Set(table.rows.compactMap { $0.fields.indices.contains(pathColumn) ? $0.fields[pathColumn].trimmingSpaces : nil })
         let unnamed = ImageLoader.imageFiles(under: options.imagesDirectory).filter { !named.contains($0) }
         if let example = unnamed.first {
-            report.warnings.append("\(unnamed.count) image file(s) in \(options.imagesDirectory) are not named by \(table.source) and were left out (e.g. \(example))")
+            report.notes.append("\(unnamed.count) image file(s) in \(options.imagesDirectory) are not named by \(table.source) and were left out (e.g. \(example))")
         }
 
         var provenance = ["kind": "folder", "seed": String(options.seed), "attributes": table.source,

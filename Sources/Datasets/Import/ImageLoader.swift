@@ -6,13 +6,13 @@ import Foundation
 /// error stops the import or is skipped and counted.
 public enum ImageLoader {
     /// Reads `names` from inside `folder`; `progress(done, total)` is called as files are read.
-    public static func load(names: [String], in folder: ConfinedFolder, size: Int, channels: Int,
+    public static func load(names: [String], in folder: ConfinedFolder, size: Int, channels: Int, background: Background = .white,
                             progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> [Result<[UInt8], CSNError>] {
         let results = ResultSlots<Result<[UInt8], CSNError>>(count: names.count)
         DispatchQueue.concurrentPerform(iterations: names.count) { i in
             results[i] = Result { try folder.resolve(names[i]) }
                 .mapError { $0 as? CSNError ?? CSNError("\($0)") }
-                .flatMap { loadOne($0, size: size, channels: channels) }
+                .flatMap { loadOne($0, size: size, channels: channels, background: background) }
             progress(results.markDone(), names.count)
         }
         return results.values.map { $0! }
@@ -37,10 +37,10 @@ public enum ImageLoader {
         return (kept, pixels)
     }
 
-    public static func loadOne(_ path: String, size: Int, channels: Int) -> Result<[UInt8], CSNError> {
+    public static func loadOne(_ path: String, size: Int, channels: Int, background: Background = .white) -> Result<[UInt8], CSNError> {
         do {
             let bytes = try AtomicFile.read(path)
-            let image = try ImageDecoder.decode(bytes, channels: channels, minimumSide: size, source: path)
+            let image = try ImageDecoder.decode(bytes, channels: channels, minimumSide: size, background: background, source: path)
             return .success(ImageFitter.fit(image, size: size))
         } catch let error as CSNError {
             return .failure(error)
@@ -69,6 +69,8 @@ public struct ImportReport: Sendable {
     /// The first few skipped items, each with its file and line.
     public var skipExamples: [String] = []
     public var warnings: [String] = []
+    /// Facts worth knowing that need no action (files the table does not name); `--quiet` hides them.
+    public var notes: [String] = []
 
     public init() {}
 
@@ -81,12 +83,12 @@ public struct ImportReport: Sendable {
         if skipExamples.count < 5 { skipExamples.append(error.description) }
     }
 
-    public var summary: [String] {
+    public func summary(quiet: Bool = false) -> [String] {
         var lines = ["imported \(imported) images"]
         if skippedTotal > 0 {
             lines.append("skipped \(skippedTotal): " + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
             lines += skipExamples.map { "  e.g. \($0)" }
         }
-        return lines + warnings.map { "warning: \($0)" }
+        return lines + warnings.map { "warning: \($0)" } + (quiet ? [] : notes.map { "note: \($0)" })
     }
 }

@@ -14,6 +14,8 @@ public struct TripletListImportOptions: Sendable {
     public var skipBad = false
     /// Let image paths leave `imagesDirectory` (absolute, `..`, links out).
     public var allowOutside = false
+    /// What transparent pixels are composed onto.
+    public var background = Background.white
 
     public init(filenamesPath: String, tripletsDirectory: String, imagesDirectory: String) {
         self.filenamesPath = filenamesPath
@@ -48,7 +50,7 @@ public enum TripletListImport {
         let channels = options.color ? 3 : 1
         let folder = try ConfinedFolder(options.imagesDirectory, allowOutside: options.allowOutside)
         let images = ImageLoader.load(names: names, in: folder, size: options.imageSize,
-                                      channels: channels, progress: progress)
+                                      channels: channels, background: options.background, progress: progress)
         let gathered = try ImageLoader.gather(images, origin: { "line \($0 + 1) of \(options.filenamesPath)" },
                                               skipBad: options.skipBad, report: &report)
         var newIndex = [Int32](repeating: -1, count: names.count)

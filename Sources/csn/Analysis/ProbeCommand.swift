@@ -54,6 +54,13 @@ struct ProbeCommand: ParsableCommand {
             }
             let labels = dataset.conditions[c].labels
             let trainLabels = train.map { labels[Int($0)] }, testLabels = test.map { labels[Int($0)] }
+            // A condition whose test values never occur in training (fonts are split by font, so
+            // `font` itself) cannot be probed: say so instead of printing 0%.
+            guard !Set(trainLabels).isDisjoint(with: testLabels) else {
+                print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + "  (not probed: no test value occurs in training, as the split keeps them apart)")
+                continue
+            }
             let probe = try SoftmaxProbe(features: features[network]!.0, featureCount: d, labels: trainLabels,
                                          classCount: dataset.conditions[c].valueNames.count)
             let accuracy = probe.accuracy(features: features[network]!.1, labels: testLabels)

@@ -16,6 +16,12 @@ struct ImageImportOptions: ParsableArguments {
     @Flag(name: .customLong("skip-bad"), help: "Skip and count bad rows and unreadable images instead of stopping at the first.")
     var skipBad = false
 
+    @Option(help: "What transparent PNG pixels are drawn onto: white, black, grey or #RRGGBB (white-on-transparent icons need black).")
+    var background = "white"
+
+    @Flag(help: "Leave out the notes (such as image files the table does not name); warnings and errors stay.")
+    var quiet = false
+
     @Flag(name: .customLong("allow-outside"), help: "Let image paths leave --images (absolute paths, '..', links that lead out).")
     var allowOutside = false
 
@@ -24,7 +30,10 @@ struct ImageImportOptions: ParsableArguments {
 
     func validate() throws {
         guard size == 32 || size == 64 else { throw ValidationError("--size must be 32 or 64, not \(size)") }
+        guard Background(background) != nil else { throw ValidationError("--background must be white, black, grey or #RRGGBB, not '\(background)'") }
     }
+
+    var backgroundColour: Background { Background(background) ?? .white }
 
     /// Refuses an --out that is one of the input files, or an existing file that looks like no
     /// dataset (an image, a CSV): the write would replace it. An earlier dataset (named like one,
@@ -54,7 +63,7 @@ struct ImageImportOptions: ParsableArguments {
         var withCommand = dataset
         withCommand.provenance["command"] = (["csn"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         try withCommand.save(to: out)
-        report.summary.forEach { print($0) }
+        report.summary(quiet: quiet).forEach { print($0) }
         let splitCounts = Split.allCases.map { split in "\(split) \(dataset.splits.filter { $0 == split }.count)" }
         let conditions = dataset.conditions.map { "\($0.name) (\($0.isListed ? $0.ruleName : "\($0.valueNames.count) values\($0.rule == .categorical ? "" : ", " + $0.ruleName)"))" }
         print("wrote \(out): \(dataset.count) images of \(size)x\(size) \(color ? "RGB" : "grey") (\(splitCounts.joined(separator: ", ")))")
@@ -84,6 +93,7 @@ struct AttributeImportOptions: ParsableArguments {
         options.color = common.color
         options.skipBad = common.skipBad
         options.allowOutside = common.allowOutside
+        options.background = common.backgroundColour
         options.seed = seed
         options.tripletsPerCondition = tripletsPerCondition
         return options

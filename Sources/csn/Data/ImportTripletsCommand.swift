@@ -32,6 +32,7 @@ struct ImportTripletsCommand: ParsableCommand {
         options.color = common.color
         options.skipBad = common.skipBad
         options.allowOutside = common.allowOutside
+        options.background = common.backgroundColour
         let progress = common.progress()
         let (dataset, report) = try TripletListImport.build(options, progress: progress.callback)
         progress.finish()

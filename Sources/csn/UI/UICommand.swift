@@ -13,7 +13,7 @@ struct UICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ui",
         abstract: "Train in the terminal UI (what `csn` alone does).",
-        discussion: "Views: 1 monitor, 2 masks, 3 subspaces (t-SNE), 4 neighbours; ? lists the keys. q quits after saving a checkpoint."
+        discussion: "Views: 1 monitor, 2 masks, 3 subspaces (t-SNE), 4 neighbours. Keys:\n" + KeyHelp.text(isTraining: true)
     )
 
     @OptionGroup var options: TrainingOptions
@@ -45,7 +45,8 @@ struct UICommand: ParsableCommand {
 struct ExploreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explore",
-        abstract: "Open the terminal UI on a saved checkpoint, without training."
+        abstract: "Open the terminal UI on a saved checkpoint, without training.",
+        discussion: "Views: 1 monitor, 2 masks, 3 subspaces (t-SNE), 4 neighbours. Keys:\n" + KeyHelp.text(isTraining: false)
     )
 
     @OptionGroup var source: CheckpointOptions
@@ -93,5 +94,14 @@ enum ExploreSnapshot {
         (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: saved.directory, conditionCount: saved.dataset.conditions.count)
         snapshot.lastCheckpoint = "exploring \(saved.directory) at step \(saved.step)"
         return snapshot
+    }
+}
+
+/// The key table as command help, from the same table the UI decodes keys with.
+enum KeyHelp {
+    static func text(isTraining: Bool) -> String {
+        Action.help(isTraining: isTraining, searchExample: "NAME:VALUE (e.g. font:Lato char:g on the fonts data)")
+            .map { "  " + $0.keys.padding(toLength: 16, withPad: " ", startingAt: 0) + $0.meaning }
+            .joined(separator: "\n")
     }
 }
