@@ -65,8 +65,8 @@ struct ImportDataCommand: ParsableCommand {
         options.pathColumn = pathColumn
         options.splitColumn = splitColumn
         let progress = common.progress()
+        defer { progress.finish() }  // on an error too: the bar's line is ended before the message
         let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: progress.callback)
-        progress.finish()
         try common.save(dataset, report: report)
     }
 }
