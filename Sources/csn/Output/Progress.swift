@@ -61,13 +61,15 @@ final class Progress: Sendable {
         if let line { Self.write(line) }
     }
 
-    /// Ends the progress with a summary line (on a terminal, below the finished bar).
+    /// Ends the progress with a summary line (on a terminal, below the finished bar); nothing if
+    /// it never started. Safe to call twice (from a `defer` and on success).
     func finish(_ summary: String? = nil) {
         let now = Date()
         let progress = state.withLock { state -> (Int, Int)? in
             guard !state.finished else { return nil }
             state.finished = true
-            return (state.done, state.total ?? state.done)
+            // Work that never started (an error before it) leaves no line.
+            return state.total.map { (state.done, $0) }
         }
         guard let (done, total) = progress else { return }
         let seconds = String(format: "%.1f", now.timeIntervalSince(started))
