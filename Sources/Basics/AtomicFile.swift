@@ -65,14 +65,15 @@ public enum AtomicFile {
         return bytes
     }
 
-    /// Temporary files a killed writer left in `directory` (`NAME.tmp-PID`); call it only while
-    /// no other process can be writing there (with the run folder's lock held).
-    public static func removeStaleTemporaries(in directory: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names {
-            guard let range = name.range(of: ".tmp-", options: .backwards),
-                  !name[range.upperBound...].isEmpty, name[range.upperBound...].allSatisfy(\.isNumber) else { continue }
-            unlink(directory + "/" + name)
+    /// Temporary files that a killed writer left for the files `names` in `directory`
+    /// (`NAME.tmp-PID` of a process that no longer runs).
+    public static func removeStaleTemporaries(of names: [String], in directory: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries {
+            guard let range = entry.range(of: ".tmp-", options: .backwards), names.contains(String(entry[..<range.lowerBound])),
+                  let pid = Int32(entry[range.upperBound...]), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }  // its writer is still running
+            unlink(directory + "/" + entry)
         }
     }
 }

@@ -37,7 +37,8 @@ public struct ConfinedFolder: Sendable {
         }
         defer { free(real) }
         let resolved = String(cString: real)
-        guard resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") else {
+        // Bytes, not Characters: String comparison treats canonically equivalent names as equal.
+        guard resolved.utf8.starts(with: (realRoot == "/" ? "/" : realRoot + "/").utf8) else {
             throw CSNError.file(full.terminalSafe, "is a link that leads outside \(path.terminalSafe); give --allow-outside to read it")
         }
         return resolved

@@ -37,19 +37,25 @@ public enum Gzip {
         return output
     }
 
-    /// Decompresses a gzip stream; `source` names the file in errors. The output is bounded by
+    /// How much output to reserve before inflating: the trailer's ISIZE (the size modulo 2^32,
+    /// and free to lie), capped by deflate's largest ratio (about 1032:1) and by the limit.
+    static func initialReservation(_ input: [UInt8], maxBytes: Int) -> Int {
+        let n = input.count
+        guard n >= 4 else { return 1024 }
+        let sizeHint = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+        let plausible = n > Int.max / 1032 ? Int.max : 1032 * n
+        return max(1024, min(sizeHint, plausible, maxBytes))
+    }
+
+    /// Decompresses a gzip stream (one member or several, concatenated); `source` names the file in errors. The output is bounded by
     /// `maxBytes`: a file that would decompress to more is refused as it streams, without the
     /// memory ever being taken. The trailer's size field is only a hint (it may lie).
     public static func decompress(_ input: [UInt8], source: String, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> [UInt8] {
         guard input.count >= 18, input[0] == 0x1f, input[1] == 0x8b else {
             throw CSNError.file(source, "not a gzip file")
         }
-        // ISIZE is the size modulo 2^32; deflate expands at most about 1032:1, so cap the guess by that.
-        let n = input.count
-        let sizeHint = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-        let plausible = n > Int.max / 1032 ? Int.max : 1032 * n
         var output: [UInt8] = []
-        output.reserveCapacity(max(1024, min(sizeHint, plausible, maxBytes)))
+        output.reserveCapacity(initialReservation(input, maxBytes: maxBytes))
         var stream = z_stream()
         guard csn_inflate_init_gzip(&stream) == Z_OK else { throw CSNError.file(source, "zlib could not start") }
         defer { inflateEnd(&stream) }
@@ -76,7 +82,15 @@ public enum Gzip {
                 output.append(contentsOf: piece[0..<produced])
                 switch status {
                 case Z_STREAM_END:
-                    return
+                    // Concatenated members (RFC 1952 allows them; bgzip writes them) go on; zero
+                    // padding is ignored; anything else after the stream is refused.
+                    let next = consumed - Int(stream.avail_in)
+                    if next >= sourceBytes.count || sourceBytes[next...].allSatisfy({ $0 == 0 }) { return }
+                    guard sourceBytes.count - next >= 2, sourceBytes[next] == 0x1f, sourceBytes[next + 1] == 0x8b,
+                          inflateReset(&stream) == Z_OK else {
+                        throw CSNError.file(source, "holds \(sourceBytes.count - next) bytes of other data after the gzip stream")
+                    }
+                    continue
                 case Z_OK:
                     continue
                 case Z_BUF_ERROR where stream.avail_in == 0 && consumed == sourceBytes.count:

@@ -5,13 +5,15 @@ import Tensor
 /// D_c(i, j) < D_c(i, l) (ties count as wrong), with batch norm in inference mode.
 public enum Evaluator {
     /// Embeddings [images.count, D] of `images` under network `network`, in chunks.
-    public static func embed(_ images: [Int32], model: CSNModel, network: Int, dataset: ImageDataset) -> [Float] {
+    /// `isCancelled` is asked between batches; a cancelled call returns early with the rest zero.
+    public static func embed(_ images: [Int32], model: CSNModel, network: Int, dataset: ImageDataset,
+                             isCancelled: () -> Bool = { false }) -> [Float] {
         let net = model.networks[network]
         let d = model.shape.embeddingDimension
         var out = [Float](repeating: 0, count: images.count * d)
         dataset.pixels.withUnsafeBufferPointer { pixels in
             var start = 0
-            while start < images.count {
+            while start < images.count && !isCancelled() {
                 let count = min(net.maxBatch, images.count - start)
                 net.loadImages(count: count, bytesPerImage: dataset.bytesPerImage) { n in
                     pixels.baseAddress! + Int(images[start + n]) * dataset.bytesPerImage

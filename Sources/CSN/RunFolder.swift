@@ -22,7 +22,7 @@ public final class RunFolder: Sendable {
         }
         self.path = path
         self.descriptor = descriptor
-        AtomicFile.removeStaleTemporaries(in: path)
+        AtomicFile.removeStaleTemporaries(of: [Checkpoint.configFile, Checkpoint.modelFile, Checkpoint.bestFile, Checkpoint.metricsFile], in: path)
     }
 
     deinit {

@@ -5,11 +5,13 @@ import Datasets
 extension AnalysisWorker {
     /// The query's 8 nearest test images under each condition. The test split's embeddings are
     /// computed once per weights (in `cache`); a query from another split is embedded alone.
-    func neighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]]) -> [[NearestNeighbours.Neighbour]] {
+    func neighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]], isCancelled: () -> Bool = { false }) -> [[NearestNeighbours.Neighbour]] {
         let d = model.shape.embeddingDimension
         return dataset.conditions.indices.map { c in
             let network = model.networkIndex(condition: c)
-            if cache[network] == nil { cache[network] = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset) }
+            if cache[network] == nil {
+                cache[network] = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset, isCancelled: isCancelled)
+            }
             let mask = Array(masks[(c * d)..<((c + 1) * d)])
             let index = NearestNeighbours(embeddings: cache[network]!, dimension: d, mask: mask)
             let found: [NearestNeighbours.Neighbour]

@@ -108,7 +108,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// The worker thread's own state between jobs.
     private struct Work {
         var loadedStep = -1
-        var loadedAt = Date.distantPast, cpuAtLoad = 0.0
+        /// Monotonic seconds (system uptime) and this thread's CPU seconds when the weights were loaded.
+        var loadedAt = -Double.infinity, cpuAtLoad = 0.0
         /// The map sample's embeddings, per network, for the loaded weights.
         var embeddings: [Int: [Float]] = [:]
         /// The test split's embeddings, per network, for the loaded weights (Neighbours view).
@@ -141,14 +142,12 @@ public final class AnalysisWorker: @unchecked Sendable {
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
         var work = Work()
-        while let (job, newest) = nextJob(&work) {
-            let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
-            if newest.step != work.loadedStep && mapFinished && Date() >= refreshTime(work) {
-                load(newest, wantsNeighbours: job.wantsNeighbours, into: &work)
-            }
-            if job.wantsNeighbours && (work.neighboursFor?.query != job.query || work.neighboursFor?.step != work.loadedStep) {
+        while let (job, newest, takeWeights) = nextJob(&work) {
+            if takeWeights { load(newest, wantsNeighbours: job.wantsNeighbours, into: &work) }
+            if job.wantsNeighbours && !isStopping && (work.neighboursFor?.query != job.query || work.neighboursFor?.step != work.loadedStep) {
                 findNeighbours(job, &work)
             }
+            if isStopping { break }
             makeMap(job, &work)
         }
         lock.withLock {
@@ -157,32 +156,39 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
-    /// When newer weights may be taken: this thread's time on the loaded ones is then at most
-    /// `refreshShare` of the time since they were loaded.
-    private func refreshTime(_ work: Work) -> Date {
-        work.loadedAt.addingTimeInterval((Self.threadSeconds() - work.cpuAtLoad) / refreshShare)
+    /// Whether stop() was called: long embeddings ask between batches, so quitting is prompt.
+    private var isStopping: Bool { lock.withLock { !running } }
+
+    /// When newer weights may be taken (monotonic seconds): this thread's time on the loaded ones
+    /// is then at most `refreshShare` of the time since they were loaded.
+    private func refreshTime(_ work: Work) -> Double {
+        work.loadedAt + (Self.threadSeconds() - work.cpuAtLoad) / refreshShare
     }
 
-    /// Waits until there is something to do (or the worker stops) and returns the request and the
-    /// newest weights.
-    private func nextJob(_ work: inout Work) -> (AnalysisRequest, ModelWeights)? {
+    /// Waits until there is something to do (or the worker stops) and returns the request, the
+    /// newest weights, and whether to load them now. Newer weights are taken only when the
+    /// refresh time has come and the map being made is finished; the decision is made once, here.
+    private func nextJob(_ work: inout Work) -> (AnalysisRequest, ModelWeights, Bool)? {
         let refreshAt = refreshTime(work)
         return lock.withLock {
             while running {
                 guard let newest = weights.newest else { lock.wait(); continue }
                 let job = request
+                let now = ProcessInfo.processInfo.systemUptime
                 let mapDone = work.map.map { $0.matches(job, step: work.loadedStep) && $0.complete } ?? false
+                let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
                 let neighboursDone = !job.wantsNeighbours || (work.neighboursFor?.query == job.query && work.neighboursFor?.step == work.loadedStep)
                 let newerWeights = newest.step != work.loadedStep
-                if work.loadedStep < 0 || !mapDone || !neighboursDone || (newerWeights && Date() >= refreshAt) { return (job, newest) }
-                if newerWeights { _ = lock.wait(until: refreshAt) } else { lock.wait() }
+                let take = newerWeights && mapFinished && (work.loadedStep < 0 || now >= refreshAt)
+                if take || !mapDone || !neighboursDone { return (job, newest, take) }
+                if newerWeights { _ = lock.wait(until: Date().addingTimeInterval(max(0.01, refreshAt - now))) } else { lock.wait() }
             }
             return nil
         }
     }
 
     private func load(_ newest: ModelWeights, wantsNeighbours: Bool, into work: inout Work) {
-        work.loadedAt = Date()
+        work.loadedAt = ProcessInfo.processInfo.systemUptime
         work.cpuAtLoad = Self.threadSeconds()
         newest.load(into: model)
         work.loadedStep = newest.step
@@ -191,11 +197,11 @@ public final class AnalysisWorker: @unchecked Sendable {
         for network in model.networks.indices {
             if wantsNeighbours, let rows = mapSampleRows {
                 // The map sample's images are test images: take their rows from the split's embeddings.
-                let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset)
+                let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset, isCancelled: { isStopping })
                 work.searchEmbeddings[network] = all
                 work.embeddings[network] = Self.gather(rows, from: all, dimension: model.shape.embeddingDimension)
             } else {
-                work.embeddings[network] = Evaluator.embed(mapSample, model: model, network: network, dataset: dataset)
+                work.embeddings[network] = Evaluator.embed(mapSample, model: model, network: network, dataset: dataset, isCancelled: { isStopping })
             }
         }
         publish { $0.loadedStep = newest.step }
@@ -203,7 +209,8 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     private func findNeighbours(_ job: AnalysisRequest, _ work: inout Work) {
         if work.searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-        let lists = neighbours(of: job.query, masks: model.effectiveMasks(), cache: &work.searchEmbeddings)
+        let lists = neighbours(of: job.query, masks: model.effectiveMasks(), cache: &work.searchEmbeddings, isCancelled: { isStopping })
+        guard !isStopping else { return }
         work.neighboursFor = (job.query, work.loadedStep)
         let result = NeighbourResult(query: job.query, weightsStep: work.loadedStep, lists: lists)
         publish { $0.neighbours = result }
@@ -215,7 +222,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         let sameRequest = work.map.map { $0.condition == job.condition && $0.recompute == job.recompute } ?? false
         if !(work.map?.matches(job, step: work.loadedStep) ?? false) {
             // A new map: warm from the previous layout when only the weights changed.
-            let warm = sameRequest ? work.map?.layout : nil
+            // Warm only from a map that was made (a failed one has no layout).
+            let warm = sameRequest && work.map?.failed == false ? work.map?.layout : nil
             var masked = work.embeddings[model.networkIndex(condition: job.condition)] ?? []
             let d = model.shape.embeddingDimension
             Evaluator.applyMask(&masked, masks: model.effectiveMasks(), condition: job.condition, dimension: d)
@@ -237,11 +245,14 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
         guard var map = work.map, let tsne = map.tsne else { return }
         let step = work.loadedStep
-        var lastKL = latest.map?.klDivergence ?? .nan
+        var lastKL = Double.nan
+        // Neighbours asked for and not yet found (the view opened, another query) come first:
+        // the map pauses for them and resumes afterwards.
+        let found = work.neighboursFor.flatMap { $0.step == step ? $0.query : nil }
         tsne.optimize(iterations: map.iterations - tsne.iteration, isCancelled: { [self] in
             lock.withLock {
                 !running || request.condition != job.condition || request.recompute != job.recompute
-                    || (request.wantsNeighbours && request.query != job.query)
+                    || (request.wantsNeighbours && request.query != found)
             }
         }, progress: { [self] event in
             if case .klDivergence(let iteration, let kl) = event {

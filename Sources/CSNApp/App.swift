@@ -65,11 +65,12 @@ public final class App {
             guard let key = screen.readKey(timeoutMilliseconds: 50) else { continue }
             if !handle(key) { break loop }
         }
+        // The worker stops at its next check (a map iteration, an embedding batch) while the
+        // trainer saves; the process must not exit while its thread is inside OpenBLAS, whose
+        // buffers go away at exit.
+        worker.stop()
         trainer?.stop()
         let final = trainer?.wait() ?? training
-        // The worker stops at its next check (a map iteration, an embedding pass); the process
-        // must not exit while its thread is inside OpenBLAS, whose buffers go away at exit.
-        worker.stop()
         worker.waitUntilStopped()
         return final
     }

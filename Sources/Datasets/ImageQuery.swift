@@ -27,9 +27,16 @@ public enum ImageQuery {
                     throw CSNError("no condition '\(key)'; this dataset has: \(dataset.conditions.map(\.name).joined(separator: ", "))")
                 }
                 let condition = dataset.conditions[c]
-                if case .ordinal(let numbers, let threshold) = condition.rule, let range = try ordinalRange(term.value, threshold: threshold, condition: condition.name) {
-                    for i in 0..<dataset.count where selected[i] && !range.contains(numbers[i]) { selected[i] = false }
-                    continue
+                if case .ordinal(let numbers, let threshold) = condition.rule {
+                    if let number = Float.parse(term.value), number.isFinite {
+                        // A number: the images alike to it, by the same rule as training and evaluation.
+                        for i in 0..<dataset.count where selected[i] && !Condition.within(numbers[i], number, threshold: threshold) { selected[i] = false }
+                        continue
+                    }
+                    if let range = try ordinalRange(term.value, condition: condition.name) {
+                        for i in 0..<dataset.count where selected[i] && !range.contains(numbers[i]) { selected[i] = false }
+                        continue
+                    }
                 }
                 let values = matchingValues(term.value, in: condition.valueNames)
                 guard !values.isEmpty else { throw CSNError("no \(condition.name) value matches '\(term.value)'") }
@@ -72,9 +79,8 @@ public enum ImageQuery {
         return terms
     }
 
-    /// `a..b`, `a..`, `..b` or a number (within the threshold); nil for other text (a value name).
-    static func ordinalRange(_ text: String, threshold: Float, condition: String) throws -> ClosedRange<Float>? {
-        if let number = Float.parse(text), number.isFinite { return (number - threshold)...(number + threshold) }
+    /// `a..b`, `a..` or `..b`; nil for other text (a value name).
+    static func ordinalRange(_ text: String, condition: String) throws -> ClosedRange<Float>? {
         guard let dots = text.range(of: "..") else { return nil }
         let low = text[..<dots.lowerBound], high = text[dots.upperBound...]
         let from = low.isEmpty ? -Float.infinity : Float.parse(low), to = high.isEmpty ? Float.infinity : Float.parse(high)

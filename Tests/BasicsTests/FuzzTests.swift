@@ -1,4 +1,4 @@
-import Basics
+@testable import Basics
 import Foundation
 import Testing
 import TestSupport
@@ -69,6 +69,36 @@ import TestSupport
             try Gzip.decompress(bomb, source: "bomb.gz", maxBytes: 1 << 20)
         }
         #expect(try Gzip.decompress(bomb, source: "bomb.gz").count == 5_000_000)
+        // What is reserved before inflating: never the trailer's 4 GB for an 18-byte file.
+        #expect(Gzip.initialReservation(bytes + [0xFF, 0xFF], maxBytes: 8 << 30) == 1032 * 20)
+        #expect(Gzip.initialReservation(bomb, maxBytes: 1 << 20) == 1 << 20)
+    }
+
+    @Test func concatenatedMembersAreReadAndTrailingDataIsRefused() throws {
+        let a = Array("first member ".utf8), b = Array("second".utf8)
+        #expect(try Gzip.decompress(Gzip.compress(a) + Gzip.compress(b), source: "two.gz") == a + b)
+        #expect(try Gzip.decompress(Gzip.compress(a) + [0, 0, 0, 0], source: "padded.gz") == a)
+        #expect(throws: CSNError("junk.gz: holds 3 bytes of other data after the gzip stream")) {
+            try Gzip.decompress(Gzip.compress(a) + [1, 2, 3], source: "junk.gz")
+        }
+    }
+
+    @Test func namesCannotLeaveTheirFolder() throws {
+        let root = TestSupport.temporaryDirectory()
+        let outside = TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: root + "/images", withIntermediateDirectories: true)
+        try AtomicFile.write("x", to: root + "/images/inside.png")
+        try AtomicFile.write("x", to: outside + "/secret.png")
+        try FileManager.default.createSymbolicLink(atPath: root + "/images/link.png", withDestinationPath: outside + "/secret.png")
+        let folder = try ConfinedFolder(root + "/images")
+        #expect(try folder.resolve("inside.png").hasSuffix("/images/inside.png"))
+        for name in ["../images/inside.png", outside + "/secret.png", "a/../../x.png"] {
+            #expect(throws: CSNError.self, "\(name)") { try folder.resolve(name) }
+        }
+        #expect(throws: CSNError("\(root)/images/link.png: is a link that leads outside \(root)/images; give --allow-outside to read it")) {
+            try folder.resolve("link.png")
+        }
+        #expect(try ConfinedFolder(root + "/images", allowOutside: true).resolve("link.png") == root + "/images/link.png")
     }
 
     @Test func devicesAndOversizedFilesAreRefused() throws {

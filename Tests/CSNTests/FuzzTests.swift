@@ -92,8 +92,12 @@ import TestSupport
     @Test func aRunFolderHasOneWriterAndLosesItsStaleTemporaries() throws {
         let folder = TestSupport.temporaryDirectory()
         try AtomicFile.write("x", to: folder + "/model.safetensors.tmp-999999")
+        try AtomicFile.write("x", to: folder + "/config.json.tmp-\(getpid())")
+        try AtomicFile.write("x", to: folder + "/data.safetensors.gz.tmp-999999")
         let first = try RunFolder(folder)
-        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors.tmp-999999"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors.tmp-999999"), "a dead writer's temporary goes")
+        #expect(FileManager.default.fileExists(atPath: folder + "/config.json.tmp-\(getpid())"), "a live writer's stays")
+        #expect(FileManager.default.fileExists(atPath: folder + "/data.safetensors.gz.tmp-999999"), "other files' temporaries stay")
         #expect(throws: CSNError("\(folder): another csn process is writing this run folder (it holds the folder's lock); wait for it to end or choose another folder")) {
             try RunFolder(folder)
         }

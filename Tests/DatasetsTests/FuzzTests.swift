@@ -84,6 +84,11 @@ import TestSupport
             let condition = dataset.conditions[size]
             #expect(condition.alike(Int(t.anchor), Int(t.positive)) && !condition.alike(Int(t.anchor), Int(t.negative)), "\(t)")
         }
-        #expect(Condition.within(0.825, 0.875, threshold: 0.05) == Condition.within(0.875, 0.825, threshold: 0.05))
+        // The search's number terms follow the same rule: every match is alike to the number.
+        let matches = try ImageQuery.search("size:0.825", in: dataset)
+        let values = dataset.conditions[size]
+        guard case .ordinal(let numbers, let threshold) = values.rule else { Issue.record("size is ordinal"); return }
+        #expect(!matches.isEmpty && matches.allSatisfy { Condition.within(numbers[Int($0)], 0.825, threshold: threshold) })
+        #expect(matches.count == (0..<dataset.count).filter { Condition.within(numbers[$0], 0.825, threshold: threshold) }.count)
     }
 }

@@ -26,6 +26,7 @@ import TUI
     @Test func paragraphClips() {
         #expect(render(Paragraph("hello world\nsecond\nthird"), width: 8, height: 2) == ["hello w…", "second  "], "a cut line ends in an ellipsis")
         #expect(render(Paragraph("hello   \nsecond"), width: 6, height: 1) == ["hello "], "trailing spaces are no cut")
+        #expect(render(Paragraph("hello world"), width: 6, height: 1) == ["hello…"], "a cut at a space is still a cut")
         #expect(render(Paragraph("x"), width: 0, height: 0) == [])
         #expect(render(Paragraph("xyz"), width: 1, height: 1) == ["x"])
     }

@@ -51,8 +51,8 @@ public struct CellBuffer: Equatable, Sendable {
             if column >= area.right { break }
             // The last column of the area, with more to come (other than trailing spaces): an ellipsis.
             let cut = column == area.right - 1 && column > area.x && !Self.onlySpaces(characters)
-            if column >= area.x { self[column, y] = Cell(cut && character != " " ? ellipsis : character, style: style) }
-            if cut && character != " " { return column + 1 }
+            if column >= area.x { self[column, y] = Cell(cut ? ellipsis : character, style: style) }
+            if cut { return column + 1 }
             column += 1
         }
         return column

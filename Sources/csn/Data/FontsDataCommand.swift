@@ -51,6 +51,7 @@ struct FontsDataCommand: ParsableCommand {
         let progress = Progress("rendering fonts", unit: "font files")
         defer { progress.finish() }
         let (dataset, report) = try FontsDatasetBuilder.build(options, progress: progress.callback)
+        progress.finish()
         var withCommand = dataset
         withCommand.provenance["command"] = (["csn"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         try withCommand.save(to: out)

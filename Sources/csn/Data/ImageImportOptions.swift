@@ -41,6 +41,10 @@ struct ImageImportOptions: ParsableArguments {
     func checkOutIsNotAnInput(_ inputs: [String]) throws {
         guard let outReal = realpath(out, nil) else { return }  // a new file: not an input
         defer { free(outReal) }
+        var info = stat()
+        if stat(out, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw ValidationError("--out \(out) exists and is not a regular file; choose a file name")
+        }
         let namedLikeADataset = out.hasSuffix(".safetensors.gz") || out.hasSuffix(".safetensors")
         if !namedLikeADataset, let handle = FileHandle(forReadingAtPath: out) {
             let magic = (try? handle.read(upToCount: 2)) ?? Data()

@@ -67,6 +67,7 @@ struct ImportDataCommand: ParsableCommand {
         let progress = common.progress()
         defer { progress.finish() }  // on an error too: the bar's line is ended before the message
         let (dataset, report) = try FolderDatasetBuilder.build(table: table, options: options, progress: progress.callback)
+        progress.finish()
         try common.save(dataset, report: report)
     }
 }

@@ -36,6 +36,7 @@ struct ImportTripletsCommand: ParsableCommand {
         let progress = common.progress()
         defer { progress.finish() }  // on an error too: the bar's line is ended before the message
         let (dataset, report) = try TripletListImport.build(options, progress: progress.callback)
+        progress.finish()
         try common.save(dataset, report: report)
         print("triplets: \(dataset.trainTriplets.count) train, \(dataset.valTriplets.count) val, \(dataset.testTriplets.count) test")
     }

@@ -27,6 +27,7 @@ struct ZapposDataCommand: ParsableCommand {
         let progress = common.progress()
         defer { progress.finish() }  // on an error too: the bar's line is ended before the message
         let (dataset, report) = try FolderDatasetBuilder.build(table: located.table, options: options, progress: progress.callback)
+        progress.finish()
         for (reason, count) in located.leftOut.sorted(by: { $0.key < $1.key }) {
             print("left out \(count) meta-data row(s): \(reason)")
         }

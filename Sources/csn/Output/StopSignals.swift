@@ -31,10 +31,17 @@ final class StopSignals {
 final class StopTarget: Sendable {
     private let state = Locked<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
 
+    /// The first signal asks for a clean stop; a second one, from a user who will not wait
+    /// (a long load, the final evaluation), ends the process at once: what was saved stays.
     func fire() {
-        let action = state.withLock { state in
+        let (action, again) = state.withLock { state in
+            let again = state.requested
             state.requested = true
-            return state.action
+            return (state.action, again)
+        }
+        if again {
+            FileHandle.standardError.write(Data("\nstopped at once (a second signal); the last checkpoint saved stays\n".utf8))
+            _exit(130)
         }
         action?()
     }
