@@ -100,7 +100,7 @@ enum ExploreSnapshot {
 /// The key table as command help, from the same table the UI decodes keys with.
 enum KeyHelp {
     static func text(isTraining: Bool) -> String {
-        Action.help(isTraining: isTraining, searchExample: "NAME:VALUE (e.g. font:Lato char:g on the fonts data)")
+        Action.help(isTraining: isTraining, searchExample: "NAME:VALUE terms (font:Lato char:g)")
             .map { "  " + $0.keys.padding(toLength: 16, withPad: " ", startingAt: 0) + $0.meaning }
             .joined(separator: "\n")
     }
