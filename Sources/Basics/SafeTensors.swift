@@ -81,13 +81,12 @@ public struct SafeTensorsArchive: Sendable {
     /// Parses and checks safetensors bytes; `source` names the file in every error.
     public init(decoding bytes: [UInt8], source: String) throws {
         guard bytes.count >= 8 else { throw CSNError.file(source, "too short for a safetensors file (\(bytes.count) bytes)") }
-        let rawLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         // The reference implementation caps the header at 100 MB; so do we, before any allocation.
-        guard rawLength > 1, rawLength <= 100_000_000, Int(rawLength) <= bytes.count - 8 else {
-            let headerLength = rawLength
+        guard headerLength > 1, headerLength <= 100_000_000, Int(headerLength) <= bytes.count - 8 else {
             throw CSNError.file(source, "safetensors header length \(headerLength) does not fit in a file of \(bytes.count) bytes (truncated or not safetensors)")
         }
-        let dataStart = 8 + Int(rawLength)
+        let dataStart = 8 + Int(headerLength)
         let headerObject = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
         guard let header = headerObject as? [String: Any] else {
             throw CSNError.file(source, "the safetensors header is not a JSON object")

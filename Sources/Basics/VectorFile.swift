@@ -64,7 +64,7 @@ public enum NumpyArray {
         }
         guard fortran == "True" || fortran == "False" else { throw fail("fortran_order is \(fortran.prefix(20).terminalSafe), expected True or False") }
         guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else { throw fail("the shape \(shapeText.prefix(40).terminalSafe) is not a tuple") }
-        let shape = shapeText.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }.map { Int($0) }
+        let shape = shapeText.dropFirst().dropLast().split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }.map { Int($0) }
         guard shape.count == 2, let rows = shape[0], let columns = shape[1], rows > 0, columns > 0 else {
             throw fail("expected a 2-D array with rows and columns, found shape \(shapeText.prefix(60).terminalSafe)")
         }
@@ -111,15 +111,6 @@ public enum NumpyArray {
             if (c == "," || c == "}") && depth == 0 { break }
             end = rest.index(after: end)
         }
-        return rest[rest.startIndex..<end].trimmingCharacters(in: " ")
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return String(s)
+        return rest[rest.startIndex..<end].trimmingSpaces
     }
 }

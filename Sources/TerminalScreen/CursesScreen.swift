@@ -48,7 +48,7 @@ public final class CursesScreen: Screen {
             if cell.style.bold { attributes |= csn_a_bold() }
             if cell.style.reverse || (colourDepth == .none && cell.style.background != .default) { attributes |= csn_a_reverse() }
             if cell.style.dim { attributes |= csn_a_dim() }
-            let scalar = cell.character.unicodeScalars.first!.value
+            let scalar = cell.character.unicodeScalars.first?.value ?? 0x20
             _ = csn_put_cell(Int32(y), Int32(x), wchar_t(scalar), attributes, pair(cell.style))
         }
         previous = buffer

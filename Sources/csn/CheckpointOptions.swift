@@ -11,7 +11,16 @@ struct WeightsOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Dataset file; default: the one the run was trained on.")
     var data: String?
 
-    @Option(name: .customLong("max-memory"), help: "Memory limit in GiB for reading the run and its data.")
+    @OptionGroup var memory: MemoryLimitOption
+
+    func open(_ directory: String) throws -> SavedRun {
+        try SavedRun(directory, dataPath: data, preferBest: !last, limits: memory.limits)
+    }
+}
+
+/// `--max-memory GiB`: the one memory limit of every command that reads data or a run.
+struct MemoryLimitOption: ParsableArguments {
+    @Option(name: .customLong("max-memory"), help: "Memory limit in GiB for one file read and for a training run's buffers.")
     var maxMemory: Double = Double(ReadLimits.defaultMaxBytes >> 30)
 
     func validate() throws {
@@ -20,9 +29,8 @@ struct WeightsOptions: ParsableArguments {
         }
     }
 
-    func open(_ directory: String) throws -> SavedRun {
-        try SavedRun(directory, dataPath: data, preferBest: !last, limits: ReadLimits(maxBytes: Int(maxMemory * Double(1 << 30))))
-    }
+    /// The limit in bytes (validated to lie between 1 MiB and 2^50).
+    var limits: ReadLimits { ReadLimits(maxBytes: Int(maxMemory * Double(1 << 30))) }
 }
 
 /// A run folder argument with its weights options, for the commands that read one run.

@@ -87,18 +87,13 @@ public struct LineChart: Widget {
             bits[cell] |= [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][dy % 4][dx % 2]
             colours[cell] = colour
         }
-        // Fractions of the span from halves, so that a span of +-1e308 cannot overflow to infinity.
-        func fraction(_ value: Double, _ from: Double, _ to: Double) -> Double {
-            let span = to / 2 - from / 2
-            let f = span > 0 ? (value / 2 - from / 2) / span : 0
-            return f.isFinite ? min(1, max(0, f)) : 0
-        }
         for s in series {
             var previous: (Int, Int)? = nil
             for point in s.points {
-                guard point.x.isFinite, let ty = transform(point.y) else { previous = nil; continue }
-                let dx = Int((fraction(point.x, minX, maxX) * Double(dotsWide - 1)).rounded())
-                let dy = Int(((1 - fraction(ty, low, high)) * Double(dotsHigh - 1)).rounded())
+                guard let ty = transform(point.y), let fx = spanFraction(point.x, from: minX, to: maxX),
+                      let fy = spanFraction(ty, from: low, to: high) else { previous = nil; continue }
+                let dx = Int((fx * Double(dotsWide - 1)).rounded())
+                let dy = Int(((1 - fy) * Double(dotsHigh - 1)).rounded())
                 if let (px, py) = previous {
                     // A straight line of dots from the previous point.
                     let steps = max(abs(dx - px), abs(dy - py), 1)

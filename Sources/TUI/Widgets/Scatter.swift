@@ -25,21 +25,15 @@ public struct Scatter: Widget {
     /// The bounding box of the finite points (nil when there are none: a diverged map draws nothing).
     var bounds: Bounds? {
         let finite = x.indices.filter { x[$0].isFinite && y[$0].isFinite }
-        guard !finite.isEmpty else { return nil }
-        let xs = finite.map { x[$0] }, ys = finite.map { y[$0] }
-        return Bounds(minX: xs.min()!, maxX: xs.max()!, minY: ys.min()!, maxY: ys.max()!)
+        guard let minX = finite.map({ x[$0] }).min(), let maxX = finite.map({ x[$0] }).max(),
+              let minY = finite.map({ y[$0] }).min(), let maxY = finite.map({ y[$0] }).max() else { return nil }
+        return Bounds(minX: minX, maxX: maxX, minY: minY, maxY: maxY)
     }
 
     /// The cell of point i in `area`, with `across` x `down` sub-cells per cell (2 x 4 for braille);
     /// nil for a point that is not finite.
     func position(_ i: Int, in area: Rect, bounds b: Bounds, across: Int, down: Int) -> (Int, Int)? {
-        // Halves keep a span of +-3e38 from overflowing to infinity.
-        func fraction(_ value: Float, _ from: Float, _ to: Float) -> Float? {
-            guard value.isFinite else { return nil }
-            let span = to / 2 - from / 2
-            return span > 1e-12 ? min(1, max(0, (value / 2 - from / 2) / span)) : 0
-        }
-        guard let fx = fraction(x[i], b.minX, b.maxX), let fy = fraction(y[i], b.minY, b.maxY) else { return nil }
+        guard let fx = spanFraction(x[i], from: b.minX, to: b.maxX), let fy = spanFraction(y[i], from: b.minY, to: b.maxY) else { return nil }
         return (Int(fx * Float(area.width * across - 1) + 0.5), Int((1 - fy) * Float(area.height * down - 1) + 0.5))
     }
 

@@ -132,9 +132,10 @@ struct TSNECommand: ParsableCommand {
 
     /// Masked embeddings of a seeded sample of the split, with each image's name and values.
     private func embedCheckpoint() throws -> ([Float], Int, [[String]], [String]) {
-        let saved = try weights.open(checkpoint!)
+        guard let checkpoint, let condition else { throw CSNError("give a run folder and --condition, or --input FILE") }
+        let saved = try weights.open(checkpoint)
         let dataset = saved.dataset, model = saved.model
-        let c: Int? = condition == "none" ? nil : try dataset.conditionIndex(named: condition!)
+        let c: Int? = condition == "none" ? nil : try dataset.conditionIndex(named: condition)
         let sample = dataset.sample(points, from: split, seed: seed)
         let d = model.shape.embeddingDimension
         let vectors = Evaluator.maskedEmbeddings(sample, model: model, condition: c, dataset: dataset)
