@@ -1,7 +1,7 @@
 # csn: make run (the main job, release build), make test (= make unit + make tsan), make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test unit tsan fuzz hostile bench data icons clean
+.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -48,6 +48,14 @@ icons:
 	Scripts/icons-csv.sh runs/icons.csv 2
 	.build/release/csn data import --images /usr/share/icons --attributes runs/icons.csv --conditions icon,theme \
 		--split-column icon --color --out runs/icons.safetensors.gz
+
+# The Swift code of Protos/ (TensorBoard's event records), generated once and committed, so that
+# builds need neither protoc nor swift-protobuf's plugin (whose build takes minutes).
+protos:
+	@Scripts/install-deps.sh protobuf-compiler
+	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=.build/checkouts/swift-protobuf/.build/release/protoc-gen-swift \
+		--swift_out=Sources/TensorBoard --proto_path=Protos Protos/tensorboard_event.proto
 
 clean:
 	rm -rf .build

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian, bound as system-library targets.
@@ -34,6 +35,13 @@ let package = Package(
         // t-SNE, nearest neighbours, mask statistics: what the UI and the analysis commands show.
         .target(name: "Analysis", dependencies: ["Basics", "Tensor"]),
 
+        // TensorBoard event files: record framing with CRC-32C, scalar summaries decoded by
+        // swift-protobuf from code generated once out of Protos/ (`make protos`).
+        .target(name: "TensorBoard", dependencies: ["Basics", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // What any trainer leaves behind, read as it grows: metrics.jsonl and event files of a
+        // folder of runs, embeddings files and Projector folders with their labels.
+        .target(name: "Runs", dependencies: ["Basics", "CSN", "Datasets", "TensorBoard"]),
+
         // The terminal UI's parts: rectangles and layout, the cell buffer, widgets, the cell diff
         // and the in-memory screen. Pure: no ncurses here.
         .target(name: "TUI"),
@@ -41,11 +49,11 @@ let package = Package(
         .target(name: "TerminalScreen", dependencies: ["TUI", "CCurses"]),
 
         // The app: views of training and of the learned subspaces, key handling, the analysis worker.
-        .target(name: "CSNApp", dependencies: ["TUI", "CSN", "Analysis", "Datasets", "Basics"]),
+        .target(name: "CSNApp", dependencies: ["TUI", "CSN", "Analysis", "Datasets", "Basics", "Runs"]),
 
         // The command-line tool: parses arguments, calls the libraries, prints.
         .executableTarget(name: "csn", dependencies: [
-            "Basics", "Datasets", "Tensor", "CSN", "Analysis", "TUI", "TerminalScreen", "CSNApp",
+            "Basics", "Datasets", "Tensor", "CSN", "Analysis", "TUI", "TerminalScreen", "CSNApp", "Runs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,6 +64,7 @@ let package = Package(
         .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "CSNApp", "TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "TensorBoard", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Basics", "CSN"]),
     ]
 )

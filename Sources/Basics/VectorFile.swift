@@ -35,9 +35,15 @@ public enum VectorFile {
 
 /// The NumPy `.npy` format (versions 1 to 3): a magic string, a header dictionary
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (N, D), }` and the raw data.
-/// Reads 2-D float32 or float64 in either byte order and either memory order.
+/// Reads 2-D (or, where asked, 3-D) float32 or float64 in either byte order and either memory order.
 public enum NumpyArray {
     public static func floats(_ bytes: [UInt8], source: String, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> (values: [Float], dimension: Int) {
+        let (values, shape) = try array(bytes, source: source, ranks: [2], maxBytes: maxBytes)
+        return (values, shape[1])
+    }
+
+    /// The values in C order and the shape, whose rank must be one of `ranks`.
+    public static func array(_ bytes: [UInt8], source: String, ranks: Set<Int>, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> (values: [Float], shape: [Int]) {
         func fail(_ message: String) -> CSNError { CSNError.file(source, message) }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw fail("not a .npy file")
@@ -64,21 +70,34 @@ public enum NumpyArray {
         }
         guard fortran == "True" || fortran == "False" else { throw fail("fortran_order is \(fortran.prefix(20).terminalSafe), expected True or False") }
         guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else { throw fail("the shape \(shapeText.prefix(40).terminalSafe) is not a tuple") }
-        let shape = shapeText.dropFirst().dropLast().split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }.map { Int($0) }
-        guard shape.count == 2, let rows = shape[0], let columns = shape[1], rows > 0, columns > 0 else {
-            throw fail("expected a 2-D array with rows and columns, found shape \(shapeText.prefix(60).terminalSafe)")
+        let parsed = shapeText.dropFirst().dropLast().split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }.map { Int($0) }
+        let shape = parsed.compactMap { $0 }
+        let describedShape = "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        guard shape.count == parsed.count, ranks.contains(shape.count), shape.allSatisfy({ $0 > 0 }) else {
+            let wanted = ranks.sorted().map { "\($0)-D" }.joined(separator: " or ")
+            throw fail("expected a \(wanted) array with no empty axis, found shape \(shapeText.prefix(60).terminalSafe)")
         }
-        guard let count = CheckedSize.product(rows, columns), let dataBytes = CheckedSize.product(count, width),
+        guard let count = CheckedSize.product(shape), let dataBytes = CheckedSize.product(count, width),
               count * 4 <= maxBytes else {
-            throw CSNError.file(source, "shape (\(rows), \(columns)) is larger than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
+            throw CSNError.file(source, "shape \(describedShape) is larger than the memory limit of \(ReadLimits.describe(bytes: maxBytes))", kind: .memoryLimit)
         }
         let data = bytes[(start + headerLength)...]
-        guard data.count >= dataBytes else { throw fail("truncated: \(data.count) data bytes for shape (\(rows), \(columns))") }
+        guard data.count >= dataBytes else { throw fail("truncated: \(data.count) data bytes for shape \(describedShape)") }
+        // C-order strides, to place Fortran-order elements (first axis fastest) where they belong.
+        var strides = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
         var values = [Float](repeating: 0, count: count)
         data.withUnsafeBytes { raw in
             for i in 0..<count {
-                // Fortran order stores column after column.
-                let target = fortran == "True" ? (i % rows) * columns + i / rows : i
+                var target = i
+                if fortran == "True" {
+                    target = 0
+                    var rest = i
+                    for axis in shape.indices {
+                        target += (rest % shape[axis]) * strides[axis]
+                        rest /= shape[axis]
+                    }
+                }
                 if width == 8 {
                     let bits = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
                     values[target] = Float(Double(bitPattern: bigEndian ? bits.byteSwapped : bits))
@@ -89,9 +108,10 @@ public enum NumpyArray {
             }
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw fail("holds \(values[bad]) at row \(bad / columns), column \(bad % columns)")
+            let row = bad / strides[0]
+            throw fail("holds \(values[bad]) in row \(row)")
         }
-        return (values, columns)
+        return (values, shape)
     }
 
     /// The text of one entry of the header dictionary, up to the next top-level comma.

@@ -46,12 +46,19 @@ public enum Checkpoint {
             throw CSNError("the weights at step \(session.step) are not finite or give non-finite embeddings, so they were not saved; the previous checkpoint in \(directory) is kept")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(session.config)), to: directory + "/" + configFile)
+        try AtomicFile.write(try configJSON(session), to: directory + "/" + configFile)
         let bytes = archive(session).encoded()
         try AtomicFile.write(bytes, to: directory + "/" + modelFile)
         if isBest { try AtomicFile.write(bytes, to: directory + "/" + bestFile) }
+    }
+
+    /// The config, plus the dataset's condition names under `conditionNames` (read by `csn watch`
+    /// to name the validation curves; the config itself does not read them back).
+    static func configJSON(_ session: TrainingSession) throws -> [UInt8] {
+        let config = try JSONEncoder().encode(session.config)
+        guard var object = try JSONSerialization.jsonObject(with: config) as? [String: Any] else { return Array(config) }
+        object["conditionNames"] = session.dataset.conditions.map(\.name)
+        return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
     }
 
     public static func loadConfig(from directory: String) throws -> TrainingConfig {

@@ -96,6 +96,13 @@ public struct ModelWeights: Sendable {
     public let values: [Float]
     public let runningStatistics: [[Float]]
 
+    /// A marker for vectors that do not come from a model (an embeddings file): no values.
+    public init(step: Int) {
+        self.step = step
+        values = []
+        runningStatistics = []
+    }
+
     public init(of model: CSNModel, step: Int) {
         self.step = step
         values = model.store.values.array

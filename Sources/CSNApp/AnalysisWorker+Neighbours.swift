@@ -6,11 +6,11 @@ extension AnalysisWorker {
     /// The query's 8 nearest test images under each condition. The test split's embeddings are
     /// computed once per weights (in `cache`); a query from another split is embedded alone.
     func neighbours(of query: Int, masks: [Float], cache: inout [Int: [Float]], isCancelled: () -> Bool = { false }) -> [[NearestNeighbours.Neighbour]] {
-        let d = model.shape.embeddingDimension
+        let d = source.dimension
         return dataset.conditions.indices.map { c in
-            let network = model.networkIndex(condition: c)
+            let network = source.networkIndex(condition: c)
             if cache[network] == nil {
-                cache[network] = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset, isCancelled: isCancelled)
+                cache[network] = source.embed(searchSet, network: network, dataset: dataset, isCancelled: isCancelled)
             }
             let mask = Array(masks[(c * d)..<((c + 1) * d)])
             let index = NearestNeighbours(embeddings: cache[network]!, dimension: d, mask: mask)
@@ -18,7 +18,7 @@ extension AnalysisWorker {
             if let row = searchRow[Int32(query)] {
                 found = index.neighbours(of: row, k: 8)
             } else {
-                found = index.neighbours(ofEmbedding: Evaluator.embed([Int32(query)], model: model, network: network, dataset: dataset), k: 8)
+                found = index.neighbours(ofEmbedding: source.embed([Int32(query)], network: network, dataset: dataset, isCancelled: isCancelled), k: 8)
             }
             return found.map { NearestNeighbours.Neighbour(index: Int(searchSet[$0.index]), distance: $0.distance) }
         }

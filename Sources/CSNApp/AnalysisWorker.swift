@@ -15,7 +15,7 @@ import Foundation
 /// a request interrupted is finished before newer weights are taken); while the Neighbours view is
 /// open, it finds the query's neighbours among every test image under every condition.
 ///
-/// `@unchecked Sendable`: `request`, `latest`, `running` and `done` are guarded by `lock`; `model`
+/// `@unchecked Sendable`: `request`, `latest`, `running` and `done` are guarded by `lock`; `source`
 /// and the caches are used by the worker's thread alone; everything else is immutable.
 public final class AnalysisWorker: @unchecked Sendable {
     public let dataset: ImageDataset
@@ -34,7 +34,7 @@ public final class AnalysisWorker: @unchecked Sendable {
     let refreshShare: Double
     public static let defaultRefreshShare = 0.1
     let weights: WeightsMailbox
-    let model: CSNModel
+    let source: VectorSource
     /// Iterations of a map from scratch, and of a warm-started update.
     static let freshIterations = 750, warmIterations = 150
 
@@ -44,9 +44,20 @@ public final class AnalysisWorker: @unchecked Sendable {
     private var running = true
     private var done = false
 
-    public init(config: TrainingConfig, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
-                seed: UInt64 = 1, refreshShare: Double = AnalysisWorker.defaultRefreshShare) throws {
+    /// A worker that runs the model of `config` on the dataset's images, with the mailbox's weights.
+    public convenience init(config: TrainingConfig, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
+                            seed: UInt64 = 1, refreshShare: Double = AnalysisWorker.defaultRefreshShare) throws {
+        let model = CSNModel(kind: config.model, shape: try NetworkShape(config: config, dataset: dataset),
+                             conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
+        self.init(source: ModelVectors(model: model), dataset: dataset, weights: weights, mapSampleCount: mapSampleCount,
+                  seed: seed, refreshShare: refreshShare)
+    }
+
+    /// A worker on any vectors: `weights` only says when (and at which step) they change.
+    public init(source: VectorSource, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
+                seed: UInt64 = 1, refreshShare: Double = AnalysisWorker.defaultRefreshShare) {
         self.dataset = dataset
+        self.source = source
         self.weights = weights
         self.refreshShare = refreshShare
         let test = dataset.imageIndices(in: .test)
@@ -55,8 +66,6 @@ public final class AnalysisWorker: @unchecked Sendable {
         (mapSample, highlighted) = Self.makeMapSample(dataset, count: mapSampleCount, seed: seed)
         let rows = mapSample.compactMap { [searchRow] in searchRow[$0] }
         mapSampleRows = rows.count == mapSample.count ? rows : nil
-        model = CSNModel(kind: config.model, shape: try NetworkShape(config: config, dataset: dataset),
-                         conditionCount: dataset.conditions.count, maxBatchImages: 256, workers: 1)
         weights.subscribe { [weak self] in self?.wake() }
     }
 
@@ -190,18 +199,18 @@ public final class AnalysisWorker: @unchecked Sendable {
     private func load(_ newest: ModelWeights, wantsNeighbours: Bool, into work: inout Work) {
         work.loadedAt = ProcessInfo.processInfo.systemUptime
         work.cpuAtLoad = Self.threadSeconds()
-        newest.load(into: model)
+        source.load(newest)
         work.loadedStep = newest.step
         work.searchEmbeddings = [:]
         if wantsNeighbours { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-        for network in model.networks.indices {
+        for network in 0..<source.networkCount {
             if wantsNeighbours, let rows = mapSampleRows {
                 // The map sample's images are test images: take their rows from the split's embeddings.
-                let all = Evaluator.embed(searchSet, model: model, network: network, dataset: dataset, isCancelled: { isStopping })
+                let all = source.embed(searchSet, network: network, dataset: dataset, isCancelled: { isStopping })
                 work.searchEmbeddings[network] = all
-                work.embeddings[network] = Self.gather(rows, from: all, dimension: model.shape.embeddingDimension)
+                work.embeddings[network] = Self.gather(rows, from: all, dimension: source.dimension)
             } else {
-                work.embeddings[network] = Evaluator.embed(mapSample, model: model, network: network, dataset: dataset, isCancelled: { isStopping })
+                work.embeddings[network] = source.embed(mapSample, network: network, dataset: dataset, isCancelled: { isStopping })
             }
         }
         publish { $0.loadedStep = newest.step }
@@ -209,7 +218,7 @@ public final class AnalysisWorker: @unchecked Sendable {
 
     private func findNeighbours(_ job: AnalysisRequest, _ work: inout Work) {
         if work.searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-        let lists = neighbours(of: job.query, masks: model.effectiveMasks(), cache: &work.searchEmbeddings, isCancelled: { isStopping })
+        let lists = neighbours(of: job.query, masks: source.masks(), cache: &work.searchEmbeddings, isCancelled: { isStopping })
         guard !isStopping else { return }
         work.neighboursFor = (job.query, work.loadedStep)
         let result = NeighbourResult(query: job.query, weightsStep: work.loadedStep, lists: lists)
@@ -224,9 +233,9 @@ public final class AnalysisWorker: @unchecked Sendable {
             // A new map: warm from the previous layout when only the weights changed.
             // Warm only from a map that was made (a failed one has no layout).
             let warm = sameRequest && work.map?.failed == false ? work.map?.layout : nil
-            var masked = work.embeddings[model.networkIndex(condition: job.condition)] ?? []
-            let d = model.shape.embeddingDimension
-            Evaluator.applyMask(&masked, masks: model.effectiveMasks(), condition: job.condition, dimension: d)
+            var masked = work.embeddings[source.networkIndex(condition: job.condition)] ?? []
+            let d = source.dimension
+            Evaluator.applyMask(&masked, masks: source.masks(), condition: job.condition, dimension: d)
             var config = TSNEConfig()
             config.threads = 1
             config.perplexity = min(30, Double(mapSample.count - 1) / 3)

@@ -17,6 +17,7 @@ public final class App {
     let worker: AnalysisWorker
     let dataName: String
     let ascii: Bool
+    let title: String?
     public let stopRequested = StopFlag()
     public private(set) var state = AppState()
     private var recompute = 0
@@ -24,8 +25,9 @@ public final class App {
 
     /// With a trainer the app trains and shows it live; without, it explores `fixedSnapshot`.
     public init(screen: Screen, trainer: Trainer?, fixedSnapshot: TrainingSnapshot? = nil, worker: AnalysisWorker,
-                dataName: String, ascii: Bool) {
+                dataName: String, ascii: Bool, title: String? = nil) {
         self.screen = screen
+        self.title = title
         self.trainer = trainer
         self.fixedSnapshot = fixedSnapshot
         self.worker = worker
@@ -48,7 +50,7 @@ public final class App {
         var buffer = CellBuffer(width: size.width, height: size.height)
         FrameView.render(FrameInput(state: state, training: training, analysis: worker.snapshot, dataset: worker.dataset,
                                     mapSample: worker.mapSample, highlighted: worker.highlighted, dataName: dataName,
-                                    ascii: ascii, isTraining: trainer != nil, colourDepth: screen.colourDepth), into: &buffer)
+                                    ascii: ascii, isTraining: trainer != nil, colourDepth: screen.colourDepth, title: title), into: &buffer)
         return buffer
     }
 

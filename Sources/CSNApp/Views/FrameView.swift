@@ -19,6 +19,8 @@ public struct FrameInput {
     public var isTraining: Bool
     /// The screen's colours: images are drawn in colour only on 256-colour terminals.
     public var colourDepth: ColourDepth = .full256
+    /// The header's text when it is not a training run's (vectors from an embeddings file).
+    public var title: String? = nil
 }
 
 /// The whole screen: header, tabs, the selected view, a status line, and the help on top.
@@ -34,7 +36,9 @@ public enum FrameView {
             return
         }
         let parts = area.split(.vertical, [.length(1), .length(1), .fill, .length(1)])
-        buffer.write(header(input.training, dataName: input.dataName, separator: input.ascii ? " - " : " · "), x: 0, y: 0, style: Style(bold: true), clip: parts[0])
+        let separator = input.ascii ? " - " : " · "
+        let title = input.title.map { "csn [exploring] " + $0 + separator + input.dataName } ?? header(input.training, dataName: input.dataName, separator: separator)
+        buffer.write(title, x: 0, y: 0, style: Style(bold: true), clip: parts[0])
         Tabs(titles: AppView.allCases.map(\.title), selected: input.state.view.rawValue, ascii: input.ascii).render(in: parts[1], into: &buffer)
         let body = parts[2]
         switch input.state.view {

@@ -16,6 +16,10 @@ enum NeighboursView {
             ?? "test image \(state.queryPosition + 1) of \(state.queryList.count)"
         buffer.write("query \(dataset.imageNames[query]) [\(dataset.splits[query])], \(place); neighbours among the test split  (arrows, n: random, /: search)",
                      x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
+        guard dataset.imageSize >= 8 else {
+            textLists(found, dataset, in: Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1), into: &buffer)
+            return
+        }
         let size = dataset.imageSize
         // Image scale: as large as the rows allow (16 or 8 pixels square per glyph).
         let rowsPerCondition = (area.height - 1) / max(1, dataset.conditions.count)
@@ -36,6 +40,26 @@ enum NeighboursView {
                 buffer.write(caption, x: x, y: y + glyphRows, style: Style(foreground: i == 0 ? .yellow : .dimGrey),
                              clip: Rect(x: x, y: y + glyphRows, width: glyph, height: 1))
                 x += glyph + 1
+            }
+        }
+    }
+
+    /// Vectors without pictures: each condition's neighbours as names with their value under
+    /// that condition and their distance, in columns side by side.
+    static func textLists(_ found: NeighbourResult, _ dataset: ImageDataset, in area: Rect, into buffer: inout CellBuffer) {
+        let conditions = dataset.conditions
+        let columns = max(1, min(conditions.count, area.width / 24))
+        let width = area.width / columns
+        let rowsPerBlock = found.lists.map(\.count).max().map { $0 + 2 } ?? 2
+        for (c, condition) in conditions.enumerated() {
+            let x = area.x + (c % columns) * width, y = area.y + (c / columns) * (rowsPerBlock + 1)
+            let box = Rect(x: x, y: y, width: max(1, width - 1), height: rowsPerBlock)
+            guard y + 1 < area.bottom else { break }
+            func value(_ image: Int) -> String { condition.valueNames[Int(condition.labels[image])] }
+            buffer.write("\(condition.name): query is \(value(found.query))", x: x, y: y, style: Style(bold: true), clip: box)
+            for (i, neighbour) in found.lists[c].enumerated() {
+                let line = String(format: "%.2f ", neighbour.distance) + value(neighbour.index) + "  " + dataset.imageNames[neighbour.index]
+                buffer.write(line, x: x, y: y + 1 + i, style: Style(foreground: value(neighbour.index) == value(found.query) ? .green : .default), clip: box)
             }
         }
     }

@@ -22,6 +22,8 @@ public struct LineChart: Widget {
     public var yRange: ClosedRange<Double>?
     /// Without braille: a cell shows ".", ":" or "*" by how many of its dots are set.
     public var ascii = false
+    /// Drawn on the top row instead of the legend (charts whose legend is shown once elsewhere).
+    public var title: String? = nil
 
     public init(series: [Series], logScale: Bool = false, yRange: ClosedRange<Double>? = nil, ascii: Bool = false) {
         self.series = series
@@ -37,7 +39,7 @@ public struct LineChart: Widget {
         return count <= 1 ? "." : (count <= 3 ? ":" : "*")
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         if value == 0 { return "0" }
         let magnitude = abs(value)
         if magnitude >= 10000 || magnitude < 0.001 { return String(format: "%.1e", value) }
@@ -59,9 +61,13 @@ public struct LineChart: Widget {
 
         // Legend on the first row, y labels on the left, x labels on the last row.
         var x = area.x
-        for s in series {
-            x = buffer.write(ascii ? "* " : "● ", x: x, y: area.y, style: Style(foreground: s.colour), clip: area)
-            x = buffer.write(s.name + "  ", x: x, y: area.y, clip: area)
+        if let title {
+            buffer.write(title, x: x, y: area.y, style: Style(bold: true), clip: area)
+        } else {
+            for s in series {
+                x = buffer.write(ascii ? "* " : "● ", x: x, y: area.y, style: Style(foreground: s.colour), clip: area)
+                x = buffer.write(s.name + "  ", x: x, y: area.y, clip: area)
+            }
         }
         let labels = [untransform(high), untransform((high + low) / 2), untransform(low)].map(Self.format)
         let labelWidth = labels.map(\.count).max()!

@@ -3,18 +3,24 @@ import Basics
 import CSN
 import Datasets
 import Foundation
+import Runs
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write embeddings for the TensorBoard Embedding Projector.",
-        discussion: "Writes vectors.tsv (unmasked), vectors-CONDITION.tsv (masked by each condition), metadata.tsv (image name and values) and projector_config.pbtxt into --projector DIR."
+        abstract: "Write a run's embeddings for the TensorBoard Embedding Projector or for csn explore --embeddings.",
+        discussion: """
+        --projector DIR writes vectors.tsv (unmasked), vectors-CONDITION.tsv (masked by each condition), metadata.tsv         (image name and values, with a header row) and projector_config.pbtxt, as TensorBoard's projector reads them.         --embeddings FILE writes one csn embeddings file (docs/run-formats.md). csn explore --embeddings reads both.
+        """
     )
 
     @OptionGroup var source: CheckpointOptions
 
-    @Option(help: "Folder to write into (created if missing).")
-    var projector: String
+    @Option(help: "Projector folder to write into (created if missing).")
+    var projector: String?
+
+    @Option(help: "csn embeddings file (.safetensors) to write.")
+    var embeddings: String?
 
     @Option(help: "Split to export.")
     var split: Split = .test
@@ -27,12 +33,45 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...10_000_000).contains(points) else { throw ValidationError("--points must be between 1 and 10000000, not \(points)") }
+        guard projector != nil || embeddings != nil else { throw ValidationError("give --projector DIR, --embeddings FILE or both") }
+        if let embeddings, !embeddings.hasSuffix(".safetensors") { throw ValidationError("--embeddings names a .safetensors file, not \(embeddings)") }
     }
 
     func run() throws {
         let saved = try source.open()
+        let sample = saved.dataset.sample(points, from: split, seed: seed)
+        if let embeddings { try writeEmbeddings(saved, sample, to: embeddings) }
+        if let projector { try writeProjector(saved, sample, to: projector) }
+    }
+
+    /// One embeddings file: [N, D] with the masks, or [N, K, D] for task-specific networks.
+    func writeEmbeddings(_ saved: SavedRun, _ sample: [Int32], to path: String) throws {
+        let model = saved.model, d = model.shape.embeddingDimension
+        let conditions = saved.dataset.conditions
+        var archive = SafeTensorsArchive()
+        if model.networks.count == 1 {
+            archive.tensors["embeddings"] = SafeTensor(Evaluator.embed(sample, model: model, network: 0, dataset: saved.dataset), shape: [sample.count, d])
+            archive.tensors["masks"] = SafeTensor(model.effectiveMasks(), shape: [conditions.count, d])
+        } else {
+            let perNetwork = model.networks.indices.map { Evaluator.embed(sample, model: model, network: $0, dataset: saved.dataset) }
+            var vectors: [Float] = []
+            vectors.reserveCapacity(sample.count * perNetwork.count * d)
+            for row in sample.indices {
+                for network in perNetwork { vectors.append(contentsOf: network[(row * d)..<((row + 1) * d)]) }
+            }
+            archive.tensors["embeddings"] = SafeTensor(vectors, shape: [sample.count, perNetwork.count, d])
+        }
+        archive.tensors["image_index"] = SafeTensor(sample, shape: [sample.count])
+        archive.tensors["split"] = SafeTensor(sample.map { saved.dataset.splits[Int($0)].rawValue }, shape: [sample.count])
+        let names = String(decoding: try JSONSerialization.data(withJSONObject: conditions.map(\.name)), as: UTF8.self)
+        archive.metadata = ["format": EmbeddingTable.formatName, "conditions": names, "dataset": TrainingConfig.absolutePath(saved.config.resolvedDataPath(runDirectory: saved.directory)),
+                            "model": saved.config.model.rawValue, "backbone": "csn-convnet", "step": String(saved.step)]
+        try AtomicFile.write(archive.encoded(), to: path)
+        print("wrote \(sample.count) embeddings of \(saved.config.model.rawValue) to \(path)")
+    }
+
+    func writeProjector(_ saved: SavedRun, _ sample: [Int32], to projector: String) throws {
         let dataset = saved.dataset, model = saved.model
-        let sample = dataset.sample(points, from: split, seed: seed)
         try FileManager.default.createDirectory(atPath: projector, withIntermediateDirectories: true)
         let d = model.shape.embeddingDimension, masks = model.effectiveMasks()
         func tsv(_ vectors: [Float], mask: ArraySlice<Float>?) -> String {

@@ -41,28 +41,6 @@ struct UICommand: ParsableCommand {
     }
 }
 
-/// `csn explore CHECKPOINT`: the same UI on a saved model, without training.
-struct ExploreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "explore",
-        abstract: "Open the terminal UI on a saved checkpoint, without training.",
-        discussion: "Views: 1 monitor, 2 masks, 3 subspaces (t-SNE), 4 neighbours. Keys:\n" + KeyHelp.text(isTraining: false)
-    )
-
-    @OptionGroup var source: CheckpointOptions
-    @OptionGroup var output: AsciiOption
-
-    func run() throws {
-        try TerminalUI.requireTerminal()
-        let saved = try source.open()
-        let snapshot = ExploreSnapshot.make(saved)
-        let worker = try AnalysisWorker(config: saved.config, dataset: saved.dataset,
-                                        weights: WeightsMailbox(ModelWeights(of: saved.model, step: saved.step)))
-        try TerminalUI.run(trainer: nil, fixedSnapshot: snapshot, worker: worker,
-                           dataName: (saved.config.dataPath as NSString).lastPathComponent, ascii: output.ascii)
-    }
-}
-
 enum TerminalUI {
     static func requireTerminal() throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
@@ -72,28 +50,15 @@ enum TerminalUI {
 
     /// Sets the terminal up, runs the app, and restores the terminal on every way out.
     @discardableResult
-    static func run(trainer: Trainer?, fixedSnapshot: TrainingSnapshot?, worker: AnalysisWorker, dataName: String, ascii: Bool) throws -> TrainingSnapshot {
+    static func run(trainer: Trainer?, fixedSnapshot: TrainingSnapshot?, worker: AnalysisWorker, dataName: String, ascii: Bool,
+                    title: String? = nil) throws -> TrainingSnapshot {
         let screen = CursesScreen()
         defer { screen.close() }
-        let app = App(screen: screen, trainer: trainer, fixedSnapshot: fixedSnapshot, worker: worker, dataName: dataName, ascii: ascii)
+        let app = App(screen: screen, trainer: trainer, fixedSnapshot: fixedSnapshot, worker: worker, dataName: dataName, ascii: ascii, title: title)
         let stopFlag = app.stopRequested
         let signals = StopSignals { stopFlag.set() }
         defer { signals.restore() }
         return app.run()
-    }
-}
-
-/// A fixed TrainingSnapshot of a saved run: its metrics history, masks and weights.
-enum ExploreSnapshot {
-    static func make(_ saved: SavedRun) -> TrainingSnapshot {
-        let config = saved.config
-        var snapshot = TrainingSnapshot(
-            state: .stopped, model: config.model, conditionNames: saved.dataset.conditions.map(\.name), step: saved.step,
-            totalSteps: config.steps, stepsPerEpoch: Double(saved.epochTriplets) / Double(config.batchSize),
-            trainAccuracy: [], masks: saved.model.effectiveMasks(), embeddingDimension: saved.model.shape.embeddingDimension)
-        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: saved.directory, conditionCount: saved.dataset.conditions.count)
-        snapshot.lastCheckpoint = "exploring \(saved.directory) at step \(saved.step)"
-        return snapshot
     }
 }
 

@@ -1,0 +1,151 @@
+import Basics
+import Foundation
+
+/// Watches paths for runs, on its own thread: a folder holding `metrics.jsonl` or event files is
+/// a run; folders are searched (not through links) for runs, and runs that appear later are
+/// picked up. Every `interval` it reads what the files gained and publishes a new snapshot; the
+/// UI only reads the newest.
+public final class RunWatcher: Sendable {
+    public struct Run: Sendable {
+        public var name: String
+        public var series: ScalarSeries
+        public var corruptRecords: Int
+        public var skippedLines: Int
+        public var partialRecords: Int
+        public var problem: String?
+    }
+
+    public struct Snapshot: Sendable {
+        public var runs: [Run] = []
+        /// Monotonic seconds (system uptime) of the last change.
+        public var changedAt = 0.0
+        /// How many polls have run (tests wait on it).
+        public var polls = 0
+        public var message: String? = nil
+    }
+
+    public let roots: [String]
+    let interval: Double
+    private let latest = Locked(Snapshot())
+    private let running = Locked(true)
+    /// Folders searched below each root, and entries looked at, at most.
+    static let maxDepth = 6, maxEntries = 20_000
+
+    public init(roots: [String], interval: Double = 0.25) {
+        self.roots = roots
+        self.interval = interval
+    }
+
+    public var snapshot: Snapshot { latest.withLock { $0 } }
+
+    public func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "csn-watch"
+        thread.start()
+    }
+
+    public func stop() { running.withLock { $0 = false } }
+
+    private func loop() {
+        var runs: [String: WatchedRun] = [:]
+        var lastSearch = -Double.infinity
+        while running.withLock({ $0 }) {
+            let now = ProcessInfo.processInfo.systemUptime
+            var changed = false
+            if now - lastSearch >= 2 {
+                lastSearch = now
+                for found in Self.findRuns(roots) {
+                    if runs[found.directory] == nil {
+                        runs[found.directory] = WatchedRun(name: found.name, directory: found.directory)
+                        changed = true
+                    }
+                    runs[found.directory]?.follow(files: found.files)
+                }
+            }
+            for key in runs.keys.sorted() {
+                changed = runs[key]!.poll() || changed
+            }
+            let list = runs.values.sorted { $0.name < $1.name }.map {
+                Run(name: $0.name, series: $0.series, corruptRecords: $0.corruptRecords, skippedLines: $0.skippedLines,
+                    partialRecords: $0.partialRecords, problem: $0.lastProblem)
+            }
+            latest.withLock { snapshot in
+                snapshot.polls += 1
+                snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))" : nil
+                if changed {
+                    snapshot.runs = list
+                    snapshot.changedAt = ProcessInfo.processInfo.systemUptime
+                } else {
+                    // Counters (corrupt records, problems) may change without new points.
+                    for (i, run) in list.enumerated() where i < snapshot.runs.count {
+                        snapshot.runs[i].corruptRecords = run.corruptRecords
+                        snapshot.runs[i].skippedLines = run.skippedLines
+                        snapshot.runs[i].partialRecords = run.partialRecords
+                        snapshot.runs[i].problem = run.problem
+                    }
+                }
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+
+    /// Reads every run once (for `csn watch --once` and tests).
+    public static func readOnce(_ roots: [String]) -> [Run] {
+        findRuns(roots).map { found in
+            var run = WatchedRun(name: found.name, directory: found.directory)
+            run.follow(files: found.files)
+            // Large files arrive in chunks; read until nothing is left.
+            var rounds = 0
+            while run.poll(), rounds < 10_000 { rounds += 1 }
+            return Run(name: run.name, series: run.series, corruptRecords: run.corruptRecords, skippedLines: run.skippedLines,
+                       partialRecords: run.partialRecords, problem: run.lastProblem)
+        }
+    }
+
+    struct Found {
+        var name: String
+        var directory: String
+        var files: [String]
+    }
+
+    /// The runs under the roots: folders holding metrics or event files, found without following
+    /// links (a link could lead out of the folder, or in a loop). A root that is a file is the
+    /// run of its folder, with that file alone.
+    static func findRuns(_ roots: [String]) -> [Found] {
+        var found: [String: Found] = [:]
+        var entries = 0
+        for root in roots {
+            var info = stat()
+            guard lstat(root, &info) == 0 || stat(root, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFREG {
+                let directory = (root as NSString).deletingLastPathComponent
+                let name = (root as NSString).lastPathComponent
+                guard name == "metrics.jsonl" || EventLog.isEventFile(name) else { continue }
+                let folder = directory.isEmpty ? "." : directory
+                found[folder, default: Found(name: (folder as NSString).lastPathComponent, directory: folder, files: [])].files.append(name)
+                continue
+            }
+            var queue: [(path: String, depth: Int)] = [(root, 0)]
+            while let (path, depth) = queue.popLast() {
+                guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+                var files: [String] = []
+                for name in names.sorted() {
+                    entries += 1
+                    if entries > maxEntries { break }
+                    var entry = stat()
+                    guard lstat(path + "/" + name, &entry) == 0 else { continue }
+                    switch entry.st_mode & S_IFMT {
+                    case S_IFDIR where depth < maxDepth && !name.hasPrefix("."): queue.append((path + "/" + name, depth + 1))
+                    case S_IFREG where name == "metrics.jsonl" || EventLog.isEventFile(name): files.append(name)
+                    default: break
+                    }
+                }
+                guard !files.isEmpty else { continue }
+                var name = path == root ? (root as NSString).lastPathComponent : String(path.dropFirst(root.count + 1))
+                if roots.count > 1 && path != root { name = (root as NSString).lastPathComponent + "/" + name }
+                found[path] = Found(name: name, directory: path, files: files)
+            }
+        }
+        return found.values.sorted { $0.name < $1.name }
+    }
+}

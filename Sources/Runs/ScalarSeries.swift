@@ -1,0 +1,45 @@
+/// A run's scalars by tag, in the order they were written. A step that goes back (a run resumed
+/// from an earlier checkpoint) drops the points at and after it, as TensorBoard does, so a
+/// resumed run draws one line rather than a loop.
+public struct ScalarSeries: Sendable, Equatable {
+    public struct Point: Sendable, Equatable {
+        public var step: Double
+        public var value: Double
+        public init(step: Double, value: Double) {
+            self.step = step
+            self.value = value
+        }
+    }
+
+    public private(set) var points: [String: [Point]] = [:]
+    /// Tags in the order they first appeared.
+    public private(set) var tags: [String] = []
+    /// Points kept per tag; beyond it every other point is dropped (the chart cannot show more).
+    public static let maxPointsPerTag = 100_000
+
+    public init() {}
+
+    public mutating func append(tag: String, step: Double, value: Double) {
+        guard step.isFinite else { return }
+        if points[tag] == nil { tags.append(tag) }
+        var series = points[tag, default: []]
+        points[tag] = nil  // keep the array uniquely referenced while it changes
+        if let last = series.last, step < last.step {
+            let keep = series.firstIndex { $0.step >= step } ?? series.count
+            series.removeSubrange(keep...)
+        }
+        series.append(Point(step: step, value: value))
+        if series.count > Self.maxPointsPerTag {
+            series = series.enumerated().compactMap { $0.offset % 2 == 0 || $0.offset == series.count - 1 ? $0.element : nil }
+        }
+        points[tag] = series
+    }
+
+    public mutating func removeAll() {
+        points = [:]
+        tags = []
+    }
+
+    /// The newest value of a tag.
+    public func latest(_ tag: String) -> Point? { points[tag]?.last }
+}
