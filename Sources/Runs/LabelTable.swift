@@ -14,6 +14,13 @@ public struct LabelTable: Sendable {
     public var rows: Int
     public let source: String
 
+    public init(columnNames: [String], fields: [String], rows: Int, source: String) {
+        self.columnNames = columnNames
+        self.fields = fields
+        self.rows = rows
+        self.source = source
+    }
+
     static let nameColumns: Set<String> = ["image", "path", "name", "file", "filename"]
     /// Distinct numeric values above which a number column is ordinal rather than categorical.
     static let ordinalAbove = 12
