@@ -109,6 +109,122 @@ import TestSupport
         try tmux(["kill-server"])
     }
 
+    @Test func watchFollowsRunsThatAnotherProcessKeepsWriting() throws {
+        let root = TestSupport.temporaryDirectory()
+        for run in ["jsonl-run", "events-run"] { try FileManager.default.createDirectory(atPath: root + "/" + run, withIntermediateDirectories: true) }
+        let metrics = root + "/jsonl-run/metrics.jsonl", events = root + "/events-run/events.out.tfevents.1.host"
+        try AtomicFile.write((1...9).map { #"{"step": \#($0 * 100), "loss": \#(1.0 / Double($0))}"# }.joined(separator: "\n") + "\n", to: metrics)
+        try AtomicFile.write(Self.eventRecords(steps: [100, 200, 300]), to: events)
+        defer { _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "ui", "-x", "100", "-y", "30", "bash --norc --noprofile"])
+        try tmux(["send-keys", "-t", "ui", "\(TestSupport.csnBinary) watch \(root); echo EXIT=$?", "Enter"])
+        var lines = try waitFor("both runs") { $0[0].hasPrefix("csn watch · 2 runs · 1 tag") }
+        #expect(lines[1].contains("● events-run") && lines[1].contains("● jsonl-run"))
+        #expect(lines.contains { $0.contains("loss") })
+        // The other process appends: a JSONL line in two writes (the first half is waited for),
+        // event records, and a record with a bad checksum, which is skipped and counted.
+        try append(#"{"step": 1234, "lo"#, to: metrics)
+        Thread.sleep(forTimeInterval: 0.5)
+        try append(#"ss": 0.05}"# + "\n", to: metrics)
+        lines = try waitFor("the appended step") { $0.contains { $0.contains("1234") } }
+        var damaged = Self.eventRecords(steps: [400])
+        damaged[damaged.count - 6] ^= 1
+        try append(damaged + Self.eventRecords(steps: [500]), to: events)
+        lines = try waitFor("the corrupt record counted") { $0[0].contains("1 corrupt record skipped") }
+        // A run that appears while watching is picked up, and `/` filters the charts by tag.
+        try FileManager.default.createDirectory(atPath: root + "/late-run", withIntermediateDirectories: true)
+        try AtomicFile.write(#"{"step": 1, "accuracy": 0.5}"# + "\n", to: root + "/late-run/metrics.jsonl")
+        lines = try waitFor("the new run") { $0[0].hasPrefix("csn watch · 3 runs · 2 tags") }
+        try tmux(["send-keys", "-t", "ui", "/"])
+        try tmux(["send-keys", "-t", "ui", "-l", "acc"])
+        try tmux(["send-keys", "-t", "ui", "Enter"])
+        lines = try waitFor("the filter") { $0[0].contains("1 tag matching 'acc'") }
+        #expect(!lines.contains { $0.hasPrefix("loss") })
+        try tmux(["send-keys", "-t", "ui", "q"])
+        lines = try waitFor("exit") { $0.contains { $0.hasPrefix("EXIT=") } }
+        #expect(lines.contains("EXIT=0"))
+    }
+
+    @Test func exploreOpensVectorsFromAnyModelWithProjectorLabels() throws {
+        let folder = TestSupport.temporaryDirectory()
+        let rows = 60, d = 8
+        var generator = SeededGenerator(seed: 5)
+        // Two clusters under "shape" (the first half of the dimensions), ramps under "size".
+        let vectors = (0..<(rows * d)).map { i -> Float in
+            let row = i / d, column = i % d
+            return (column < d / 2 ? Float(row % 2) * 3 : Float(row) / 20) + Float(generator.index(below: 100)) / 1000
+        }
+        var archive = SafeTensorsArchive()
+        archive.tensors["embeddings"] = SafeTensor(vectors, shape: [rows, d])
+        archive.tensors["masks"] = SafeTensor((0..<(2 * d)).map { ($0 < d) == ($0 % d < d / 2) ? Float(1) : 0 }, shape: [2, d])
+        archive.metadata = ["format": "csn-embeddings/1", "conditions": #"["shape","size"]"#]
+        try AtomicFile.write(archive.encoded(), to: folder + "/e.safetensors")
+        try AtomicFile.write("name\tshape\tsize\n" + (0..<rows).map { "item\($0)\t\(["round", "square"][$0 % 2])\t\($0)" }.joined(separator: "\n") + "\n",
+                             to: folder + "/metadata.tsv")
+        defer { _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "ui", "-x", "100", "-y", "30", "bash --norc --noprofile"])
+        try tmux(["send-keys", "-t", "ui", "\(TestSupport.csnBinary) explore --embeddings \(folder)/e.safetensors --labels \(folder)/metadata.tsv; echo EXIT=$?", "Enter"])
+        var lines = try waitFor("the explorer") { $0[0].hasPrefix("csn [exploring] e.safetensors 60 x 8, masks 2 x 8") }
+        try tmux(["send-keys", "-t", "ui", "3"])
+        lines = try waitFor("the map of shape") { $0.contains { $0.hasPrefix("shape subspace: map of step 0") } }
+        try tmux(["send-keys", "-t", "ui", "4"])
+        lines = try waitFor("the neighbours as text") { $0.contains { $0.contains("shape: query is round") } }
+        // Under shape, the nearest rows are all round (the same cluster); they are listed by name.
+        let shapeColumn = lines.compactMap { line -> String? in
+            guard let range = line.range(of: #"^\d\.\d\d \w+  item\d+"#, options: .regularExpression) else { return nil }
+            return String(line[range])
+        }
+        #expect(shapeColumn.count == 8, "\(lines)")
+        #expect(shapeColumn.allSatisfy { $0.contains(" round ") }, "\(shapeColumn)")
+        try tmux(["send-keys", "-t", "ui", "q"])
+        lines = try waitFor("exit") { $0.contains { $0.hasPrefix("EXIT=") } }
+        #expect(lines.contains("EXIT=0"))
+    }
+
+    func append(_ text: String, to path: String) throws { try append(Array(text.utf8), to: path) }
+
+    func append(_ bytes: [UInt8], to path: String) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(bytes))
+        handle.closeFile()
+    }
+
+    /// Event records of a `loss` scalar, framed as TensorBoard's writers frame them, built here
+    /// byte by byte so the test does not lean on the reader's own encoder.
+    static func eventRecords(steps: [Int64]) -> [UInt8] {
+        steps.flatMap { step -> [UInt8] in
+            let value: [UInt8] = [0x0A, 4] + Array("loss".utf8) + [0x15] + withUnsafeBytes(of: Float(1) / Float(step)) { Array($0) }
+            let summary: [UInt8] = [0x0A, UInt8(value.count)] + value
+            var event: [UInt8] = [0x10] + varint(UInt64(step))
+            event += [0x2A, UInt8(summary.count)] + summary
+            return frame(event)
+        }
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value, out: [UInt8] = []
+        repeat {
+            out.append(UInt8(value & 0x7F) | (value >= 0x80 ? 0x80 : 0))
+            value >>= 7
+        } while value > 0
+        return out
+    }
+
+    static func frame(_ data: [UInt8]) -> [UInt8] {
+        func crc(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            crc = ~crc
+            return ((crc >> 15) | (crc << 17)) &+ 0xA282_EAD8
+        }
+        let length = withUnsafeBytes(of: UInt64(data.count).littleEndian) { Array($0) }
+        return length + withUnsafeBytes(of: crc(length).littleEndian) { Array($0) } + data + withUnsafeBytes(of: crc(data).littleEndian) { Array($0) }
+    }
+
     @Test func withoutATerminalItSaysSoInOneLine() throws {
         let result = try TestSupport.runCSN([])
         #expect(result.status != 0)
