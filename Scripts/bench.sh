@@ -4,6 +4,7 @@
 # - the UI: drawing a 200x60 frame of each view, and training throughput with the UI open;
 # - a neighbour query over the whole test split, and t-SNE against scikit-learn and openTSNE
 #   (Tools/tsne_reference.py; skipped with a note when they are not installed);
+# - csn watch (write to screen) and csn explore --embeddings (10k and 100k vectors to the first map);
 # - training steps of the default model (csn-learned, batch 64, 2 threads) on the embedded data,
 #   csn against the same network, loss and batch in PyTorch on the CPU with 2 threads
 #   (Tools/pytorch_reference.py; skipped with a note when torch is not installed).
@@ -53,4 +54,12 @@ if python3 -c "import sklearn, openTSNE" 2>/dev/null; then
   python3 Tools/tsne_reference.py --sizes ${TSNE_SIZES:-1000 5000 10000} --csn $csn
 else
   echo "scikit-learn or openTSNE not installed (pip install scikit-learn openTSNE) - no comparison"
+fi
+
+echo
+echo "== csn watch and csn explore --embeddings: latencies on screen (tmux) =="
+if python3 -c "import numpy" 2>/dev/null && command -v tmux >/dev/null; then
+  python3 Tools/watch_explore_latency.py $csn --vectors ${EXPLORE_SIZES:-10000 100000}
+else
+  echo "numpy or tmux not installed (pip install numpy; apt-get install tmux) - skipped"
 fi
