@@ -1,3 +1,4 @@
+import Basics
 import CSN
 import Foundation
 import Testing
@@ -63,6 +64,31 @@ import TestSupport
         let metadata = try String(contentsOfFile: folder + "/metadata.tsv", encoding: .utf8).split(separator: "\n")
         #expect(vectors.count == 50 && metadata.count == 51 && vectors.allSatisfy { $0.split(separator: "\t").count == 8 })
         #expect(metadata[0] == "image\tcharacter\tfont\tweight\tslant")
+    }
+
+    /// `--projector` and `--embeddings` from one export hold the same vectors: each condition's
+    /// Projector tensor is the embeddings file's vector times that condition's mask.
+    @Test func projectorAndEmbeddingsExportsAgree() throws {
+        let folder = TestSupport.temporaryDirectory()
+        let result = try TestSupport.runCSN(["export", Self.checkpoint, "--projector", folder + "/projector", "--embeddings", folder + "/e.safetensors", "--points", "40"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let archive = try SafeTensorsArchive(decoding: try AtomicFile.read(folder + "/e.safetensors"), source: "e")
+        #expect(archive.metadata["format"] == "csn-embeddings/1")
+        #expect(archive.metadata["conditions"] == #"["character","font","weight","slant"]"#)
+        let embeddings = try archive.floats("embeddings", shape: [40, 8], source: "e")
+        let masks = try archive.floats("masks", shape: [4, 8], source: "e")
+        let index = try archive.int32s("image_index", shape: [40], source: "e")
+        let metadata = try String(contentsOfFile: folder + "/projector/metadata.tsv", encoding: .utf8).split(separator: "\n")
+        #expect(index.enumerated().allSatisfy { metadata[$0.offset + 1].hasPrefix(TestSupport.dejavuDataset.imageNames[Int($0.element)] + "\t") })
+        for (c, name) in ["character", "font", "weight", "slant"].enumerated() {
+            let path = folder + "/projector/vectors-\(name).tsv"
+            let (values, dimension) = try VectorFile.read(try AtomicFile.read(path), source: path, numpy: false)
+            #expect(dimension == 8 && values.count == 320)
+            let worst = values.indices.map { abs(values[$0] - embeddings[$0] * masks[c * 8 + $0 % 8]) }.max() ?? 1
+            #expect(worst < 1e-5, "\(name): \(worst)")
+        }
+        let config = try String(contentsOfFile: folder + "/projector/projector_config.pbtxt", encoding: .utf8)
+        #expect(config.contains("tensor_name: \"font\"\n  tensor_path: \"vectors-font.tsv\"\n  metadata_path: \"metadata.tsv\""))
     }
 
     @Test func badQueriesAreNamed() throws {
