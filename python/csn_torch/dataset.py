@@ -357,3 +357,47 @@ def validate(d: ImageDataset, source: str) -> None:
             if other_split[t]:
                 raise fail(f"{split} triplet {t} uses an image from another split")
             raise fail(f"{split} triplet {t} does not match its condition's labels")
+
+
+def encode(d: ImageDataset) -> bytes:
+    """The dataset's safetensors bytes, laid out as csn's ImageDataset.encoded() lays them out."""
+    import json
+
+    n = d.count
+    images = d.images.reshape(n, d.image_size, d.image_size) if d.channels == 1 else d.images
+    tensors: dict[str, np.ndarray] = {"images": np.ascontiguousarray(images, dtype=np.uint8)}
+    header = []
+    for c in d.conditions:
+        tensors[f"condition.{c.name}"] = np.asarray(c.labels, dtype=np.int32)
+        entry: dict[str, object] = {"name": c.name, "values": c.value_names, "rule": c.rule}
+        if c.rule == "ordinal":
+            tensors[f"ordinal.{c.name}"] = np.asarray(c.values, dtype=np.float32)
+            entry["threshold"] = float(c.threshold)  # type: ignore[arg-type]
+        header.append(entry)
+    if len(d.train_triplets):
+        tensors["triplets.train"] = np.asarray(d.train_triplets, dtype=np.int32).reshape(-1, 4)
+    tensors["group"] = np.asarray(d.groups, dtype=np.int32)
+    tensors["split"] = np.asarray(d.splits, dtype=np.uint8)
+    tensors["triplets.val"] = np.asarray(d.val_triplets, dtype=np.int32).reshape(-1, 4)
+    tensors["triplets.test"] = np.asarray(d.test_triplets, dtype=np.int32).reshape(-1, 4)
+
+    def text(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    metadata = {
+        "format": FORMAT, "image_size": str(d.image_size), "channels": str(d.channels),
+        "conditions": text(header), "groups": text(d.group_names), "image_names": text(d.image_names),
+        "provenance": d.metadata.get("provenance", "{}"),
+    }
+    if "fonts" in d.metadata:
+        metadata["fonts"] = d.metadata["fonts"]
+    return safetensors_io.encode(tensors, metadata)
+
+
+def save(d: ImageDataset, path: str) -> None:
+    """Writes the dataset gzip-compressed (level 9), atomically."""
+    import gzip
+
+    from .runfolder import atomic_write
+
+    atomic_write(path, gzip.compress(encode(d), compresslevel=9, mtime=0))
