@@ -18,16 +18,16 @@ public protocol VectorSource: AnyObject {
 }
 
 /// A CSN model, run on the dataset's images.
-final class ModelVectors: VectorSource {
+public final class ModelVectors: VectorSource {
     let model: CSNModel
-    init(model: CSNModel) { self.model = model }
+    public init(model: CSNModel) { self.model = model }
 
-    var dimension: Int { model.shape.embeddingDimension }
-    var networkCount: Int { model.networks.count }
-    func networkIndex(condition: Int) -> Int { model.networkIndex(condition: condition) }
-    func masks() -> [Float] { model.effectiveMasks() }
-    func load(_ weights: ModelWeights) { weights.load(into: model) }
-    func embed(_ images: [Int32], network: Int, dataset: ImageDataset, isCancelled: () -> Bool) -> [Float] {
+    public var dimension: Int { model.shape.embeddingDimension }
+    public var networkCount: Int { model.networks.count }
+    public func networkIndex(condition: Int) -> Int { model.networkIndex(condition: condition) }
+    public func masks() -> [Float] { model.effectiveMasks() }
+    public func load(_ weights: ModelWeights) { weights.load(into: model) }
+    public func embed(_ images: [Int32], network: Int, dataset: ImageDataset, isCancelled: () -> Bool) -> [Float] {
         Evaluator.embed(images, model: model, network: network, dataset: dataset, isCancelled: isCancelled)
     }
 }

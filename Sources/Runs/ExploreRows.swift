@@ -4,7 +4,8 @@ import Foundation
 
 /// The rows of an embeddings file made ready for the explorer: one "image" per row in a dataset
 /// of their own (pictures from the csn dataset the rows came from, or none), conditions from that
-/// dataset or from a labels table, and the vectors in the same order.
+/// dataset or from a labels table, and the vectors in the same order. Rows keep the file's splits
+/// (the explorer searches the test rows); a file without splits is all test.
 public struct ExploreRows: Sendable {
     public var dataset: ImageDataset
     public var table: EmbeddingTable
@@ -58,7 +59,8 @@ public struct ExploreRows: Sendable {
             throw CSNError.file(source, "carries \(k) conditions, but \(labelSource) gives \(conditions.count) (\(conditions.map(\.name).joined(separator: ", ")))")
         }
         let rows = ImageDataset(imageSize: imageSize, channels: channels, pixels: pixels, imageNames: names, conditions: conditions,
-                                groups: [Int32](repeating: 0, count: n), groupNames: ["rows"], splits: [Split](repeating: .test, count: n))
+                                groups: [Int32](repeating: 0, count: n), groupNames: ["rows"],
+                                splits: table.splits?.compactMap(Split.init(rawValue:)) ?? [Split](repeating: .test, count: n))
         return ExploreRows(dataset: rows, table: table, hasImages: dataset != nil && table.imageIndex != nil, labelSource: labelSource)
     }
 

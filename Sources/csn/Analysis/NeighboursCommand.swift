@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import Basics
 import CSN
+import CSNApp
 import Datasets
 import Foundation
 
@@ -9,10 +10,10 @@ struct NeighboursCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neighbours",
         abstract: "Print and draw an image's nearest neighbours under each condition.",
-        discussion: "Exact neighbours among the images of a split, under a condition's masked metric (or the plain embedding with --condition none); ties go to the smaller index."
+        discussion: "Exact neighbours among the images of a split, under a condition's masked metric (or the plain embedding with --condition none); ties go to the smaller index. With --embeddings (or a run folder holding only an embeddings file, as the PyTorch trainer writes for ResNet-18), the vectors are read, not computed; --index is then a row of the file."
     )
 
-    @OptionGroup var source: CheckpointOptions
+    @OptionGroup var source: VectorsOptions
 
     @Option(help: "Condition whose masked metric to use, or 'none' for the unmasked embedding; default: every condition.")
     var condition: String?
@@ -47,8 +48,8 @@ struct NeighboursCommand: ParsableCommand {
     }
 
     func run() throws {
-        let saved = try source.open()
-        let dataset = saved.dataset, model = saved.model
+        let opened = try source.open()
+        let dataset = opened.dataset, vectors = opened.vectors()
         let query: Int
         if let text = self.query {
             let matches = try ImageQuery.search(text, in: dataset)
@@ -71,15 +72,15 @@ struct NeighboursCommand: ParsableCommand {
             ?? dataset.conditions.indices.map { $0 }
         let members = dataset.imageIndices(in: split)
         let queryRow = members.firstIndex(of: Int32(query))!
-        let d = model.shape.embeddingDimension
-        let masks = model.effectiveMasks()
+        let d = vectors.dimension
+        let masks = vectors.masks()
         var embeddingsByNetwork: [Int: [Float]] = [:]
         let colour = Terminal.isInteractive && !output.ascii
         print("query \(query): \(dataset.imageNames[query]) [\(split) split, \(members.count) images searched]")
         for c in conditions {
-            let network = model.networkIndex(condition: c ?? 0)
+            let network = vectors.networkIndex(condition: c ?? 0)
             if embeddingsByNetwork[network] == nil {
-                embeddingsByNetwork[network] = Evaluator.embed(members, model: model, network: network, dataset: dataset)
+                embeddingsByNetwork[network] = vectors.embed(members, network: network, dataset: dataset, isCancelled: { false })
             }
             let mask = c.map { Array(masks[($0 * d)..<(($0 + 1) * d)]) }
             let search = NearestNeighbours(embeddings: embeddingsByNetwork[network]!, dimension: d, mask: mask)
@@ -93,6 +94,7 @@ struct NeighboursCommand: ParsableCommand {
                       + "  [" + zip(dataset.conditions, values)
                         .map { "\($0.0.name) \($0.1)" }.joined(separator: ", ") + "]")
             }
+            guard dataset.imageSize >= 8 else { continue }  // vectors without pictures: the list alone
             let images = [(caption: "query", image: GlyphArt.tile(dataset, query, factor: 2, colour: colour))]
                 + found.enumerated().map { rank, n in (caption: "\(rank + 1)", image: GlyphArt.tile(dataset, Int(members[n.index]), factor: 2, colour: colour)) }
             print(GlyphArt.grid(images, width: Terminal.width, colour: colour), terminator: "")

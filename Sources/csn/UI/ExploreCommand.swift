@@ -24,16 +24,7 @@ struct ExploreCommand: ParsableCommand {
         """ + KeyHelp.text(isTraining: false)
     )
 
-    @Argument(help: "Run folder (written by csn train, csn compare, the UI or the PyTorch trainer).")
-    var checkpoint: String?
-
-    @OptionGroup var weights: WeightsOptions
-
-    @Option(help: "Vectors to explore instead of a run: .safetensors, .npy, .tsv, or a Projector folder.")
-    var embeddings: String?
-
-    @Option(help: "Labels for --embeddings: a Projector metadata.tsv with a header row.")
-    var labels: String?
+    @OptionGroup var source: VectorsOptions
 
     @Option(name: .customLong("map-points"), help: "Points in each map (a seeded sample of the rows; t-SNE takes at most 20000).")
     var mapPoints = 1500
@@ -41,30 +32,24 @@ struct ExploreCommand: ParsableCommand {
     @OptionGroup var output: AsciiOption
 
     func validate() throws {
-        guard (checkpoint == nil) != (embeddings == nil) else {
-            throw ValidationError("give a run folder or --embeddings FILE (one of the two)")
-        }
-        guard embeddings != nil || labels == nil else { throw ValidationError("--labels goes with --embeddings") }
         guard (10...20_000).contains(mapPoints) else { throw ValidationError("--map-points must be between 10 and 20000, not \(mapPoints)") }
     }
 
     func run() throws {
         try TerminalUI.requireTerminal()
-        if let embeddings {
-            let opened = try EmbeddingsSource.open(embeddings, labels: labels, data: weights.data, limits: weights.memory.limits)
+        switch try source.open() {
+        case .file(let opened):
             let worker = AnalysisWorker(source: FixedVectors(table: opened.rows.table, conditionCount: opened.rows.dataset.conditions.count),
                                         dataset: opened.rows.dataset, weights: WeightsMailbox(ModelWeights(step: opened.step)),
                                         mapSampleCount: mapPoints)
             try TerminalUI.run(trainer: nil, fixedSnapshot: opened.snapshot, worker: worker, dataName: opened.dataName,
                                ascii: output.ascii, title: opened.title)
-            return
+        case .run(let saved):
+            let worker = try AnalysisWorker(config: saved.config, dataset: saved.dataset,
+                                            weights: WeightsMailbox(ModelWeights(of: saved.model, step: saved.step)), mapSampleCount: mapPoints)
+            try TerminalUI.run(trainer: nil, fixedSnapshot: ExploreSnapshot.make(saved), worker: worker,
+                               dataName: (saved.config.dataPath as NSString).lastPathComponent, ascii: output.ascii)
         }
-        let saved = try weights.open(checkpoint ?? ".")
-        let snapshot = ExploreSnapshot.make(saved)
-        let worker = try AnalysisWorker(config: saved.config, dataset: saved.dataset,
-                                        weights: WeightsMailbox(ModelWeights(of: saved.model, step: saved.step)), mapSampleCount: mapPoints)
-        try TerminalUI.run(trainer: nil, fixedSnapshot: snapshot, worker: worker,
-                           dataName: (saved.config.dataPath as NSString).lastPathComponent, ascii: output.ascii)
     }
 }
 
