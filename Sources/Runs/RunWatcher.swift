@@ -13,6 +13,15 @@ public final class RunWatcher: Sendable {
         public var skippedLines: Int
         public var partialRecords: Int
         public var problem: String?
+
+        public init(name: String, series: ScalarSeries, corruptRecords: Int = 0, skippedLines: Int = 0, partialRecords: Int = 0, problem: String? = nil) {
+            self.name = name
+            self.series = series
+            self.corruptRecords = corruptRecords
+            self.skippedLines = skippedLines
+            self.partialRecords = partialRecords
+            self.problem = problem
+        }
     }
 
     public struct Snapshot: Sendable {
@@ -22,6 +31,13 @@ public final class RunWatcher: Sendable {
         /// How many polls have run (tests wait on it).
         public var polls = 0
         public var message: String? = nil
+
+        public init(runs: [Run] = [], changedAt: Double = 0, polls: Int = 0, message: String? = nil) {
+            self.runs = runs
+            self.changedAt = changedAt
+            self.polls = polls
+            self.message = message
+        }
     }
 
     public let roots: [String]
