@@ -37,7 +37,7 @@ def checkpoint_format(model: CSNModel) -> str:
 
 def _flat_moments(model: CSNModel, optimizer: torch.optim.Optimizer | None) -> tuple[np.ndarray, np.ndarray]:
     first, second = [], []
-    for parameter in model.parameters():
+    for _, parameter in model.store_order():
         state = optimizer.state.get(parameter, {}) if optimizer is not None else {}
         zeros = torch.zeros_like(parameter)
         first.append(state.get("exp_avg", zeros).detach().reshape(-1).float().cpu())
@@ -49,7 +49,7 @@ def encode(model: CSNModel, optimizer: torch.optim.Optimizer | None, step: int, 
            best_validation: float) -> bytes:
     """The checkpoint's bytes."""
     tensors: dict[str, np.ndarray] = {}
-    for name, parameter in model.named_parameters():
+    for name, parameter in model.store_order():
         tensors[name] = parameter.detach().float().cpu().numpy()
     for name, buffer in model.running_statistics().items():
         tensors[name] = buffer.detach().float().cpu().numpy()
@@ -108,7 +108,7 @@ def restore_weights(model: CSNModel, archive: safetensors_io.Archive) -> int:
     A tensor of another shape (other widths or dimension) is an error naming it."""
     path = archive.source
     with torch.no_grad():
-        targets = list(model.named_parameters()) + list(model.running_statistics().items())
+        targets = list(model.store_order()) + list(model.running_statistics().items())
         for name, target in targets:
             values = archive.tensor(name, "F32", list(target.shape))
             _require_finite(values, name, path)
@@ -140,7 +140,7 @@ def restore_training_state(model: CSNModel, optimizer: torch.optim.Optimizer, ar
         raise CSNTorchError.file(path, f"tensor 'best_validation' holds {best}, expected an accuracy between 0 and 1")
     if step > 0:
         offset = 0
-        for parameter in model.parameters():
+        for _, parameter in model.store_order():
             n = parameter.numel()
             shape = tuple(parameter.shape)
             optimizer.state[parameter] = {

@@ -174,9 +174,13 @@ class CSNModel(nn.Module):
             with torch.no_grad():
                 self.masks.copy_(torch.from_numpy(beta))
 
-    def checkpoint_names(self) -> list[str]:
-        """Parameters in csn's store order (the layout of optimizer.m / optimizer.v)."""
-        return [name for name, _ in self.named_parameters()]
+    def store_order(self) -> list[tuple[str, nn.Parameter]]:
+        """Parameters in csn's store order: every network's, then the masks (the layout of
+        optimizer.m / optimizer.v). torch itself lists a module's own parameters (the masks) first."""
+        ordered = [(f"net{i}.{name}", p) for i in range(self.network_count) for name, p in self.network(i).named_parameters()]
+        if self.learns_masks:
+            ordered.append(("masks", self.masks))
+        return ordered
 
     def running_statistics(self) -> dict[str, torch.Tensor]:
         """Batch-norm running means and variances by their csn names (net{i}.bn{s}.running_*)."""
