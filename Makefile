@@ -1,7 +1,7 @@
 # csn: make run (the main job, release build), make test (= make unit + make tsan), make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean
+.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean venv interop
 
 deps:
 	@Scripts/install-deps.sh
@@ -59,3 +59,18 @@ protos:
 
 clean:
 	rm -rf .build
+
+# The PyTorch trainer beside csn (python/csn_torch, never needed by the Swift build): `make venv`
+# makes python/.venv from python/requirements.txt; `make interop` runs its unit tests and then the
+# checks against csn (CSN=path picks the csn binary; without it a release build is made first).
+PYTHON_VENV = python/.venv
+venv: $(PYTHON_VENV)/.installed
+$(PYTHON_VENV)/.installed: python/requirements.txt
+	test -x $(PYTHON_VENV)/bin/python || python3 -m venv $(PYTHON_VENV)
+	$(PYTHON_VENV)/bin/pip install -r python/requirements.txt
+	touch $@
+
+interop: venv
+	@if [ -z "$(CSN)" ]; then $(SWIFT) build -c release --product csn; fi
+	cd python && .venv/bin/python -m pytest -q tests
+	cd python && CSN="$(if $(CSN),$(abspath $(CSN)),$(CURDIR)/.build/release/csn)" .venv/bin/python -m csn_torch.interop_check
