@@ -13,7 +13,20 @@ public struct ExploreRows: Sendable {
     /// Where the labels came from, for the header ("metadata.tsv", "fonts32.safetensors.gz").
     public var labelSource: String
 
-    public static func make(table: EmbeddingTable, labels: LabelTable?, dataset: ImageDataset?, source: String) throws -> ExploreRows {
+    /// Pictures read from files (`--images`): square, planar, one per row.
+    public struct Pictures: Sendable {
+        public var pixels: [UInt8]
+        public var size: Int
+        public var channels: Int
+        public init(pixels: [UInt8], size: Int, channels: Int) {
+            self.pixels = pixels
+            self.size = size
+            self.channels = channels
+        }
+    }
+
+    public static func make(table: EmbeddingTable, labels: LabelTable?, dataset: ImageDataset?, pictures: Pictures? = nil,
+                            source: String) throws -> ExploreRows {
         let n = table.rows
         var conditions: [Condition]
         var names: [String] = (0..<n).map { "row \($0)" }
@@ -51,6 +64,11 @@ public struct ExploreRows: Sendable {
             for image in index { pixels.append(contentsOf: dataset.image(Int(image))) }
             names = index.map { dataset.imageNames[Int($0)] }
             if labels == nil { conditions = conditions.map { $0.gathered(index) } }
+        } else if let pictures {
+            guard pictures.pixels.count == n * pictures.channels * pictures.size * pictures.size else {
+                throw CSNError.file(source, "has \(n) rows, but \(pictures.pixels.count / max(1, pictures.channels * pictures.size * pictures.size)) pictures were read")
+            }
+            (pixels, imageSize, channels) = (pictures.pixels, pictures.size, pictures.channels)
         } else {
             pixels = [UInt8](repeating: 0, count: n)
         }
@@ -61,7 +79,7 @@ public struct ExploreRows: Sendable {
         let rows = ImageDataset(imageSize: imageSize, channels: channels, pixels: pixels, imageNames: names, conditions: conditions,
                                 groups: [Int32](repeating: 0, count: n), groupNames: ["rows"],
                                 splits: table.splits?.compactMap(Split.init(rawValue:)) ?? [Split](repeating: .test, count: n))
-        return ExploreRows(dataset: rows, table: table, hasImages: dataset != nil && table.imageIndex != nil, labelSource: labelSource)
+        return ExploreRows(dataset: rows, table: table, hasImages: (dataset != nil && table.imageIndex != nil) || pictures != nil, labelSource: labelSource)
     }
 
     /// The conditions in the order the vectors name them (when they do).

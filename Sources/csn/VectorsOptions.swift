@@ -21,7 +21,15 @@ struct VectorsOptions: ParsableArguments {
     @Option(help: "Labels for --embeddings: a Projector metadata.tsv with a header row.")
     var labels: String?
 
+    @Option(help: "Pictures for --embeddings: a folder holding the files that --labels' image column names.")
+    var images: String?
+
+    @Option(name: .customLong("image-size"), help: "Side in pixels the --images pictures are fitted to.")
+    var imageSize = 32
+
     func validate() throws {
+        guard (8...256).contains(imageSize) else { throw ValidationError("--image-size must be between 8 and 256, not \(imageSize)") }
+        guard images == nil || embeddings != nil else { throw ValidationError("--images goes with --embeddings") }
         guard (checkpoint == nil) != (embeddings == nil) else {
             throw ValidationError("give a run folder or --embeddings FILE (one of the two)")
         }
@@ -50,7 +58,8 @@ struct VectorsOptions: ParsableArguments {
 
     func open() throws -> Opened {
         if let embeddings {
-            return .file(try EmbeddingsSource.open(embeddings, labels: labels, data: weights.data, limits: weights.memory.limits))
+            return .file(try EmbeddingsSource.open(embeddings, labels: labels, data: weights.data, images: images, imageSize: imageSize,
+                                                   limits: weights.memory.limits))
         }
         let folder = checkpoint ?? "."
         let embeddingsFile = folder + "/embeddings.safetensors"

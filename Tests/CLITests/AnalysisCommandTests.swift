@@ -91,6 +91,31 @@ import TestSupport
         #expect(config.contains("tensor_name: \"font\"\n  tensor_path: \"vectors-font.tsv\"\n  metadata_path: \"metadata.tsv\""))
     }
 
+    /// Vectors from another model, labelled by a Projector metadata.tsv whose image column names
+    /// picture files: neighbours are listed with their values and drawn; a name leaving the
+    /// folder is refused.
+    @Test func neighboursOfEmbeddingsWithPicturesFromAFolder() throws {
+        let folder = TestSupport.temporaryDirectory()
+        try ImageFixtures.imageFolder(at: folder, count: 12)
+        let names = (0..<12).map { i in i % 3 == 2 ? "images/\(ImageFixtures.shapes[i % 3])/img \(i).png" : "images/\(ImageFixtures.shapes[i % 3])/img\(i).jpg" }
+        var archive = SafeTensorsArchive()
+        archive.tensors["embeddings"] = SafeTensor((0..<48).map { Float(($0 / 4) % 3) + Float($0 % 4) / 100 }, shape: [12, 4])
+        try AtomicFile.write(archive.encoded(), to: folder + "/e.safetensors")
+        try AtomicFile.write("image\tshape\n" + names.enumerated().map { "\($1)\t\(ImageFixtures.shapes[$0 % 3])" }.joined(separator: "\n") + "\n",
+                             to: folder + "/metadata.tsv")
+        let result = try TestSupport.runCSN(["neighbours", "--embeddings", folder + "/e.safetensors", "--labels", folder + "/metadata.tsv",
+                                             "--images", folder, "--index", "0", "-k", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let listed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("[shape ") }
+        #expect(listed.count == 3 && listed.allSatisfy { $0.contains("[shape disc]") }, "\(result.stdout)")
+        #expect(result.stdout.contains("query"), "the pictures are drawn")
+        try AtomicFile.write("image\tshape\n../outside.png\tcircle\n" + names.dropFirst().map { "\($0)\tcircle" }.joined(separator: "\n") + "\n",
+                             to: folder + "/escape.tsv")
+        let escape = try TestSupport.runCSN(["neighbours", "--embeddings", folder + "/e.safetensors", "--labels", folder + "/escape.tsv",
+                                             "--images", folder, "--index", "0"])
+        #expect(escape.status != 0 && escape.stderr.contains("is outside") && escape.stderr.contains("row 1 of"), "\(escape.stderr)")
+    }
+
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),

@@ -76,9 +76,11 @@ struct EmbeddingsSource {
     var dataName: String
     var step: Int
 
-    static func open(_ path: String, labels labelsPath: String?, data: String?, limits: ReadLimits) throws -> EmbeddingsSource {
+    static func open(_ path: String, labels labelsPath: String?, data: String?, images: String? = nil, imageSize: Int = 32,
+                     limits: ReadLimits) throws -> EmbeddingsSource {
         let table = try EmbeddingTable.read(path, maxBytes: limits.maxBytes)
         let labels = try (labelsPath ?? table.labelsPath).map { try LabelTable.read($0, maxBytes: limits.maxBytes) }
+        let pictures = try images.map { try readPictures(in: $0, labels: labels, size: imageSize, limits: limits) }
         var dataset: ImageDataset? = nil
         if let datasetPath = data ?? table.datasetPath {
             if FileManager.default.fileExists(atPath: datasetPath) || data != nil {
@@ -87,7 +89,7 @@ struct EmbeddingsSource {
                 throw CSNError.file(path, "names the dataset \(datasetPath.terminalSafe), which does not exist; give --data DATASET or --labels metadata.tsv")
             }
         }
-        let rows = try ExploreRows.make(table: table, labels: labels, dataset: dataset, source: path)
+        let rows = try ExploreRows.make(table: table, labels: labels, dataset: pictures == nil ? dataset : nil, pictures: pictures, source: path)
         let conditions = rows.dataset.conditions
         let k = conditions.count, d = table.dimension
         let model: ModelKind = table.info["model"].flatMap(ModelKind.init(rawValue:))
@@ -103,5 +105,26 @@ struct EmbeddingsSource {
         snapshot.lastCheckpoint = "exploring \(path) (\(shape)); labels from \(rows.labelSource)\(rows.hasImages ? "" : ", no pictures")"
         let title = [(path as NSString).lastPathComponent, shape, described, step > 0 ? "step \(step)" : ""].filter { !$0.isEmpty }.joined(separator: " ")
         return EmbeddingsSource(rows: rows, snapshot: snapshot, title: title, dataName: rows.labelSource, step: step)
+    }
+
+    /// `--images DIR`: each row's picture, named by the labels' image (or path, name, file) column
+    /// and read from inside DIR, fitted to `size` x `size` in colour.
+    static func readPictures(in folder: String, labels: LabelTable?, size: Int, limits: ReadLimits) throws -> ExploreRows.Pictures {
+        guard let labels, let names = labels.rowNames() else {
+            throw CSNError("--images needs --labels with an image, path, name or file column naming each row's picture")
+        }
+        guard let bytes = CheckedSize.product(names.count, 3, size, size), bytes <= limits.maxBytes else {
+            throw CSNError("\(names.count) pictures of \(size)x\(size) are over the memory limit", kind: .memoryLimit)
+        }
+        let confined = try ConfinedFolder(folder)
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(bytes)
+        for (row, result) in ImageLoader.load(names: names, in: confined, size: size, channels: 3).enumerated() {
+            switch result {
+            case .success(let fitted): pixels.append(contentsOf: fitted)
+            case .failure(let error): throw CSNError("\(error.description) (row \(row + 1) of \(labels.source))")
+            }
+        }
+        return ExploreRows.Pictures(pixels: pixels, size: size, channels: 3)
     }
 }
