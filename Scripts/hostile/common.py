@@ -22,11 +22,11 @@ MEMORY_LIMIT = 4 << 30
 FILE_LIMIT = 2 << 30
 
 # Kinds, in the order the table prints them.
-KINDS = ("clean", "accepted", "crash", "hang", "silent", "wrong", "mute", "damaged", "harness")
+KINDS = ("clean", "accepted", "crash", "hang", "silent", "wrong", "mute", "vague", "damaged", "harness")
 KIND_TITLES = {"clean": "clean errors", "accepted": "accepted", "crash": "crashes", "hang": "hangs",
                "silent": "silent acceptances", "wrong": "wrong rejections", "mute": "mute errors",
-               "damaged": "damaged", "harness": "harness errors"}
-OPTIONAL_KINDS = ("mute", "harness")   # columns printed only when some case has them
+               "vague": "unclear errors", "damaged": "damaged", "harness": "harness errors"}
+OPTIONAL_KINDS = ("mute", "vague", "harness")   # columns printed only when some case has them
 BAD_KINDS = ("crash", "hang", "damaged")
 
 

@@ -29,7 +29,7 @@ import report  # noqa: E402
 from common import Context, run_case  # noqa: E402
 
 REPO = HERE.parent.parent
-CATEGORIES = ("dataset", "checkpoint", "import", "vectors", "cli", "faults", "terminal")
+CATEGORIES = ("dataset", "checkpoint", "import", "vectors", "cli", "faults", "terminal", "runs")
 
 
 def default_binary() -> str:
