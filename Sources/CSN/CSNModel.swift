@@ -48,7 +48,7 @@ public final class CSNModel {
     }
 
     /// Draws every parameter: networks as PyTorch's defaults, learned masks from
-    /// N(mean, std) or the disjoint blocks.
+    /// N(mean, std), the disjoint blocks or U(0, 1).
     public func initialize(seed: UInt64, maskInitialization: MaskInitialization = .normal,
                            maskMean: Float = 0.9, maskStd: Float = 0.7) {
         var generator = SeededGenerator(seed: seed)
@@ -61,6 +61,7 @@ public final class CSNModel {
             case .disjoint:
                 let blocks = Self.disjointMasks(conditions: conditionCount, dimension: shape.embeddingDimension)
                 for i in 0..<count { beta[i] = blocks[i] }
+            case .uniform: for i in 0..<count { beta[i] = generator.unitFloat() }
             }
         }
         store.firstMoments.zero()

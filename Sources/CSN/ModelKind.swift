@@ -12,5 +12,7 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
 
 /// How learned masks start: beta ~ N(0.9, 0.7) as in the paper, or the fixed disjoint blocks.
 public enum MaskInitialization: String, Codable, Sendable, CaseIterable {
-    case normal, disjoint
+    /// N(mean, std) (the paper's start), the fixed disjoint blocks, or U(0, 1) (every dimension
+    /// starts in every mask, with random weight).
+    case normal, disjoint, uniform
 }

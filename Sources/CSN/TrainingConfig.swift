@@ -31,6 +31,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var threads = 2
     /// The dataset file the run trains on.
     public var dataPath = ""
+    /// Learned masks' learning rate as a multiple of the network's (nil: the same rate).
+    public var maskLearningRateScale: Float? = nil
 
     public init() {}
 
@@ -111,6 +113,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let widths {
             try check((1...NetworkShape.maxStages).contains(widths.count) && widths.allSatisfy { (1...NetworkShape.maxWidth).contains($0) }, .widths,
                       "stage widths \(widths) must be 1 to \(NetworkShape.maxStages) numbers between 1 and \(NetworkShape.maxWidth)")
+        }
+        if let scale = maskLearningRateScale {
+            try check(scale > 0 && scale.isFinite && scale <= 10_000, .learningRate, "the mask learning-rate factor must be above 0 and at most 10000, not \(scale)")
         }
         if let trainTriplets {
             try check((batchSize...Self.maxTrainTriplets).contains(trainTriplets), .trainTriplets,

@@ -121,8 +121,14 @@ public final class TrainingSession {
         }
         model.accumulateMaskGradient(dMasks)
         step += 1
-        adam.update(model.store, step: step, learningRate: config.learningRate(atStep: step - 1))
+        adam.update(model.store, step: step, learningRate: config.learningRate(atStep: step - 1), scaled: maskRate)
         return terms
+    }
+
+    /// The masks' share of the store and their learning-rate factor, when it is not 1.
+    var maskRate: (range: Range<Int>, factor: Float)? {
+        guard let offset = model.maskOffset, let factor = config.maskLearningRateScale, factor != 1 else { return nil }
+        return (offset..<(offset + model.conditionCount * model.shape.embeddingDimension), factor)
     }
 
     /// Whether the weights are worth saving: every parameter and statistic finite, and a few

@@ -40,7 +40,8 @@ public struct EmbeddingTable: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CSNError.file(path, "does not exist") }
         if isFolder.boolValue { return try ProjectorFolder.read(path, maxBytes: maxBytes) }
         let bytes = try AtomicFile.read(path, maxBytes: maxBytes)
-        if path.hasSuffix(".safetensors") { return try safetensors(bytes, path: path, maxBytes: maxBytes) }
+        if bytes.starts(with: [0x1F, 0x8B]) { throw CSNError.file(path, "is gzip-compressed; decompress it first (gunzip)") }
+        if path.hasSuffix(".safetensors") || looksLikeSafetensors(bytes) { return try safetensors(bytes, path: path, maxBytes: maxBytes) }
         if path.hasSuffix(".npy") || bytes.starts(with: [0x93] + Array("NUMPY".utf8)) {
             let (values, shape) = try NumpyArray.array(bytes, source: path, ranks: [2, 3], maxBytes: maxBytes)
             return try checked(EmbeddingTable(rows: shape[0], dimension: shape.last!, vectors: values,
@@ -49,6 +50,16 @@ public struct EmbeddingTable: Sendable {
         let (values, dimension) = try VectorFile.read(bytes, source: path, numpy: false, maxBytes: maxBytes)
         return try checked(EmbeddingTable(rows: values.count / dimension, dimension: dimension, vectors: values, conditionsAxis: nil, masks: nil), source: path)
     }
+
+    /// An 8-byte header length that fits the file, then a JSON object: safetensors, whatever the name.
+    static func looksLikeSafetensors(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count > 9 else { return false }
+        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        return bytes[8] == UInt8(ascii: "{") && length <= UInt64(bytes.count - 8)
+    }
+
+    /// Values beyond this make squared distances overflow Float: refused rather than giving inf.
+    static let maxMagnitude: Float = 1e15
 
     static func safetensors(_ bytes: [UInt8], path: String, maxBytes: Int) throws -> EmbeddingTable {
         let archive = try SafeTensorsArchive(decoding: bytes, source: path)
@@ -86,7 +97,7 @@ public struct EmbeddingTable: Sendable {
             table.conditionNames = list
         }
         if let dataset = archive.metadata["dataset"], !dataset.isEmpty {
-            table.datasetPath = dataset.hasPrefix("/") ? dataset : ((path as NSString).deletingLastPathComponent + "/" + dataset)
+            table.datasetPath = dataset.hasPrefix("/") ? dataset : (PathText.folder(of: path) + "/" + dataset)
         }
         for key in ["model", "backbone", "step"] { table.info[key] = archive.metadata[key]?.terminalSafe }
         return try checked(table, source: path)
@@ -98,8 +109,11 @@ public struct EmbeddingTable: Sendable {
             throw CSNError.file(source, "names \(table.conditionNames.count) conditions but its vectors carry \(k)")
         }
         let width = table.dimension * (table.conditionsAxis ?? 1)
-        if let bad = table.vectors.firstIndex(where: { !$0.isFinite }) {
-            throw CSNError.file(source, "row \(bad / width) holds \(table.vectors[bad])")
+        if let bad = table.vectors.firstIndex(where: { !$0.isFinite || abs($0) > maxMagnitude }) {
+            throw CSNError.file(source, "row \(bad / width) holds \(table.vectors[bad])" + (table.vectors[bad].isFinite ? ", too large for distances (at most 1e15)" : ""))
+        }
+        if Set(table.conditionNames).count != table.conditionNames.count {
+            throw CSNError.file(source, "names a condition twice (\(table.conditionNames.joined(separator: ", ").terminalSafe))")
         }
         if let masks = table.masks, let bad = masks.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
             throw CSNError.file(source, "mask \(bad / table.dimension) holds \(masks[bad]); masks are finite and not negative (ReLU taken)")

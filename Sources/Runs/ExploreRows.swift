@@ -39,7 +39,7 @@ public struct ExploreRows: Sendable {
             }
             conditions = labels.conditionColumns.map(labels.condition(column:))
             names = labels.rowNames() ?? names
-            labelSource = (labels.source as NSString).lastPathComponent
+            labelSource = PathText.name(of: labels.source)
         } else if let dataset {
             guard table.imageIndex != nil else {
                 throw CSNError.file(source, "has no image_index tensor, so its rows cannot be matched to the dataset's images")

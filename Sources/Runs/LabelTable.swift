@@ -21,7 +21,7 @@ public struct LabelTable: Sendable {
         self.source = source
     }
 
-    static let nameColumns: Set<String> = ["image", "path", "name", "file", "filename"]
+    public static let nameColumns: Set<String> = ["image", "path", "name", "file", "filename"]
     /// Distinct numeric values above which a number column is ordinal rather than categorical.
     static let ordinalAbove = 12
 

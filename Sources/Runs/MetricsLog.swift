@@ -44,7 +44,19 @@ public struct MetricsLog {
         return changed
     }
 
+    /// Reads a last line without its newline (a finished file); true when it held a row.
+    public mutating func finish(into series: inout ScalarSeries) -> Bool {
+        let line = file.pending
+        guard !line.isEmpty, line.count <= Self.maxLineBytes else { return false }
+        file.consume(line.count)
+        if read(line, into: &series) { return true }
+        skippedLines += 1
+        return false
+    }
+
     private func read(_ line: ArraySlice<UInt8>, into series: inout ScalarSeries) -> Bool {
+        // Only an object can be a row: other lines are skipped without asking the JSON parser.
+        guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else { return false }
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
               let step = Self.number(object["step"]), step.isFinite else { return false }
         for (key, value) in object.sorted(by: { $0.key < $1.key }) where key != "step" {

@@ -60,25 +60,129 @@ enum ProjectorFolder {
                 .prefix(1).map { Entry(name: "embedding", tensorPath: $0, metadataPath: nil) }
         }
         let text = String(decoding: try AtomicFile.read(config, maxBytes: min(maxBytes, 16 << 20)), as: UTF8.self)
+        // Protobuf text format, one line or many: `embeddings { tensor_name: "x" tensor_path: "y" }`.
+        // Only the top-level embeddings blocks' string fields are read; other blocks are skipped.
         var entries: [Entry] = []
-        var current: [String: String] = [:]
-        func finish() {
-            if let path = current["tensor_path"] {
-                entries.append(Entry(name: current["tensor_name"] ?? path, tensorPath: path, metadataPath: current["metadata_path"]))
+        var depth = 0, inEmbeddings = false
+        var fields: [String: String] = [:]
+        var tokens = TextFormatTokens(text)
+        var previous: TextFormatTokens.Token? = nil
+        while let token = tokens.next() {
+            switch token {
+            case .open:
+                depth += 1
+                if depth == 1, case .word("embeddings") = previous { inEmbeddings = true; fields = [:] }
+            case .close:
+                if depth == 1 && inEmbeddings, let path = fields["tensor_path"] {
+                    entries.append(Entry(name: fields["tensor_name"] ?? path, tensorPath: path, metadataPath: fields["metadata_path"]))
+                }
+                if depth == 1 { inEmbeddings = false }
+                depth = max(0, depth - 1)
+            case .string(let value):
+                if depth == 1, inEmbeddings, case .word(let key) = previous { fields[key] = value }
+            case .word, .colon:
+                break
             }
-            current = [:]
+            if token != .colon { previous = token }
         }
-        for (_, line) in TextLines.split(Array(text.utf8)) {
-            let trimmed = line.trimmingSpaces
-            if trimmed.hasPrefix("embeddings") { finish(); continue }
-            guard let colon = trimmed.firstIndex(of: ":") else { continue }
-            let key = String(trimmed[..<colon]).trimmingSpaces
-            var value = String(trimmed[trimmed.index(after: colon)...]).trimmingSpaces
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            current[key] = value
-        }
-        finish()
         guard !entries.isEmpty else { throw CSNError.file(config, "names no tensor_path") }
         return entries
+    }
+}
+
+/// The tokens of protobuf text format that a projector config uses: names, `:`, braces and
+/// quoted strings (with their escapes); anything else is skipped.
+struct TextFormatTokens {
+    enum Token: Equatable {
+        case word(String), colon, open, close, string(String)
+    }
+
+    private let scalars: [Unicode.Scalar]
+    private var index = 0
+
+    init(_ text: String) { scalars = Array(text.unicodeScalars) }
+
+    mutating func next() -> Token? {
+        while index < scalars.count {
+            let c = scalars[index]
+            index += 1
+            switch c {
+            case ":": return .colon
+            case "{": return .open
+            case "}": return .close
+            case "#": while index < scalars.count && scalars[index] != "\n" { index += 1 }
+            case "\"", "'": return .string(quoted(until: c))
+            default:
+                guard c.properties.isAlphabetic || c == "_" else { continue }
+                var word = String(c)
+                while index < scalars.count, scalars[index].properties.isAlphabetic || scalars[index] == "_" || ("0"..."9").contains(scalars[index]) {
+                    word.unicodeScalars.append(scalars[index])
+                    index += 1
+                }
+                return .word(word)
+            }
+        }
+        return nil
+    }
+
+    private mutating func quoted(until end: Unicode.Scalar) -> String {
+        var out = ""
+        while index < scalars.count, scalars[index] != end {
+            var c = scalars[index]
+            if c == "\\", index + 1 < scalars.count {
+                index += 1
+                switch scalars[index] {
+                case "n": c = "\n"
+                case "t": c = "\t"
+                default: c = scalars[index]
+                }
+            }
+            out.unicodeScalars.append(c)
+            index += 1
+        }
+        index += 1
+        return out
+    }
+}
+
+/// Names in a Projector folder that csn writes: file names safe on any file system whatever the
+/// condition is called, an image column that no condition shadows, and text-format strings.
+public enum ProjectorNames {
+    /// `vectors-NAME.tsv` per condition, with every character outside [A-Za-z0-9._-] replaced and
+    /// a number added where two names would collide.
+    public static func files(for conditions: [String]) -> [String] {
+        var used: Set<String> = ["vectors.tsv", "metadata.tsv"]
+        return conditions.map { name in
+            var safe = String(name.unicodeScalars.map { scalar -> Character in
+                let c = Character(scalar)
+                return c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_") ? c : "_"
+            }.prefix(100))
+            if safe.isEmpty { safe = "_" }
+            var file = "vectors-\(safe).tsv", k = 2
+            while used.contains(file) { file = "vectors-\(safe)-\(k).tsv"; k += 1 }
+            used.insert(file)
+            return file
+        }
+    }
+
+    /// The metadata column naming the images: the first of the names csn reads as one that no
+    /// condition is called.
+    public static func nameColumn(avoiding conditions: [String]) -> String? {
+        ["image", "name", "path", "file", "filename"].first { candidate in !conditions.contains { $0.lowercased() == candidate } }
+    }
+
+    /// A protobuf text-format string.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

@@ -110,9 +110,11 @@ public final class RunWatcher: Sendable {
         findRuns(roots).map { found in
             var run = WatchedRun(name: found.name, directory: found.directory)
             run.follow(files: found.files)
-            // Large files arrive in chunks; read until nothing is left.
+            // Large files arrive in chunks: read until every byte is read. A finished run's last
+            // line may lack its newline; it is read too.
             var rounds = 0
-            while run.poll(), rounds < 10_000 { rounds += 1 }
+            while (run.poll() || run.hasUnreadBytes) && rounds < 100_000 { rounds += 1 }
+            run.finish()
             return Run(name: run.name, series: run.series, corruptRecords: run.corruptRecords, skippedLines: run.skippedLines,
                        partialRecords: run.partialRecords, problem: run.lastProblem)
         }
@@ -130,15 +132,20 @@ public final class RunWatcher: Sendable {
     static func findRuns(_ roots: [String]) -> [Found] {
         var found: [String: Found] = [:]
         var entries = 0
-        for root in roots {
+        // The same folder named twice ("runs" and "runs/") is one run.
+        func key(_ path: String) -> String {
+            guard let real = realpath(path, nil) else { return path }
+            defer { free(real) }
+            return String(cString: real)
+        }
+        for root in roots.map(PathText.trimmingTrailingSlashes) {
             var info = stat()
             guard lstat(root, &info) == 0 || stat(root, &info) == 0 else { continue }
             if (info.st_mode & S_IFMT) == S_IFREG {
-                let directory = (root as NSString).deletingLastPathComponent
-                let name = (root as NSString).lastPathComponent
+                let folder = PathText.folder(of: root)
+                let name = PathText.name(of: root)
                 guard name == "metrics.jsonl" || EventLog.isEventFile(name) else { continue }
-                let folder = directory.isEmpty ? "." : directory
-                found[folder, default: Found(name: (folder as NSString).lastPathComponent, directory: folder, files: [])].files.append(name)
+                found[key(folder), default: Found(name: PathText.name(of: folder), directory: folder, files: [])].files.append(name)
                 continue
             }
             var queue: [(path: String, depth: Int)] = [(root, 0)]
@@ -157,9 +164,9 @@ public final class RunWatcher: Sendable {
                     }
                 }
                 guard !files.isEmpty else { continue }
-                var name = path == root ? (root as NSString).lastPathComponent : String(path.dropFirst(root.count + 1))
-                if roots.count > 1 && path != root { name = (root as NSString).lastPathComponent + "/" + name }
-                found[path] = Found(name: name, directory: path, files: files)
+                var name = path == root ? PathText.name(of: root) : String(path.dropFirst(root.count + 1))
+                if roots.count > 1 && path != root { name = PathText.name(of: root) + "/" + name }
+                found[key(path)] = Found(name: name, directory: path, files: files)
             }
         }
         return found.values.sorted { $0.name < $1.name }

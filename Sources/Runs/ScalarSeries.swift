@@ -19,8 +19,9 @@ public struct ScalarSeries: Sendable, Equatable {
 
     public init() {}
 
+    /// Adds a point; a non-finite step or value (a diverged loss) is not a point.
     public mutating func append(tag: String, step: Double, value: Double) {
-        guard step.isFinite else { return }
+        guard step.isFinite, value.isFinite else { return }
         if points[tag] == nil { tags.append(tag) }
         var series = points[tag, default: []]
         points[tag] = nil  // keep the array uniquely referenced while it changes
@@ -38,6 +39,11 @@ public struct ScalarSeries: Sendable, Equatable {
     public mutating func removeAll() {
         points = [:]
         tags = []
+    }
+
+    /// A step as text: a whole number when it is one (steps from files can be anything).
+    public static func stepText(_ step: Double) -> String {
+        step == step.rounded() && abs(step) < 1e15 ? String(Int64(step)) : String(format: "%g", step)
     }
 
     /// The newest value of a tag.

@@ -36,6 +36,18 @@ public struct WatchedRun {
         }
     }
 
+    /// Whether a file holds bytes beyond what was read (a poll reads at most a chunk per file).
+    public var hasUnreadBytes: Bool {
+        (metrics?.file.hasUnreadBytes ?? false) || events.values.contains { $0.log.file.hasUnreadBytes }
+    }
+
+    /// For a run that is finished: reads a last metrics line that has no newline.
+    public mutating func finish() {
+        guard var log = metrics else { return }
+        if log.finish(into: &metricsSeries) { series = merged() }
+        metrics = log
+    }
+
     /// Reads what the files gained; true when the run's scalars changed.
     public mutating func poll() -> Bool {
         var changed = false

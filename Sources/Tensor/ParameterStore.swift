@@ -49,17 +49,25 @@ public struct Adam: Sendable {
 
     public init(learningRate: Float) { self.learningRate = learningRate }
 
-    /// One update of every parameter; `step` counts from 1.
-    public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil) {
+    /// One update of every parameter; `step` counts from 1. The parameters in `scaled.range`
+    /// (learned masks) take `scaled.factor` times the learning rate.
+    public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil, scaled: (range: Range<Int>, factor: Float)? = nil) {
         let lr = learningRate ?? self.learningRate
         let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
         let p = store.values.pointer, g = store.gradients.pointer
         let m = store.firstMoments.pointer, v = store.secondMoments.pointer
-        for i in 0..<store.count {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-            p[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+        func sweep(_ indices: Range<Int>, _ rate: Float) {
+            for i in indices {
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                p[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+            }
         }
+        guard let scaled, scaled.factor != 1 else { return sweep(0..<store.count, lr) }
+        let range = scaled.range.clamped(to: 0..<store.count)
+        sweep(0..<range.lowerBound, lr)
+        sweep(range, lr * scaled.factor)
+        sweep(range.upperBound..<store.count, lr)
     }
 }
 

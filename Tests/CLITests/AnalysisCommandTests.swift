@@ -116,6 +116,31 @@ import TestSupport
         #expect(escape.status != 0 && escape.stderr.contains("is outside") && escape.stderr.contains("row 1 of"), "\(escape.stderr)")
     }
 
+    /// An export never writes over the files it reads, and condition names never become paths.
+    @Test func exportRefusesItsOwnInputs() throws {
+        for target in ["model.safetensors", "config.json"] {
+            let result = try TestSupport.runCSN(["export", Self.checkpoint, "--embeddings", Self.checkpoint + "/" + target.replacingOccurrences(of: "config.json", with: "x.safetensors")])
+            if target == "model.safetensors" {
+                #expect(result.status != 0 && result.stderr.contains("is one of the files this export reads"), "\(result.stderr)")
+            } else {
+                #expect(result.status == 0, "a new file in the run folder is fine: \(result.stderr)")
+            }
+        }
+        let loaded = try TestSupport.runCSN(["eval", Self.checkpoint, "--last"])
+        #expect(loaded.status == 0, "the run still opens: \(loaded.stderr)")
+        let file = TestSupport.temporaryDirectory() + "/a-file"
+        try AtomicFile.write("x", to: file)
+        let blocked = try TestSupport.runCSN(["export", Self.checkpoint, "--projector", file + "/sub"])
+        #expect(blocked.status != 0 && blocked.stderr.hasPrefix("Error: \(file)/sub: cannot be made a folder") && !blocked.stderr.contains("NSCocoaErrorDomain"), "\(blocked.stderr)")
+    }
+
+    @Test func watchOnceTakesStepsNoIntegerHolds() throws {
+        let folder = TestSupport.temporaryDirectory()
+        try AtomicFile.write(#"{"step": 1e300, "loss": 1}"# + "\n", to: folder + "/metrics.jsonl")
+        let result = try TestSupport.runCSN(["watch", "--once", folder])
+        #expect(result.status == 0 && result.stdout.contains("step 1e+300"), "\(result.stdout)\(result.stderr)")
+    }
+
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),

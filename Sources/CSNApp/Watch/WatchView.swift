@@ -97,7 +97,7 @@ public enum WatchView {
                 guard let points = run.series.points[tag] else { return nil }
                 return LineChart.Series(name: run.name, colour: colour(i), points: smoothed(points.filter { $0.step >= from }, state.smoothing))
             }
-            let latest = runs.count == 1 ? runs[0].series.latest(tag).map { "  \(LineChart.format($0.value)) at \(Int($0.step))" } ?? "" : ""
+            let latest = runs.count == 1 ? runs[0].series.latest(tag).map { "  \(LineChart.format($0.value)) at \(ScalarSeries.stepText($0.step))" } ?? "" : ""
             var chart = LineChart(series: series, logScale: state.logScale, ascii: ascii)
             chart.title = tag + latest
             chart.render(in: cell, into: &buffer)

@@ -39,9 +39,25 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let saved = try source.open()
+        try refuseInputs(saved)
         let sample = saved.dataset.sample(points, from: split, seed: seed)
         if let embeddings { try writeEmbeddings(saved, sample, to: embeddings) }
         if let projector { try writeProjector(saved, sample, to: projector) }
+    }
+
+    /// Never writes over what it reads: the run's files and its dataset.
+    func refuseInputs(_ saved: SavedRun) throws {
+        func real(_ path: String) -> String? {
+            guard let resolved = realpath(path, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let inputs = Set(([Checkpoint.configFile, Checkpoint.modelFile, Checkpoint.bestFile, Checkpoint.metricsFile].map { saved.directory + "/" + $0 }
+            + [saved.config.resolvedDataPath(runDirectory: saved.directory), saved.weightsPath]).compactMap(real))
+        let outputs = [embeddings].compactMap { $0 } + (projector.map { folder in ["metadata.tsv", "projector_config.pbtxt", "vectors.tsv"].map { folder + "/" + $0 } } ?? [])
+        for output in outputs where real(output).map(inputs.contains) == true {
+            throw CSNError.file(output.terminalSafe, "is one of the files this export reads (the run's or its dataset's); choose another path")
+        }
     }
 
     /// One embeddings file: [N, D] with the masks, or [N, K, D] for task-specific networks.
@@ -72,8 +88,13 @@ struct ExportCommand: ParsableCommand {
 
     func writeProjector(_ saved: SavedRun, _ sample: [Int32], to projector: String) throws {
         let dataset = saved.dataset, model = saved.model
-        try FileManager.default.createDirectory(atPath: projector, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: projector, withIntermediateDirectories: true)
+        } catch {
+            throw CSNError.file(projector.terminalSafe, "cannot be made a folder (\(String(describing: (error as NSError).localizedFailureReason ?? "a file is in the way").terminalSafe))")
+        }
         let d = model.shape.embeddingDimension, masks = model.effectiveMasks()
+        let fileNames = ProjectorNames.files(for: dataset.conditions.map(\.name))
         func tsv(_ vectors: [Float], mask: ArraySlice<Float>?) -> String {
             var text = ""
             for i in 0..<sample.count {
@@ -86,17 +107,20 @@ struct ExportCommand: ParsableCommand {
         for c in [nil] + dataset.conditions.indices.map({ Optional($0) }) {
             let network = model.networkIndex(condition: c ?? 0)
             if embeddings[network] == nil { embeddings[network] = Evaluator.embed(sample, model: model, network: network, dataset: dataset) }
-            let file = c.map { "vectors-\(dataset.conditions[$0].name).tsv" } ?? "vectors.tsv"
+            let file = c.map { fileNames[$0] } ?? "vectors.tsv"
             try AtomicFile.write(tsv(embeddings[network]!, mask: c.map { masks[($0 * d)..<(($0 + 1) * d)] }), to: projector + "/" + file)
             tensors.append((c.map { dataset.conditions[$0].name } ?? "unmasked", file))
         }
-        let header = (["image"] + dataset.conditions.map(\.name)).joined(separator: "\t")
+        guard let nameColumn = ProjectorNames.nameColumn(avoiding: dataset.conditions.map(\.name)) else {
+            throw CSNError("the conditions take every name the image column could have (\(LabelTable.nameColumns.sorted().joined(separator: ", ")))")
+        }
+        let header = ([nameColumn] + dataset.conditions.map(\.name)).map { $0.replacingOccurrences(of: "\t", with: " ") }.joined(separator: "\t")
         let rows = sample.map { image in
             ([dataset.imageNames[Int(image)]] + dataset.conditions.map { $0.valueNames[Int($0.labels[Int(image)])] })
                 .map { $0.replacingOccurrences(of: "\t", with: " ") }.joined(separator: "\t")
         }
         try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: projector + "/metadata.tsv")
-        let config = tensors.map { "embeddings {\n  tensor_name: \"\($0.name)\"\n  tensor_path: \"\($0.file)\"\n  metadata_path: \"metadata.tsv\"\n}\n" }.joined()
+        let config = tensors.map { "embeddings {\n  tensor_name: \(ProjectorNames.quoted($0.name))\n  tensor_path: \(ProjectorNames.quoted($0.file))\n  metadata_path: \"metadata.tsv\"\n}\n" }.joined()
         try AtomicFile.write(config, to: projector + "/projector_config.pbtxt")
         print("wrote \(sample.count) images x \(tensors.count) embeddings (\(tensors.map(\.name).joined(separator: ", "))) to \(projector)")
     }

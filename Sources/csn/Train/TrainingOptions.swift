@@ -43,8 +43,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("mask-weight"), help: "Weight of the mask L1 term (learned masks).")
     var maskWeight: Float = 5e-4
 
-    @Option(name: .customLong("mask-init"), help: "Learned masks start from: normal (N(0.9, 0.7)) or disjoint (the fixed blocks).")
+    @Option(name: .customLong("mask-init"), help: "Learned masks start from: normal (N(0.9, 0.7)), disjoint (the fixed blocks) or uniform (U(0, 1)).")
     var maskInit: MaskInitialization = .normal
+
+    @Option(name: .customLong("mask-lr-scale"), help: "Learned masks' learning rate as a multiple of the network's.")
+    var maskLearningRateScale: Float = 1
 
     @Option(name: .customLong("train-triplets"), help: "Train on a fixed pool of this many triplets instead of fresh ones.")
     var trainTriplets: Int?
@@ -105,6 +108,7 @@ struct TrainingOptions: ParsableArguments {
         var config = TrainingConfig()
         config.model = model
         config.maskInitialization = maskInit
+        config.maskLearningRateScale = maskLearningRateScale == 1 ? nil : maskLearningRateScale
         config.embeddingDimension = dim
         config.widths = parsedWidths
         config.batchSize = batch

@@ -98,12 +98,11 @@ struct EmbeddingsSource {
         var snapshot = TrainingSnapshot(state: .stopped, model: model, conditionNames: conditions.map(\.name), step: step, totalSteps: step,
                                         stepsPerEpoch: 1, trainAccuracy: [], masks: FixedVectors(table: table, conditionCount: k).masks(),
                                         embeddingDimension: d)
-        let folder = (path as NSString).deletingLastPathComponent
-        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: folder.isEmpty ? "." : folder, conditionCount: k)
+        (snapshot.lossHistory, snapshot.validationHistory) = Checkpoint.readMetrics(from: PathText.folder(of: path), conditionCount: k)
         let shape = table.conditionsAxis.map { "\(table.rows) x \($0) x \(d)" } ?? "\(table.rows) x \(d)" + (table.masks == nil ? "" : ", masks \(k) x \(d)")
         let described = ["model", "backbone"].compactMap { table.info[$0] }.joined(separator: " ")
         snapshot.lastCheckpoint = "exploring \(path) (\(shape)); labels from \(rows.labelSource)\(rows.hasImages ? "" : ", no pictures")"
-        let title = [(path as NSString).lastPathComponent, shape, described, step > 0 ? "step \(step)" : ""].filter { !$0.isEmpty }.joined(separator: " ")
+        let title = [PathText.name(of: path), shape, described, step > 0 ? "step \(step)" : ""].filter { !$0.isEmpty }.joined(separator: " ")
         return EmbeddingsSource(rows: rows, snapshot: snapshot, title: title, dataName: rows.labelSource, step: step)
     }
 

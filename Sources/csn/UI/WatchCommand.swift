@@ -65,7 +65,7 @@ struct WatchCommand: ParsableCommand {
             let width = min(40, run.series.tags.map(\.count).max() ?? 0)
             for tag in run.series.tags.sorted() {
                 guard let latest = run.series.latest(tag), let points = run.series.points[tag] else { continue }
-                print("  " + tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  step \(Int(latest.step))  \(latest.value)  (\(points.count) points)")
+                print("  " + tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  step \(ScalarSeries.stepText(latest.step))  \(latest.value)  (\(points.count) points)")
             }
         }
     }
