@@ -50,7 +50,8 @@ def write(path: str, model: CSNModel, dataset: ImageDataset, device: torch.devic
         "conditions": json.dumps(dataset.condition_names, ensure_ascii=False),
         "dataset": dataset_reference if dataset_reference is not None else os.path.abspath(dataset.path),
         "model": model.kind,
-        "backbone": model.backbone,
+        # csn export names its own network csn-convnet; the same name for the same network.
+        "backbone": "csn-convnet" if model.backbone == "convnet" else model.backbone,
         "step": str(step),
     }
     runfolder.atomic_write(path, safetensors_io.encode(tensors, metadata))

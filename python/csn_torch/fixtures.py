@@ -50,16 +50,23 @@ def _relative_data_path(run: str, reference: str) -> None:
         handle.write(json.dumps(config, indent=2, sort_keys=True, separators=(",", " : ")) + "\n")
 
 
-def _write_events(folder: str, scalars: dict[str, list[tuple[int, float]]], **options: bool) -> str:
+def _write_events(folder: str, name: str, scalars: dict[str, list[tuple[int, float]]], **options: bool) -> str:
+    """One events file from SummaryWriter, renamed from its timestamped name to a stable one
+    (`events.out.tfevents.NAME`), so that rebuilding the fixtures keeps the file names."""
     from torch.utils.tensorboard import SummaryWriter
 
-    shutil.rmtree(folder, ignore_errors=True)
-    writer = SummaryWriter(log_dir=folder)
+    scratch = folder + ".writing"
+    shutil.rmtree(scratch, ignore_errors=True)
+    writer = SummaryWriter(log_dir=scratch)
     for tag, points in scalars.items():
         for step, value in points:
             writer.add_scalar(tag, value, step, **options)
     writer.close()
-    return glob.glob(os.path.join(folder, "events.out.tfevents.*"))[0]
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, f"events.out.tfevents.{name}")
+    os.replace(glob.glob(os.path.join(scratch, "events.out.tfevents.*"))[0], target)
+    shutil.rmtree(scratch)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,16 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(os.path.join(PYTHON_DIR, here("task-specific-run")))
     commands.append(f"rm -r {here('task-specific-run')}")
     # 4. TensorBoard event files from the real SummaryWriter.
-    simple = _write_events(os.path.join(PYTHON_DIR, here("tensorboard", "simple")), SIMPLE)
-    new_style = _write_events(os.path.join(PYTHON_DIR, here("tensorboard", "new-style")), NEW_STYLE, new_style=True)
-    from torch.utils.tensorboard import SummaryWriter
-
-    writer = SummaryWriter(log_dir=os.path.dirname(new_style))
-    for tag, points in DOUBLE.items():
-        for step, value in points:
-            writer.add_scalar(tag, value, step, new_style=True, double_precision=True)
-    writer.close()
-    doubles = sorted(glob.glob(os.path.join(os.path.dirname(new_style), "events.out.tfevents.*")))
+    shutil.rmtree(os.path.join(PYTHON_DIR, here("tensorboard")), ignore_errors=True)
+    simple = _write_events(os.path.join(PYTHON_DIR, here("tensorboard", "simple")), "simple", SIMPLE)
+    new_style = _write_events(os.path.join(PYTHON_DIR, here("tensorboard", "new-style")), "new-style", NEW_STYLE, new_style=True)
+    double = _write_events(os.path.join(PYTHON_DIR, here("tensorboard", "new-style")), "double", DOUBLE,
+                           new_style=True, double_precision=True)
 
     from safetensors.numpy import load_file
 
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     model = load_file(os.path.join(PYTHON_DIR, here("run", "model.safetensors")))
     metrics = [json.loads(line) for line in open(os.path.join(PYTHON_DIR, here("run", "metrics.jsonl")))]
     readme = _readme(commands, test_table, val_table, vectors, task, model, metrics,
-                     [os.path.relpath(p, os.path.join(PYTHON_DIR, out)) for p in [simple] + doubles])
+                     [os.path.relpath(p, os.path.join(PYTHON_DIR, out)) for p in (simple, new_style, double)])
     with open(os.path.join(PYTHON_DIR, here("README.md")), "w") as handle:
         handle.write(readme)
     for path in sorted(glob.glob(os.path.join(PYTHON_DIR, out, "**", "*"), recursive=True)):
@@ -184,7 +186,7 @@ def _readme(commands, test_table, val_table, vectors, task, model, metrics, even
         f"  [{n}] (the val and test images of the dataset, increasing), `split` U8 [{n}]",
         f"  ({int((vectors['split'] == 1).sum())} val, {int((vectors['split'] == 2).sum())} test); metadata `conditions`",
         '  `["character","font","weight","slant"]`, `dataset` `../tiny-fonts.safetensors.gz` (relative to',
-        "  the file's folder), `model` `csn-learned`, `backbone` `convnet`, `step` `60`. Row 0 (image",
+        "  the file's folder), `model` `csn-learned`, `backbone` `csn-convnet`, `step` `60`. Row 0 (image",
         f"  {int(vectors['image_index'][0])}) begins {first}. Each row equals csn's own forward pass of",
         "  `run/model.safetensors` on that image (batch norm in inference mode) to float rounding.",
         f"- `task-specific-embeddings.safetensors`: `embeddings` F32 {list(task['embeddings'].shape)} (one",
@@ -193,8 +195,9 @@ def _readme(commands, test_table, val_table, vectors, task, model, metrics, even
         "",
         "## TensorBoard event files (`tensorboard/`)",
         "",
-        "Written by `torch.utils.tensorboard.SummaryWriter(log_dir=...)` and `add_scalar(tag, value, step)`;",
-        "each file starts with the `brain.Event:2` file-version event.",
+        "Written by `torch.utils.tensorboard.SummaryWriter(log_dir=...)` and `add_scalar(tag, value, step)`,",
+        "then renamed from the writer's `events.out.tfevents.TIME.HOST.PID.N` to stable names; each file",
+        "starts with the `brain.Event:2` file-version event. `csn watch --once tensorboard` shows two runs.",
         "",
         f"- `{event_files[0]}`: `simple_value` scalars:",
         *[f"  `{tag}` " + ", ".join(f"step {s} = {v}" for s, v in points) for tag, points in SIMPLE.items()],
