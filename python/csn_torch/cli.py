@@ -17,7 +17,7 @@ import torch
 
 from . import checkpoint, distributed, embeddings, runfolder
 from .config import BACKBONES, MODELS, TrainingConfig
-from .dataset import DEFAULT_MAX_BYTES, load
+from .dataset import DEFAULT_MAX_BYTES, load, terminal_safe
 from .errors import CSNTorchError
 from .evaluate import accuracy, table
 from .model import CSNModel, seed_torch
@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_eval(options)
         return command_embed(options)
     except CSNTorchError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # Names and values from files may hold control characters: shown escaped, as csn shows them.
+        print(f"error: {terminal_safe(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -7,6 +7,8 @@
 3. torchrun --nproc_per_node 2 (gloo) trains; at the same triplet budget its test error is within
    1 point of one process's.
 4. A ResNet-18 run writes embeddings.safetensors as docs/run-formats.md says, and it reads back.
+5. Seeded mutations of a dataset file: csn's reader and this package's accept and refuse the same
+   files, with the same sentence.
 
 CSN names the csn binary (default .build/release/csn of this checkout); INTEROP_STEPS scales the
 runs (default 1: 400, 300, 1000 and 300 steps). Prints a table; exits 1 when a check misses.
@@ -169,6 +171,55 @@ def check_resnet_embeddings(csn: str, python: str, work: str, steps: int, log: s
                    [" ".join(train), f"python -c '<safetensors.numpy.load_file + safe_open metadata>' {path}"])
 
 
+def check_refusals(csn: str, work: str, cases: int, log: str) -> Outcome:
+    """Mutated dataset files read by csn (`csn data stats`) and by this package: both must accept
+    or both refuse; the sentences are compared too (csn names the first bad tensor it meets in a
+    dictionary of random order, so with several bad tensors the named one may differ)."""
+    import gzip
+    import random
+
+    from .dataset import load, terminal_safe
+    from .dataset import encode as encode_dataset
+    from .errors import CSNTorchError
+    from .mutations import MUTATORS
+    from .testdata import synthetic_dataset
+
+    base = encode_dataset(synthetic_dataset())
+    rng = random.Random(42)
+    path = os.path.join(work, "mutated.safetensors.gz")
+    counts = {"both accept": 0, "same sentence": 0, "other tensor named": 0, "other sentence": 0, "disagree": 0}
+    with open(log, "a") as handle:
+        for case in range(cases):
+            with open(path, "wb") as out:
+                out.write(gzip.compress(MUTATORS[case % len(MUTATORS)](base, rng)))
+            try:
+                load(path)
+                ours = None
+            except CSNTorchError as error:
+                ours = terminal_safe(str(error))
+            result = subprocess.run([csn, "data", "stats", "--data", path], capture_output=True, text=True)
+            theirs = None if result.returncode == 0 else ((result.stderr.strip().splitlines() or ["?"])[-1]).removeprefix("Error: ")
+            if result.returncode not in (0, 1):
+                theirs = f"(csn ended with status {result.returncode})"
+            if (ours is None) != (theirs is None):
+                kind = "disagree"
+            elif ours is None:
+                kind = "both accept"
+            elif ours == theirs:
+                kind = "same sentence"
+            elif re.sub(r"tensor '[^']*'.*", "", ours) == re.sub(r"tensor '[^']*'.*", "", theirs) and "tensor '" in ours:
+                kind = "other tensor named"
+            else:
+                kind = "other sentence"
+            counts[kind] += 1
+            if kind not in ("both accept", "same sentence"):
+                handle.write(f"case {case} {kind}:\n  torch: {ours}\n  csn:   {theirs}\n")
+    figure = f"{cases} mutated files: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    return Outcome("5 same refusals as csn's reader", figure, "0 disagree, 0 other sentence",
+                   counts["disagree"] == 0 and counts["other sentence"] == 0,
+                   [f"{csn} data stats --data FILE  vs  csn_torch.dataset.load(FILE), FILE = a seeded mutation (csn_torch.mutations)"])
+
+
 def main() -> int:
     csn = os.environ.get("CSN") or os.path.join(REPO, ".build", "release", "csn")
     csn = os.path.abspath(csn)
@@ -192,7 +243,8 @@ def main() -> int:
     for check in (lambda: check_eval(csn, python, work, steps(400), log),
                   lambda: check_init_from(csn, python, work, steps(300), log),
                   lambda: check_ddp(python, work, steps(1000), log),
-                  lambda: check_resnet_embeddings(csn, python, work, steps(300), log)):
+                  lambda: check_resnet_embeddings(csn, python, work, steps(300), log),
+                  lambda: check_refusals(csn, work, max(30, int(300 * min(scale, 1))), log)):
         try:
             outcomes.append(check())
         except (RuntimeError, KeyError, ValueError) as error:
