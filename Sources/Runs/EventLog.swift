@@ -9,6 +9,9 @@ public struct EventLog {
     public private(set) var corruptRecords = 0
     /// The reason the last damaged record was skipped, for the screen.
     public private(set) var lastProblem: String? = nil
+    /// Whether the reader is inside a run of bad bytes looking for the next header; kept across
+    /// polls so that junk longer than one read counts once.
+    private var inCorruptRun = false
     /// Whether the last bytes seen start a record that has not been completed yet.
     public var hasPartialRecord: Bool { !file.pending.isEmpty }
 
@@ -24,7 +27,7 @@ public struct EventLog {
             corruptRecords = 0
         }
         var changed = result == .restarted
-        var inCorruptRun = false
+        if result == .restarted { inCorruptRun = false }
         loop: while true {
             switch RecordFraming.next(in: file.pending) {
             case .needMore:

@@ -85,7 +85,9 @@ enum ProjectorFolder {
             }
             if token != .colon { previous = token }
         }
-        guard !entries.isEmpty else { throw CSNError.file(config, "names no tensor_path") }
+        guard !entries.isEmpty else {
+            throw CSNError.file(config, text.contains("tensor_path") ? "names no quoted tensor_path (text format quotes strings: tensor_path: \"vectors.tsv\")" : "names no tensor_path")
+        }
         return entries
     }
 }

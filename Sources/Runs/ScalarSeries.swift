@@ -43,7 +43,7 @@ public struct ScalarSeries: Sendable, Equatable {
 
     /// A step as text: a whole number when it is one (steps from files can be anything).
     public static func stepText(_ step: Double) -> String {
-        step == step.rounded() && abs(step) < 1e15 ? String(Int64(step)) : String(format: "%g", step)
+        step == step.rounded() && abs(step) < 1e15 ? String(Int64(step)) : String(step)
     }
 
     /// The newest value of a tag.

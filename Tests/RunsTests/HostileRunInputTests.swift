@@ -17,6 +17,7 @@ import TestSupport
         #expect(ScalarSeries.stepText(1e300) == "1e+300")
         #expect(ScalarSeries.stepText(-3) == "-3")
         #expect(ScalarSeries.stepText(9.3e18) == "9.3e+18")
+        #expect(ScalarSeries.stepText(Double(Int64.max)) == "9.223372036854776e+18")
     }
 
     @Test func aFinishedRunIsReadPastChunksWithoutScalarsAndItsLastLineWithoutANewline() throws {

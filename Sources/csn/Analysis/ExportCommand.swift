@@ -53,9 +53,11 @@ struct ExportCommand: ParsableCommand {
             return String(cString: resolved)
         }
         let inputs = Set(([Checkpoint.configFile, Checkpoint.modelFile, Checkpoint.bestFile, Checkpoint.metricsFile].map { saved.directory + "/" + $0 }
-            + [saved.config.resolvedDataPath(runDirectory: saved.directory), saved.weightsPath]).compactMap(real))
+            + [saved.config.resolvedDataPath(runDirectory: saved.directory), saved.weightsPath] + [source.weights.data].compactMap { $0 }).compactMap(real))
         let outputs = [embeddings].compactMap { $0 } + (projector.map { folder in ["metadata.tsv", "projector_config.pbtxt", "vectors.tsv"].map { folder + "/" + $0 } } ?? [])
-        for output in outputs where real(output).map(inputs.contains) == true {
+        // The file a write replaces: the output's own name in its real folder (a link named as the
+        // output is replaced, not what it points to).
+        for output in outputs where real(PathText.folder(of: output)).map({ inputs.contains($0 + "/" + PathText.name(of: output)) }) == true {
             throw CSNError.file(output.terminalSafe, "is one of the files this export reads (the run's or its dataset's); choose another path")
         }
     }

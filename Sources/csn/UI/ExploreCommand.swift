@@ -84,7 +84,11 @@ struct EmbeddingsSource {
         var dataset: ImageDataset? = nil
         if let datasetPath = data ?? table.datasetPath {
             if FileManager.default.fileExists(atPath: datasetPath) || data != nil {
-                dataset = try ImageDataset.load(from: datasetPath, limits: limits)
+                do {
+                    dataset = try ImageDataset.load(from: datasetPath, limits: limits)
+                } catch let error as CSNError where data == nil {
+                    throw CSNError("\(path) names its dataset, which cannot be read: \(error.description)", kind: error.kind)
+                }
             } else if labels == nil {
                 throw CSNError.file(path, "names the dataset \(datasetPath.terminalSafe), which does not exist; give --data DATASET or --labels metadata.tsv")
             }
