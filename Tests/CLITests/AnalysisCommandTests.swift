@@ -141,6 +141,17 @@ import TestSupport
         #expect(result.status == 0 && result.stdout.contains("step 1e+300"), "\(result.stdout)\(result.stderr)")
     }
 
+    /// A run the PyTorch trainer wrote (Tests/Fixtures/torch/run): csn's evaluation gives what
+    /// PyTorch's own evaluation printed, and its embeddings file opens with no other argument.
+    @Test func aRunWrittenByPyTorchEvaluatesAsPyTorchSaid() throws {
+        let run = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/torch/run").path
+        let result = try TestSupport.runCSN(["eval", run])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("csn-learned      66.00     61.50     65.00     49.50     60.50"), "\(result.stdout)")
+        let neighbours = try TestSupport.runCSN(["neighbours", "--embeddings", run + "/embeddings.safetensors", "--index", "0", "-k", "2", "--condition", "font"])
+        #expect(neighbours.status == 0 && neighbours.stdout.contains("[test split, 80 images searched]"), "\(neighbours.stdout)\(neighbours.stderr)")
+    }
+
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),
