@@ -67,6 +67,27 @@ import TestSupport
         #expect(table.dropFirst().first?.hasPrefix("csn-learned (disjoint init) ") == true, "\(result.stdout)")
     }
 
+    /// Seeds, pools, embedding sizes and mask settings: a table with spreads per setting, the
+    /// chart against the pool size, the summary against D, and every run in the CSV.
+    @Test func compareSweepsSeedsPoolsSizesAndMaskSettings() throws {
+        let folder = TestSupport.temporaryDirectory()
+        let result = try TestSupport.runCSN(["compare", "--data", data, "--budget", "8", "--batch", "8", "--models", "csn-learned",
+                                             "--seeds", "1,2", "--train-triplets", "8,16", "--dims", "4,8", "--mask-lr-scale", "10",
+                                             "--mask-init", "uniform", "--csv", folder + "/runs.csv", "--out", folder + "/compare"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("pool of 16 training triplets, D = 8:"), "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("csn-learned (uniform init, mask lr x10) (2) ") && $0.contains(" ± ") })
+        #expect(lines.contains { $0.hasPrefix("mean test error (%) against the training-pool size, D = 4") })
+        #expect(lines.contains { $0.hasPrefix("mean test error (%) against the embedding size D, pool 8") })
+        let csv = try String(contentsOfFile: folder + "/runs.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 2 * 2 * 2, "\(csv.count) lines")
+        #expect(csv[0] == "model,seed,train_triplets,dim,error_character,error_font,error_weight,error_slant,error_mean,folder")
+        // The pool is drawn once per seed: every model of a seed trains on the same triplets.
+        let config = try String(contentsOfFile: folder + "/compare/seed2/pool16/dim8/csn-learned-uniforminit-masklrx10/config.json", encoding: .utf8)
+        #expect(config.contains("\"maskLearningRateScale\" : 10") && config.contains("\"trainTriplets\" : 16") && config.contains("\"maskInitialization\" : \"uniform\""), "\(config)")
+    }
+
     @Test func badOptionsAndCheckpointsAreNamed() throws {
         let cases: [([String], String)] = [
             (["train", "--headless", "--lr=-1"], "Error: --lr: the learning rate must be a positive number, not -1.0"),
@@ -78,6 +99,10 @@ import TestSupport
             (["eval", "/nonexistent-run"], "Error: /nonexistent-run: no such checkpoint folder"),
             (["eval", "/tmp", "--split", "train"], "Error: --split must be val or test: the train split has no fixed triplets"),
             (["compare", "--budget", "10", "--batch", "64"], "Error: --budget (10) must be at least --batch (64)"),
+            (["compare", "--seeds", "1,x"], "Error: --seeds: 'x' is not a seed (a whole number from 0)"),
+            (["compare", "--train-triplets", "64,,128"], "Error: --train-triplets: '' is not a pool size between --batch (64) and 100000000"),
+            (["compare", "--mask-lr-scale", "0"], "Error: --mask-lr-scale: '0' is not a factor above 0 and at most 10000"),
+            (["compare", "--seed", "1", "--seeds", "2"], "Error: give --seed or --seeds, not both"),
             (["compare", "--models", ""], "Error: --models must name one or more models separated by commas, not ''"),
             (["train", "--headless", "--widths", "4,,8"], "Error: --widths must be 1 to 6 integers between 1 and 4096 separated by commas, not '4,,8'"),
             (["train", "--headless", "--epochs", "inf"], "Error: --epochs must be a positive number up to 1000000, not inf"),

@@ -276,4 +276,13 @@ import TestSupport
         #expect(abs(store.values[0] - 0.99) < 1e-6 && abs(store.values[1] - -1.99) < 1e-6 && store.values[2] == 0.5)
         #expect(store.entry("b").offset == 2 && store.count == 3)
     }
+
+    @Test func adamScalesTheLearningRateOfARange() {
+        let store = ParameterStore(shapes: [("net", [2]), ("masks", [2])])
+        store.values.pointer.update(from: [1, 1, 1, 1], count: 4)
+        store.gradients.pointer.update(from: [0.5, 0.5, 0.5, 0.5], count: 4)
+        Adam(learningRate: 0.01).update(store, step: 1, scaled: (range: 2..<4, factor: 10))
+        #expect(abs(store.values[0] - 0.99) < 1e-6 && abs(store.values[1] - 0.99) < 1e-6)
+        #expect(abs(store.values[2] - 0.9) < 1e-5 && abs(store.values[3] - 0.9) < 1e-5)
+    }
 }

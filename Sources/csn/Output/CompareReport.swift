@@ -63,14 +63,16 @@ struct CompareReport {
         value == value.rounded() && abs(value) < 1e6 ? String(Int(value)) : String(format: "%g", value)
     }
 
-    /// Test error in percent per condition and the mean over conditions.
+    /// Test error in percent per condition and the mean over conditions (a condition without test
+    /// triplets, NaN, is left out of the mean, as in csn eval).
     static func errors(_ accuracies: [Double]) -> [Double] {
-        let perCondition = accuracies.map { 100 * (1 - $0) }
-        return perCondition + [perCondition.reduce(0, +) / Double(max(1, perCondition.count))]
+        accuracies.map { 100 * (1 - $0) } + [100 * (1 - Evaluator.mean(accuracies))]
     }
 
-    /// Mean and sample standard deviation (0 for one value).
+    /// Mean and sample standard deviation (0 for one value); NaN for none.
     static func spread(_ values: [Double]) -> (mean: Double, deviation: Double) {
+        let values = values.filter(\.isFinite)
+        guard !values.isEmpty else { return (.nan, .nan) }
         let mean = values.reduce(0, +) / Double(max(1, values.count))
         guard values.count > 1 else { return (mean, 0) }
         let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
@@ -143,7 +145,8 @@ struct CompareReport {
         for (i, label) in labels.enumerated() {
             let points = pools.compactMap { pool -> (x: Double, y: Double)? in
                 let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.errors($0.accuracies).last! }
-                return chosen.isEmpty ? nil : (log10(Double(pool)), Self.spread(chosen).mean)
+                let mean = Self.spread(chosen).mean
+                return mean.isFinite ? (log10(Double(pool)), mean) : nil
             }
             series.append(LineChart.Series(name: "\(i + 1) \(label)", colour: .default, points: points))
         }
@@ -154,7 +157,10 @@ struct CompareReport {
             var single = CellBuffer(width: 78, height: 16)
             LineChart(series: [one], yRange: Self.yRange(series), ascii: true).render(in: single.bounds, into: &single)
             for y in 1..<15 {
-                for x in 0..<78 where [".", ":", "*"].contains(single.lines[y][single.lines[y].index(single.lines[y].startIndex, offsetBy: x)]) {
+                let row = Array(single.lines[y])
+                // Only the plot, right of the axis: the y labels hold dots too.
+                guard let axis = row.firstIndex(of: "|") else { continue }
+                for x in (axis + 1)..<max(axis + 1, min(78, row.count)) where [".", ":", "*"].contains(row[x]) {
                     buffer.set(x, y, Character(String((i + 1) % 10)), Style())
                 }
             }
@@ -166,7 +172,7 @@ struct CompareReport {
     }
 
     static func yRange(_ series: [LineChart.Series]) -> ClosedRange<Double>? {
-        let ys = series.flatMap(\.points).map(\.y)
+        let ys = series.flatMap(\.points).map(\.y).filter(\.isFinite)
         guard let low = ys.min(), let high = ys.max() else { return nil }
         return low...(high > low ? high : low + 1)
     }
