@@ -35,6 +35,30 @@ import TestSupport
         #expect(shown.stdout.contains("shape=disc tone=dark height="))
     }
 
+    /// The same picture under other names (as icon themes alias icons with links): counted when
+    /// the copies fall in different splits, and kept once with --dedup.
+    @Test func exactDuplicatesAcrossSplitsAreFoundAndDropped() throws {
+        let directory = TestSupport.temporaryDirectory()
+        let csv = try ImageFixtures.imageFolder(at: directory, count: 60)
+        var rows = try String(contentsOfFile: csv, encoding: .utf8)
+        // Twenty aliases of the first images, each its own product (so its own split group).
+        for i in 0..<20 {
+            let source = "images/\(ImageFixtures.shapes[i % 3])/" + (i % 3 == 2 ? "img \(i).png" : "img\(i).jpg")
+            let alias = "images/alias\(i)" + (i % 3 == 2 ? ".png" : ".jpg")
+            try FileManager.default.createSymbolicLink(atPath: directory + "/" + alias, withDestinationPath: directory + "/" + source)
+            rows += "\(alias),\(ImageFixtures.shapes[i % 3]),\(ImageFixtures.tones[(i / 3) % 2]),\(1 + (i / 6) % 4),alias\(i)\n"
+        }
+        try AtomicFile.write(rows, to: csv)
+        let base = ["data", "import", "--images", directory, "--attributes", csv, "--conditions", "shape,tone", "--split-column", "product", "--triplets", "50"]
+        let warned = try TestSupport.runCSN(base + ["--out", directory + "/a.safetensors.gz"])
+        #expect(warned.status == 0, "\(warned.stderr)")
+        #expect((warned.stdout + warned.stderr).contains("group(s) of exact duplicates lie in more than one split"), "\(warned.stdout)\(warned.stderr)")
+        let deduped = try TestSupport.runCSN(base + ["--dedup", "--out", directory + "/b.safetensors.gz"])
+        #expect(deduped.status == 0, "\(deduped.stderr)")
+        #expect((deduped.stdout + deduped.stderr).contains("--dedup: 20 exact duplicate image(s) left out, one of each of 20 group(s) kept"), "\(deduped.stdout)\(deduped.stderr)")
+        #expect(deduped.stdout.contains("wrote \(directory)/b.safetensors.gz: 60 images"), "\(deduped.stdout)")
+    }
+
     @Test func zapposInColourAtSixtyFourPixels() throws {
         let root = TestSupport.temporaryDirectory()
         try ImageFixtures.zapposTree(at: root, count: 60)

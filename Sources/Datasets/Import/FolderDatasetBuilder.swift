@@ -24,6 +24,8 @@ public struct FolderImportOptions: Sendable {
     public var valFraction = 0.1
     public var testFraction = 0.1
     public var tripletsPerCondition = 10_000
+    /// Keep one image of each group of exact duplicates (the same pixels after fitting).
+    public var dedup = false
 
     public init(imagesDirectory: String, conditions: [String]) {
         self.imagesDirectory = imagesDirectory
@@ -91,8 +93,18 @@ public enum FolderDatasetBuilder {
         let images = ImageLoader.load(names: names, in: folder, size: options.imageSize, channels: channels, background: options.background, progress: progress)
         let gathered = try ImageLoader.gather(images, origin: { "named on \(table.source):\(accepted[$0].line)" },
                                               skipBad: options.skipBad, report: &report)
-        let kept = gathered.kept.map { accepted[$0] }
+        var kept = gathered.kept.map { accepted[$0] }
+        var pixels = gathered.pixels
         guard !kept.isEmpty else { throw CSNError.file(table.source, "no row gave a usable image") }
+        let bytesPerImage = channels * options.imageSize * options.imageSize
+        let duplicates = DuplicateImages.groups(pixels: pixels, bytesPerImage: bytesPerImage, count: kept.count)
+        if options.dedup, !duplicates.isEmpty {
+            let dropped = Set(duplicates.flatMap { $0.dropFirst() })
+            let keep = kept.indices.filter { !dropped.contains($0) }
+            report.notes.append("--dedup: \(dropped.count) exact duplicate image(s) left out, one of each of \(duplicates.count) group(s) kept (e.g. \(kept[duplicates[0][1]].fields[pathColumn].trimmingSpaces) = \(kept[duplicates[0][0]].fields[pathColumn].trimmingSpaces))")
+            pixels = keep.flatMap { pixels[($0 * bytesPerImage)..<(($0 + 1) * bytesPerImage)] }
+            kept = keep.map { kept[$0] }
+        }
 
         var conditions: [Condition] = []
         for (name, column) in zip(options.conditions, conditionColumns) {
@@ -127,10 +139,17 @@ public enum FolderDatasetBuilder {
         var provenance = ["kind": "folder", "seed": String(options.seed), "attributes": table.source,
                           "images": options.imagesDirectory, "skipped": String(report.skippedTotal)]
         if let column = options.splitColumn { provenance["split_column"] = column }
-        var dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: gathered.pixels,
+        var dataset = ImageDataset(imageSize: options.imageSize, channels: channels, pixels: pixels,
                                    imageNames: kept.map { $0.fields[pathColumn].trimmingSpaces }, conditions: conditions,
                                    groups: groups, groupNames: groupNames, splits: groups.map { groupSplits[Int($0)] },
                                    provenance: provenance)
+        if !options.dedup {
+            let leaks = DuplicateImages.acrossSplits(duplicates, splits: dataset.splits)
+            if let example = leaks.first {
+                let images = leaks.reduce(0) { $0 + $1.count }
+                report.warnings.append("\(images) images in \(leaks.count) group(s) of exact duplicates lie in more than one split, so the same picture is in training and evaluation (e.g. \(dataset.imageNames[example[0]]) = \(dataset.imageNames[example[1]])); --dedup keeps one of each")
+            }
+        }
         report.warnings += try dataset.sampleEvaluationTriplets(perCondition: options.tripletsPerCondition, seed: options.seed)
         try dataset.validate(source: table.source)
         return (dataset, report)

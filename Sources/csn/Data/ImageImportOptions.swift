@@ -19,6 +19,9 @@ struct ImageImportOptions: ParsableArguments {
     @Option(help: "What transparent PNG pixels are drawn onto: white, black, grey or #RRGGBB (white-on-transparent icons need black).")
     var background = "white"
 
+    @Flag(help: "Keep one image of each group of exact duplicates (the same pixels after fitting); without it they are counted in a warning when they fall in different splits.")
+    var dedup = false
+
     @Flag(help: "Leave out the notes (such as image files the table does not name); warnings and errors stay.")
     var quiet = false
 
@@ -96,6 +99,7 @@ struct AttributeImportOptions: ParsableArguments {
         options.imageSize = common.size
         options.color = common.color
         options.skipBad = common.skipBad
+        options.dedup = common.dedup
         options.allowOutside = common.allowOutside
         options.background = common.backgroundColour
         options.seed = seed
