@@ -1,9 +1,11 @@
+import Basics
+
 /// What the paper's mask figure shows, as numbers: per condition the L1 norm, the active
 /// dimensions and their ranking; between conditions the overlap of active dimensions (Jaccard)
 /// and the cosine similarity of the mask rows; for the matrix, the dimensions no condition uses.
 public struct MaskStatistics: Sendable, Equatable {
     /// A dimension is active for a condition when its weight exceeds this share of the row's maximum.
-    public static let activeShareOfMaximum: Float = 0.1
+    public static let activeShareOfMaximum = MaskActivity.activeShareOfMaximum
 
     public struct Row: Sendable, Equatable {
         public let l1: Float
@@ -34,8 +36,7 @@ public struct MaskStatistics: Sendable, Equatable {
         for c in 0..<k {
             let row = Array(masks[(c * d)..<((c + 1) * d)])
             let maximum = row.max() ?? 0
-            let threshold = maximum * Self.activeShareOfMaximum
-            let active = maximum > 0 ? (0..<d).filter { row[$0] > threshold } : []
+            let active = MaskActivity.active(row)
             let ranked = (0..<d).sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
             rows.append(Row(l1: row.reduce(0) { $0 + abs($1) }, maximum: maximum, active: active, ranked: ranked))
             activeSets.append(Set(active))

@@ -175,7 +175,9 @@ public enum Checkpoint {
                     accuracies = Array(accuracies.prefix(conditionCount))
                     accuracies += Array(repeating: .nan, count: conditionCount - accuracies.count)
                 }
-                validation.append(.init(step: step, accuracies: accuracies))
+                let active = (object["mask_active"] as? [Any])?.compactMap { ($0 as? Int).flatMap { (0...1_000_000).contains($0) ? $0 : nil } }
+                validation.append(.init(step: step, accuracies: accuracies,
+                                        maskActive: active.flatMap { conditionCount == nil || $0.count == conditionCount ? $0 : nil }))
             }
         }
         return (loss, validation)

@@ -103,14 +103,18 @@ public final class Trainer: @unchecked Sendable {
 
         func validate() throws {
             let (accuracies, improved) = session.validate()
-            work.validationHistory.append(.init(step: session.step, accuracies: accuracies))
+            let model = session.model
+            let active = model.learnsMasks
+                ? MaskActivity.activeCounts(model.effectiveMasks(), conditions: model.conditionCount, dimension: model.shape.embeddingDimension) : nil
+            work.validationHistory.append(.init(step: session.step, accuracies: accuracies, maskActive: active))
             work.bestValidation = session.bestValidation
             if improved { try save(best: true) }
             if let checkpointDirectory {
                 // JSON has no NaN: a condition without validation triplets is null.
                 let values: [Any] = accuracies.map { $0.isNaN ? NSNull() as Any : $0 as Any }
-                try Checkpoint.appendMetrics(["step": session.step, "validation": values,
-                                              "validation_mean": Evaluator.mean(accuracies)], to: checkpointDirectory)
+                var row: [String: Any] = ["step": session.step, "validation": values, "validation_mean": Evaluator.mean(accuracies)]
+                if let active { row["mask_active"] = active }
+                try Checkpoint.appendMetrics(row, to: checkpointDirectory)
             }
         }
 

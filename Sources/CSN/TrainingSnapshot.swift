@@ -37,10 +37,13 @@ public struct TrainingSnapshot: Sendable {
     public struct ValidationPoint: Sendable, Equatable {
         public let step: Int
         public let accuracies: [Double]
+        /// Active mask dimensions per condition at this step (learned masks only).
+        public let maskActive: [Int]?
 
-        public init(step: Int, accuracies: [Double]) {
+        public init(step: Int, accuracies: [Double], maskActive: [Int]? = nil) {
             self.step = step
             self.accuracies = accuracies
+            self.maskActive = maskActive
         }
     }
 

@@ -152,6 +152,19 @@ import TestSupport
         #expect(neighbours.status == 0 && neighbours.stdout.contains("[test split, 80 images searched]"), "\(neighbours.stdout)\(neighbours.stderr)")
     }
 
+    /// Learned masks' sparsity is logged at each validation and printed as a history.
+    @Test func masksPrintTheSparsityOverTraining() throws {
+        let run = TestSupport.temporaryDirectory() + "/run"
+        let trained = try TestSupport.runCSN(["train", "--headless", "--data", TestSupport.dejavuDatasetFile, "--widths", "4,8,8", "--dim", "8",
+                                              "--batch", "8", "--steps", "4", "--validate-every", "2", "--out", run])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let result = try TestSupport.runCSN(["masks", run, "--ascii"])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let start = try #require(lines.firstIndex(of: "active dimensions (of 8) over training:"), "\(result.stdout)")
+        #expect(lines[start + 1].hasPrefix("step ") && lines[start + 1].hasSuffix("slant"))
+        #expect(lines[start + 2].hasPrefix("2 ") && lines[start + 3].hasPrefix("4 "), "\(lines.suffix(4))")
+    }
+
     @Test func badQueriesAreNamed() throws {
         let cases: [([String], String)] = [
             (["neighbours", Self.checkpoint, "--index", "0", "--condition", "colour"], "Error: unknown condition 'colour'; this dataset has: character, font, weight, slant"),

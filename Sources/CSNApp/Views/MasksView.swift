@@ -55,6 +55,18 @@ enum MasksView {
         }
         if y < area.bottom {
             buffer.write("dimensions no condition uses: \(stats.unused.count)", x: area.x, y: y, clip: area)
+            y += 2
+        }
+        // Sparsity over training, from each validation (learned masks).
+        let history = s.validationHistory.compactMap { point in point.maskActive.map { (point.step, $0) } }
+        if history.count >= 2, area.bottom - y >= 6 {
+            buffer.write("active dimensions over training", x: area.x, y: y, style: Style(foreground: .dimGrey), clip: area)
+            let series = names.indices.map { c in
+                LineChart.Series(name: names[c], colour: Colour.categorical[c % Colour.categorical.count],
+                                 points: history.compactMap { c < $0.1.count ? (Double($0.0), Double($0.1[c])) : nil })
+            }
+            LineChart(series: series, yRange: 0...Double(d), ascii: input.ascii)
+                .render(in: Rect(x: area.x, y: y + 1, width: area.width, height: min(12, area.bottom - y - 1)), into: &buffer)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import CSN
 import TUI
 import Foundation
 
@@ -7,7 +8,7 @@ struct MasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masks",
         abstract: "Print a checkpoint's mask statistics and heatmap.",
-        discussion: "Active dimensions are those above 10% of their condition's largest weight."
+        discussion: "Active dimensions are those above 10% of their condition's largest weight. The sparsity over training (active dimensions per condition at each validation) is read from the run's metrics.jsonl, where csn's trainer writes it for learned masks."
     )
 
     @OptionGroup var source: CheckpointOptions
@@ -44,5 +45,23 @@ struct MasksCommand: ParsableCommand {
         var buffer = CellBuffer(width: width + 1 + d, height: k)
         HeatmapView(values: masks, rows: k, columns: d, rowLabels: names, ascii: !colour).render(in: buffer.bounds, into: &buffer)
         print(buffer.text(colour: colour), terminator: "")
+        printHistory(Checkpoint.readMetrics(from: saved.directory, conditionCount: k).validation, names: names, dimension: d)
+    }
+
+    /// Active dimensions per condition at each validation, as training went.
+    func printHistory(_ validation: [TrainingSnapshot.ValidationPoint], names: [String], dimension d: Int) {
+        let rows = validation.compactMap { point in point.maskActive.map { (point.step, $0) } }
+        guard !rows.isEmpty else {
+            print("")
+            print("no sparsity history in metrics.jsonl (written for learned masks at each validation)")
+            return
+        }
+        print("")
+        print("active dimensions (of \(d)) over training:")
+        let width = max(7, names.map(\.count).max() ?? 0) + 2
+        print("step".padding(toLength: 10, withPad: " ", startingAt: 0) + names.map { String(repeating: " ", count: max(0, width - $0.count)) + $0 }.joined())
+        for (step, active) in rows {
+            print(String(step).padding(toLength: 10, withPad: " ", startingAt: 0) + active.map { String(repeating: " ", count: max(0, width - String($0).count)) + String($0) }.joined())
+        }
     }
 }
