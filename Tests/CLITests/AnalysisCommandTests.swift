@@ -22,7 +22,7 @@ import TestSupport
         #expect(lines[1].hasPrefix("condition        L1  active  strongest dimensions"))
         // The heatmap: one line per condition, label then one ramp character per dimension.
         let start = lines.firstIndex { $0.hasPrefix("heatmap: ") }!
-        let heat = Array(lines[(start + 1)...].prefix { !$0.isEmpty })
+        let heat = Array(lines[(start + 1)...].prefix { !$0.hasPrefix("no sparsity history") })
         #expect(lines.last == "no sparsity history in metrics.jsonl (written for learned masks at each validation)")
         #expect(heat.count == 4 && heat[0].hasPrefix("character ") && heat[3].hasPrefix("slant "), "\(heat)")
         #expect(heat.allSatisfy { $0.count <= 10 + 8 && $0.unicodeScalars.allSatisfy(\.isASCII) }, "\(heat)")
