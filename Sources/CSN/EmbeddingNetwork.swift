@@ -190,6 +190,24 @@ public final class EmbeddingNetwork {
 
     /// Runs the loaded batch through the network; the result is `embeddings` [batch, D].
     /// `training` uses batch statistics (and updates the running ones) and caches for backward.
+    public var stageCount: Int { stages.count }
+    public func stageChannels(_ s: Int) -> Int { stages[s].outChannels }
+
+    /// After `forward`: stage `s`'s output (batch norm, ReLU and pooling done) averaged over its
+    /// positions, [batch, C] row-major: the network's convolutional features, for a probe.
+    public func stageFeatures(_ s: Int, into out: UnsafeMutablePointer<Float>) {
+        let stage = stages[s], n = batch, plane = stage.pooledPlane, channels = stage.outChannels
+        let pooled = stage.pooled.pointer
+        for c in 0..<channels {
+            for i in 0..<n {
+                let start = pooled + (c * n + i) * plane
+                var sum: Float = 0
+                for k in 0..<plane { sum += start[k] }
+                out[i * channels + c] = sum / Float(plane)
+            }
+        }
+    }
+
     public func forward(training: Bool) {
         let n = batch, p = store.values.pointer
         var current = UnsafePointer(input.pointer)

@@ -28,6 +28,27 @@ public enum Evaluator {
         return out
     }
 
+    /// Stage `stage`'s convolutional features of `images` ([N, C], each channel averaged over its
+    /// positions), from network `network` in inference mode.
+    public static func stageFeatures(_ images: [Int32], model: CSNModel, network: Int, stage: Int, dataset: ImageDataset) -> [Float] {
+        let net = model.networks[network]
+        let channels = net.stageChannels(stage)
+        var out = [Float](repeating: 0, count: images.count * channels)
+        dataset.pixels.withUnsafeBufferPointer { pixels in
+            var start = 0
+            while start < images.count {
+                let count = min(net.maxBatch, images.count - start)
+                net.loadImages(count: count, bytesPerImage: dataset.bytesPerImage) { n in
+                    pixels.baseAddress! + Int(images[start + n]) * dataset.bytesPerImage
+                }
+                net.forward(training: false)
+                out.withUnsafeMutableBufferPointer { target in net.stageFeatures(stage, into: target.baseAddress! + start * channels) }
+                start += count
+            }
+        }
+        return out
+    }
+
     /// The embeddings of `images` in condition `condition`'s subspace: the condition's network,
     /// each vector multiplied by its mask, [N, D] row-major. With nil, the first network unmasked.
     public static func maskedEmbeddings(_ images: [Int32], model: CSNModel, condition: Int?, dataset: ImageDataset) -> [Float] {

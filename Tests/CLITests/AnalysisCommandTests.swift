@@ -46,12 +46,20 @@ import TestSupport
         #expect(searched.status == 0 && searched.stdout == result.stdout, "\(searched.stderr)")
     }
 
-    @Test func probeReportsAccuracyBesideTheMajorityShare() throws {
-        let result = try TestSupport.runCSN(["probe", Self.checkpoint, "--attribute", "weight"])
+    /// Runs side by side with an untrained network as the floor, on the embedding and on a
+    /// convolution stage's features; fixed-pitch (no condition trains on it) by default on fonts.
+    @Test func probeComparesRunsAndAnUntrainedFloor() throws {
+        let result = try TestSupport.runCSN(["probe", Self.checkpoint, Self.checkpoint, "--random-init", "--attribute", "weight"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines[1] == "attribute   classes   probe   majority")
-        #expect(lines[2].hasPrefix("weight            3 ") && lines[2].hasSuffix("%") && lines.count == 3)
+        #expect(lines[0].hasPrefix("unmasked embedding of ") && lines[1].hasSuffix("weight"), "\(lines)")
+        #expect(lines[2].hasPrefix("run (csn-learned) ") && lines[2] == lines[3], "the same run twice gives the same row")
+        #expect(lines[4].hasPrefix("untrained (csn-learned, seed 1) ") && lines[5].hasPrefix("majority share "))
+        let conv = try TestSupport.runCSN(["probe", Self.checkpoint, "--features", "conv2"])
+        #expect(conv.status == 0 && conv.stdout.hasPrefix("conv2 features (each channel averaged) of "), "\(conv.stdout)\(conv.stderr)")
+        #expect(conv.stdout.split(separator: "\n")[1].hasSuffix("fixed-pitch      weight       slant"), "\(conv.stdout)")
+        let missing = try TestSupport.runCSN(["probe", Self.checkpoint, "--features", "conv4"])
+        #expect(missing.status != 0 && missing.stderr.contains("has 3 convolution stages, so there is no conv4"), "\(missing.stderr)")
     }
 
     @Test func exportWritesProjectorFiles() throws {

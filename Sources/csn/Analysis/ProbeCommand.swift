@@ -5,68 +5,124 @@ import CSN
 import Datasets
 import Foundation
 
+/// `csn probe RUN...`: how well a linear (softmax) probe reads attributes off a network's frozen
+/// features, for several runs side by side and for an untrained network as the floor.
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "How well a softmax-regression probe reads attributes off the frozen embedding.",
-        discussion: "Trains on the unmasked embeddings of training-split images and reports accuracy on the test split (for fonts data: fonts never seen in training), beside the majority-class share it must beat."
+        abstract: "How well a softmax-regression probe reads attributes off frozen features, for runs side by side.",
+        discussion: """
+        Trains on the features of training-split images and reports accuracy on the test split (for fonts data: \
+        fonts never seen in training), beside the majority-class share it must beat. --features embedding probes \
+        the unmasked embedding; convN the N-th convolution stage's output, each channel averaged over its positions \
+        (the paper's off-the-shelf features). On fonts data the default attribute is fixed-pitch (monospaced or not, \
+        from each font file's own header), which no condition trains on, with weight and slant beside it. \
+        --random-init adds the first run's network with fresh, untrained weights as the floor.
+        """
     )
 
-    @OptionGroup var source: CheckpointOptions
+    @Argument(help: "Run folders (for example the models of one csn compare).")
+    var runs: [String]
 
-    @Option(name: .customLong("attribute"), help: "Attribute (condition) to predict; repeatable. Default: every condition with attributes (on fonts data: weight and slant, which no model is trained on alone).")
+    @OptionGroup var weights: WeightsOptions
+
+    @Option(name: .customLong("attribute"), help: "Attribute to predict: a condition, or fixed-pitch on fonts data; repeatable.")
     var attributes: [String] = []
+
+    @Option(help: "Features to probe: embedding, or conv1, conv2, ... (a convolution stage's output, averaged per channel).")
+    var features = "embedding"
+
+    @Flag(name: .customLong("random-init"), help: "Also probe the first run's network with untrained weights (seeded), the floor.")
+    var randomInit = false
 
     @Option(name: .customLong("max-train"), help: "Training images to sample (seeded).")
     var maxTrain = 20_000
 
-    @Option(help: "Seed for the training sample.")
+    @Option(help: "Seed for the training sample and the untrained network.")
     var seed: UInt64 = 1
 
     func validate() throws {
         guard (10...10_000_000).contains(maxTrain) else { throw ValidationError("--max-train must be between 10 and 10000000, not \(maxTrain)") }
+        guard (1...64).contains(runs.count) else { throw ValidationError("give 1 to 64 run folders, not \(runs.count)") }
+        guard features == "embedding" || (features.hasPrefix("conv") && Int(features.dropFirst(4)).map { (1...NetworkShape.maxStages).contains($0) } == true) else {
+            throw ValidationError("--features must be embedding or conv1 to conv\(NetworkShape.maxStages), not '\(features)'")
+        }
+    }
+
+    /// What a probe predicts: one label per image of the dataset.
+    struct Target {
+        var name: String
+        var labels: [Int32]
+        var classCount: Int
+        /// The condition it is, when it is one (task-specific networks then use its network).
+        var condition: Int?
+    }
+
+    func targets(_ dataset: ImageDataset) throws -> [Target] {
+        let fixedPitch = "fixed-pitch"
+        let fontsKnown = !dataset.fonts.isEmpty && dataset.fonts.count == dataset.groupNames.count
+        let names = !attributes.isEmpty ? attributes
+            : fontsKnown ? [fixedPitch] + ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
+            : dataset.conditions.filter { !$0.isListed }.map(\.name)
+        return try names.map { name in
+            if name == fixedPitch {
+                guard fontsKnown else { throw CSNError("fixed-pitch needs a fonts dataset that lists its fonts (this one does not)") }
+                return Target(name: name, labels: dataset.groups.map { dataset.fonts[Int($0)].fixedPitch ? 1 : 0 }, classCount: 2, condition: nil)
+            }
+            let c = try dataset.conditionIndex(named: name)
+            guard !dataset.conditions[c].isListed else { throw CSNError("'\(name)' has no attribute values: it is known from triplet lists only") }
+            return Target(name: name, labels: dataset.conditions[c].labels, classCount: dataset.conditions[c].valueNames.count, condition: c)
+        }
     }
 
     func run() throws {
-        let saved = try source.open()
-        let dataset = saved.dataset, model = saved.model
-        // Fonts: the attributes no condition was trained on directly; other data: every attribute.
-        let names = !attributes.isEmpty ? attributes
-            : !dataset.fonts.isEmpty ? ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
-            : dataset.conditions.filter { !$0.isListed }.map(\.name)
-        let indices = try names.map { try dataset.conditionIndex(named: $0) }
-        guard !indices.isEmpty else { throw CSNError("this dataset has no attribute to probe (its conditions are known from triplet lists only)") }
+        let opened = try runs.map { try weights.open($0) }
+        let dataset = opened[0].dataset
+        let targets = try self.targets(dataset)
         let train = dataset.sample(maxTrain, from: .train, seed: seed)
         let test = dataset.imageIndices(in: .test)
-        let d = model.shape.embeddingDimension
-        print("\(saved.weightsPath): \(saved.config.model.rawValue); unmasked \(d)-d embedding of \(train.count) train and \(test.count) test images")
-        var features: [Int: ([Float], [Float])] = [:]
-        print("attribute   classes   probe   majority")
-        for c in indices {
-            guard !dataset.conditions[c].isListed else {
-                print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0) + "  (no attribute values: known from triplet lists only)")
-                continue
-            }
-            let network = model.networkIndex(condition: c)
-            if features[network] == nil {
-                features[network] = (Evaluator.embed(train, model: model, network: network, dataset: dataset),
-                                     Evaluator.embed(test, model: model, network: network, dataset: dataset))
-            }
-            let labels = dataset.conditions[c].labels
-            let trainLabels = train.map { labels[Int($0)] }, testLabels = test.map { labels[Int($0)] }
-            // A condition whose test values never occur in training (fonts are split by font, so
-            // `font` itself) cannot be probed: say so instead of printing 0%.
-            guard !Set(trainLabels).isDisjoint(with: testLabels) else {
-                print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0)
-                      + "  (not probed: no test value occurs in training, as the split keeps them apart)")
-                continue
-            }
-            let probe = try SoftmaxProbe(features: features[network]!.0, featureCount: d, labels: trainLabels,
-                                         classCount: dataset.conditions[c].valueNames.count)
-            let accuracy = probe.accuracy(features: features[network]!.1, labels: testLabels)
-            print(dataset.conditions[c].name.padding(toLength: 10, withPad: " ", startingAt: 0)
-                  + String(format: "%9d %6.1f%% %9.1f%%", dataset.conditions[c].valueNames.count, 100 * accuracy,
-                           100 * SoftmaxProbe.majorityShare(testLabels)))
+        let stage = features == "embedding" ? nil : Int(features.dropFirst(4))! - 1
+        var models: [(label: String, model: CSNModel)] = opened.map { ("\(PathText.name(of: $0.directory)) (\($0.config.model.rawValue))", $0.model) }
+        if randomInit {
+            let first = opened[0]
+            let fresh = CSNModel(kind: first.config.model, shape: first.model.shape, conditionCount: dataset.conditions.count, maxBatchImages: 256)
+            fresh.initialize(seed: seed, maskInitialization: first.config.maskInitialization)
+            models.append(("untrained (\(first.config.model.rawValue), seed \(seed))", fresh))
         }
+        if let stage, let bad = models.first(where: { stage >= $0.model.networks[0].stageCount }) {
+            throw CSNError("\(bad.label) has \(bad.model.networks[0].stageCount) convolution stages, so there is no \(features)")
+        }
+        print("\(features == "embedding" ? "unmasked embedding" : "\(features) features (each channel averaged)") of \(train.count) train and \(test.count) test images; test accuracy (%) of a softmax probe")
+        let labelWidth = max(24, models.map(\.label.count).max() ?? 0) + 2
+        let columns = targets.map { max(12, $0.name.count + 2) }
+        print("".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { pad($0.name, $1) }.joined())
+        for (label, model) in models {
+            var cells: [String] = []
+            var cache: [Int: ([Float], [Float], Int)] = [:]
+            for (target, width) in zip(targets, columns) {
+                let network = target.condition.map(model.networkIndex(condition:)) ?? 0
+                if cache[network] == nil { cache[network] = extract(model, network: network, stage: stage, train: train, test: test, dataset: dataset) }
+                let (trainFeatures, testFeatures, count) = cache[network]!
+                let trainLabels = train.map { target.labels[Int($0)] }, testLabels = test.map { target.labels[Int($0)] }
+                guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", width)); continue }
+                let probe = try SoftmaxProbe(features: trainFeatures, featureCount: count, labels: trainLabels, classCount: target.classCount)
+                cells.append(pad(String(format: "%.1f", 100 * probe.accuracy(features: testFeatures, labels: testLabels)), width))
+            }
+            print(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + cells.joined())
+        }
+        print("majority share".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+              + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 * SoftmaxProbe.majorityShare(test.map { target.labels[Int($0)] })), width) }.joined())
+    }
+
+    func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
+
+    func extract(_ model: CSNModel, network: Int, stage: Int?, train: [Int32], test: [Int32], dataset: ImageDataset) -> ([Float], [Float], Int) {
+        guard let stage else {
+            return (Evaluator.embed(train, model: model, network: network, dataset: dataset),
+                    Evaluator.embed(test, model: model, network: network, dataset: dataset), model.shape.embeddingDimension)
+        }
+        return (Evaluator.stageFeatures(train, model: model, network: network, stage: stage, dataset: dataset),
+                Evaluator.stageFeatures(test, model: model, network: network, stage: stage, dataset: dataset),
+                model.networks[network].stageChannels(stage))
     }
 }
