@@ -27,8 +27,9 @@ from .train import TRAIN_SEED_SALT, Logger, RunState, Session, StopRequest, fina
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Assets", "fonts32.safetensors.gz")
 
 # Options that shape a new run's config; --resume takes the run's own config instead.
-_CONFIG_OPTIONS = ("model", "backbone", "batch", "dim", "widths", "lr", "schedule", "margin", "embed_weight",
-                   "mask_weight", "mask_init", "train_triplets", "seed", "validate_every", "checkpoint_every")
+_CONFIG_OPTIONS = ("model", "backbone", "backbone_weights", "batch", "dim", "widths", "lr", "schedule", "margin",
+                   "embed_weight", "mask_weight", "mask_init", "train_triplets", "seed", "validate_every",
+                   "checkpoint_every")
 
 
 def default_data() -> str:
@@ -150,9 +151,10 @@ def _train(options: argparse.Namespace, ranks: distributed.Ranks, max_bytes: int
         if given:
             raise CSNTorchError(f"--resume continues the run with its own config; drop --{given[0].replace('_', '-')}")
         config = _open_run_config(options.resume)
-        config = _apply_options(config, argparse.Namespace(**{**{n: None for n in _CONFIG_OPTIONS},
-                                                              "margin": None, "embed_weight": None, "mask_weight": None,
-                                                              "steps": options.steps, "threads": options.threads}))
+        if options.steps is not None:
+            config = dataclasses.replace(config, steps=options.steps)
+        if options.threads is not None:
+            config = dataclasses.replace(config, threads=options.threads)
         data_path = options.data or _resolved_data(config, options.resume)
     elif options.init_from:
         config = _apply_options(_open_run_config(options.init_from), options)

@@ -26,7 +26,7 @@ from .config import TrainingConfig
 from .dataset import ImageDataset
 from .distributed import Ranks
 from .errors import CSNTorchError
-from .evaluate import accuracy, mean, subset, table
+from .evaluate import accuracy, embed, mean, subset, table
 from .loss import LossTerms, triplet_loss
 from .model import CSNModel, images_to_tensor
 from .rng import SeededGenerator
@@ -177,8 +177,6 @@ class Session:
             return False
         triplets = self.validation_triplets
         probe = triplets[:4, 1] if len(triplets) else self.dataset.indices_in(0)[:4]
-        from .evaluate import embed
-
         return all(bool(torch.isfinite(embed(self.model, i, self.dataset, probe.astype(np.int64), self.ranks.device)).all())
                    for i in range(self.model.network_count))
 
