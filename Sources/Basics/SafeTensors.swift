@@ -94,7 +94,8 @@ public struct SafeTensorsArchive: Sendable {
         let dataLength = bytes.count - dataStart
         var tensors: [String: SafeTensor] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in header {
+        // In name order, so that a file with several bad tensors always names the same one.
+        for (name, value) in header.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" {
                 guard let entries = value as? [String: String] else {
                     throw CSNError.file(source, "__metadata__ must map strings to strings")

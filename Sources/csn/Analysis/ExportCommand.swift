@@ -22,8 +22,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "csn embeddings file (.safetensors) to write.")
     var embeddings: String?
 
-    @Option(help: "Split to export.")
-    var split: Split = .test
+    @Option(name: .customLong("split"), help: "Split to export (default: test)")
+    var splitOption: Split?
+    var split: Split { splitOption ?? .test }
 
     @Option(help: "At most this many images (a seeded sample).")
     var points = 5000

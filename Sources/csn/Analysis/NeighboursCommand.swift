@@ -33,8 +33,9 @@ struct NeighboursCommand: ParsableCommand {
     @Option(name: .short, help: "Neighbours to list.")
     var k = 10
 
-    @Option(help: "Split to search: train, val or test (the query must be in it).")
-    var split: Split = .test
+    @Option(name: .customLong("split"), help: "Split to search: train, val or test (the query must be in it) (default: test)")
+    var splitOption: Split?
+    var split: Split { splitOption ?? .test }
 
     @OptionGroup var output: AsciiOption
 

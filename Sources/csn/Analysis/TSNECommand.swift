@@ -32,8 +32,9 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Images to sample from the split.")
     var points = 2000
 
-    @Option(help: "Split to sample: train, val or test.")
-    var split: Split = .test
+    @Option(name: .customLong("split"), help: "Split to sample: train, val or test (default: test)")
+    var splitOption: Split?
+    var split: Split { splitOption ?? .test }
 
     @Option(help: "Perplexity (3 x perplexity neighbours per point).")
     var perplexity: Double = 30

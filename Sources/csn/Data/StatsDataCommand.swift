@@ -40,7 +40,10 @@ enum DatasetStats {
                      + "\(dataset.groupNames.count) \(dataset.fonts.isEmpty ? "groups" : "fonts")")
         lines.append("  images per split: " + zip(Split.allCases, perSplit).map { "\($0) \($1)" }.joined(separator: ", "))
         if !dataset.fonts.isEmpty {
-            let fontSplits = dataset.fonts.indices.map { dataset.splits[$0 * FontCharacters.count] }
+            // A font's split is its images' (its group's); a file may list fonts with any image count.
+            var firstImage: [Int32: Int] = [:]
+            for (i, group) in dataset.groups.enumerated() where firstImage[group] == nil { firstImage[group] = i }
+            let fontSplits = dataset.fonts.indices.compactMap { firstImage[Int32($0)].map { dataset.splits[$0] } }
             lines.append("  fonts per split: " + Split.allCases.map { s in "\(s) \(fontSplits.filter { $0 == s }.count)" }.joined(separator: ", ")
                          + "; fixed pitch \(dataset.fonts.filter(\.fixedPitch).count)")
         }

@@ -17,8 +17,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var source: CheckpointOptions
 
-    @Option(help: "Split whose fixed triplets to judge: val or test.")
-    var split: Split = .test
+    @Option(name: .customLong("split"), help: "Split whose fixed triplets to judge: val or test (default: test)")
+    var splitOption: Split?
+    var split: Split { splitOption ?? .test }
 
     func validate() throws {
         if split == .train { throw ValidationError("--split must be val or test: the train split has no fixed triplets") }
