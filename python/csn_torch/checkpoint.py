@@ -65,9 +65,10 @@ def encode(model: CSNModel, optimizer: torch.optim.Optimizer | None, step: int, 
 
 
 def save(directory: str, config: TrainingConfig, model: CSNModel, optimizer: torch.optim.Optimizer | None,
-         step: int, generator: SeededGenerator, best_validation: float, is_best: bool = False) -> None:
+         step: int, generator: SeededGenerator, best_validation: float, is_best: bool = False,
+         condition_names: list[str] | None = None) -> None:
     """config.json, model.safetensors and (when `is_best`) best.safetensors, each written atomically."""
-    runfolder.atomic_write(os.path.join(directory, runfolder.CONFIG), config.to_json().encode("utf-8"))
+    runfolder.atomic_write(os.path.join(directory, runfolder.CONFIG), config.to_json(condition_names).encode("utf-8"))
     data = encode(model, optimizer, step, generator, best_validation)
     runfolder.atomic_write(os.path.join(directory, runfolder.MODEL), data)
     if is_best:

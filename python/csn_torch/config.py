@@ -100,9 +100,12 @@ class TrainingConfig:
             check(self.batchSize <= self.trainTriplets <= MAX_TRAIN_TRIPLETS,
                   f"the training pool must hold between the batch size ({self.batchSize}) and {MAX_TRAIN_TRIPLETS} triplets, not {self.trainTriplets}")
 
-    def to_json(self) -> str:
-        """Sorted keys, two-space indent, absent optionals left out, as csn writes it."""
+    def to_json(self, condition_names: list[str] | None = None) -> str:
+        """Sorted keys, two-space indent, absent optionals left out, as csn writes it; the dataset's
+        condition names under `conditionNames` (csn watch names the validation curves by them)."""
         data: dict[str, Any] = asdict(self)
+        if condition_names is not None:
+            data["conditionNames"] = list(condition_names)
         for key in ("widths", "trainTriplets"):
             if data[key] is None:
                 del data[key]

@@ -186,7 +186,7 @@ class Session:
                 f"the weights at step {self.state.step} are not finite or give non-finite embeddings, so they were "
                 f"not saved; the previous checkpoint in {directory} is kept")
         checkpoint.save(directory, self.config, self.model, self.optimizer, self.state.step, self.state.generator,
-                        self.state.best_validation, is_best)
+                        self.state.best_validation, is_best, [c.name for c in self.dataset.conditions])
 
 
 class Logger:
