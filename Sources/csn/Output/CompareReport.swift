@@ -131,17 +131,7 @@ struct CompareReport {
         let pools = grid.pools.compactMap { $0 }.sorted()
         var lines = ["mean test error (%) against the training-pool size, D = \(dim) (x: log10 of the pool):"]
         var series: [LineChart.Series] = []
-        var rows: [String] = ["pool".padding(toLength: 12, withPad: " ", startingAt: 0) + labels.map { $0.padding(toLength: max(14, $0.count + 2), withPad: " ", startingAt: 0) }.joined()]
-        for pool in pools {
-            var row = String(pool).padding(toLength: 12, withPad: " ", startingAt: 0)
-            for label in labels {
-                let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.errors($0.accuracies).last! }
-                let (mean, deviation) = Self.spread(chosen)
-                let cell = chosen.isEmpty ? "-" : (chosen.count > 1 ? String(format: "%.2f ± %.2f", mean, deviation) : String(format: "%.2f", mean))
-                row += cell.padding(toLength: max(14, label.count + 2), withPad: " ", startingAt: 0)
-            }
-            rows.append(row)
-        }
+        let rows = summaryRows(header: "pool", width: 12, settings: pools.map { (String($0), Setting(pool: $0, dim: dim)) })
         for (i, label) in labels.enumerated() {
             let points = pools.compactMap { pool -> (x: Double, y: Double)? in
                 let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.errors($0.accuracies).last! }
@@ -180,19 +170,25 @@ struct CompareReport {
     /// Mean error against the embedding size, per model, for the first pool setting.
     func dimSummary() -> String {
         let pool = grid.pools[0]
-        var lines = ["mean test error (%) against the embedding size D" + (pool.map { ", pool \($0)" } ?? "") + ":",
-                     "D".padding(toLength: 6, withPad: " ", startingAt: 0) + labels.map { $0.padding(toLength: max(14, $0.count + 2), withPad: " ", startingAt: 0) }.joined()]
-        for dim in grid.dims {
-            var row = String(dim).padding(toLength: 6, withPad: " ", startingAt: 0)
-            for label in labels {
-                let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.errors($0.accuracies).last! }
+        let title = "mean test error (%) against the embedding size D" + (pool.map { ", pool \($0)" } ?? "") + ":"
+        return ([title] + summaryRows(header: "D", width: 6, settings: grid.dims.map { (String($0), Setting(pool: pool, dim: $0)) }))
+            .joined(separator: "\n")
+    }
+
+    /// A table of the mean error over conditions, one row per setting and one column per model:
+    /// "mean ± deviation" over seeds, the value for one seed, "-" for none.
+    func summaryRows(header: String, width: Int, settings: [(name: String, setting: Setting)]) -> [String] {
+        func column(_ text: String, _ label: String) -> String { text.padding(toLength: max(14, label.count + 2), withPad: " ", startingAt: 0) }
+        var rows = [header.padding(toLength: width, withPad: " ", startingAt: 0) + labels.map { column($0, $0) }.joined()]
+        for (name, setting) in settings {
+            let cells = labels.map { label -> String in
+                let chosen = runs.filter { $0.setting == setting && $0.label == label }.map { Self.errors($0.accuracies).last! }
                 let (mean, deviation) = Self.spread(chosen)
-                let cell = chosen.isEmpty ? "-" : (chosen.count > 1 ? String(format: "%.2f ± %.2f", mean, deviation) : String(format: "%.2f", mean))
-                row += cell.padding(toLength: max(14, label.count + 2), withPad: " ", startingAt: 0)
+                return column(chosen.isEmpty ? "-" : (chosen.count > 1 ? String(format: "%.2f ± %.2f", mean, deviation) : String(format: "%.2f", mean)), label)
             }
-            lines.append(row)
+            rows.append(name.padding(toLength: width, withPad: " ", startingAt: 0) + cells.joined())
         }
-        return lines.joined(separator: "\n")
+        return rows
     }
 
     /// One line per run: the model and setting, the seed, the error per condition and the mean.
