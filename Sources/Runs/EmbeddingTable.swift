@@ -38,7 +38,7 @@ public struct EmbeddingTable: Sendable {
     public static func read(_ path: String, maxBytes: Int = ReadLimits.defaultMaxBytes) throws -> EmbeddingTable {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CSNError.file(path, "does not exist") }
-        if isFolder.boolValue { return try ProjectorFolder.read(path, maxBytes: maxBytes) }
+        if isFolder.boolValue { return try checked(ProjectorFolder.read(path, maxBytes: maxBytes), source: path) }
         let bytes = try AtomicFile.read(path, maxBytes: maxBytes)
         if bytes.starts(with: [0x1F, 0x8B]) { throw CSNError.file(path, "is gzip-compressed; decompress it first (gunzip)") }
         if path.hasSuffix(".safetensors") || looksLikeSafetensors(bytes) { return try safetensors(bytes, path: path, maxBytes: maxBytes) }

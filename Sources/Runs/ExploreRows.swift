@@ -47,7 +47,7 @@ public struct ExploreRows: Sendable {
             conditions = dataset.conditions
             labelSource = "the dataset"
         } else {
-            let k = table.conditionCount ?? 1
+            let k = table.conditionCount ?? max(1, table.conditionNames.count)
             let conditionNames = table.conditionNames.count == k ? table.conditionNames : (k == 1 ? ["all"] : (1...k).map { "condition \($0)" })
             conditions = conditionNames.map { Condition(name: $0, valueNames: ["(no labels)"], labels: [Int32](repeating: 0, count: n)) }
         }
@@ -72,7 +72,11 @@ public struct ExploreRows: Sendable {
         } else {
             pixels = [UInt8](repeating: 0, count: n)
         }
-        conditions = try ordered(conditions, by: table.conditionNames, labelSource: labelSource, source: source)
+        if labels == nil && dataset == nil {
+            // Nothing to label the rows: one unlabelled condition per name the file gives.
+        } else {
+            conditions = try ordered(conditions, by: table.conditionNames, labelSource: labelSource, source: source)
+        }
         if let k = table.conditionCount, k != conditions.count {
             throw CSNError.file(source, "carries \(k) conditions, but \(labelSource) gives \(conditions.count) (\(conditions.map(\.name).joined(separator: ", ")))")
         }

@@ -9,6 +9,8 @@ import Foundation
 public struct MetricsLog {
     public private(set) var file: GrowingFile
     public private(set) var skippedLines = 0
+    /// Inside a line too long to keep: its bytes are dropped up to its newline.
+    private var discardingLine = false
     /// Names for the entries of `validation` lists, in order (from the run's config).
     public var conditionNames: [String]
     /// Lines longer than this are skipped: no metrics row is anywhere near it.
@@ -27,9 +29,14 @@ public struct MetricsLog {
             skippedLines = 0
         }
         var changed = result == .restarted
+        if result == .restarted { discardingLine = false }
         while let newline = file.pending.firstIndex(of: 0x0A) {
             let line = file.pending[file.pending.startIndex..<newline]
             file.consume(line.count + 1)
+            if discardingLine {
+                discardingLine = false  // the end of a line already counted
+                continue
+            }
             if line.count > Self.maxLineBytes || !read(line, into: &series) {
                 if !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { skippedLines += 1 }
             } else {
@@ -37,9 +44,11 @@ public struct MetricsLog {
             }
         }
         if file.pending.count > Self.maxLineBytes {
-            // A "line" this long with no end in sight: drop it rather than hold it.
+            // A "line" this long with no end in sight: drop it rather than hold it, and drop the
+            // rest of it as it arrives.
             file.consume(file.pending.count)
-            skippedLines += 1
+            if !discardingLine { skippedLines += 1 }
+            discardingLine = true
         }
         return changed
     }
@@ -47,7 +56,7 @@ public struct MetricsLog {
     /// Reads a last line without its newline (a finished file); true when it held a row.
     public mutating func finish(into series: inout ScalarSeries) -> Bool {
         let line = file.pending
-        guard !line.isEmpty, line.count <= Self.maxLineBytes else { return false }
+        guard !line.isEmpty, line.count <= Self.maxLineBytes, !discardingLine else { return false }
         file.consume(line.count)
         if read(line, into: &series) { return true }
         skippedLines += 1

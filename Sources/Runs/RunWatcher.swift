@@ -65,12 +65,15 @@ public final class RunWatcher: Sendable {
     private func loop() {
         var runs: [String: WatchedRun] = [:]
         var lastSearch = -Double.infinity
+        var searchNote: String? = nil
         while running.withLock({ $0 }) {
             let now = ProcessInfo.processInfo.systemUptime
             var changed = false
             if now - lastSearch >= 2 {
                 lastSearch = now
-                for found in Self.findRuns(roots) {
+                let search = Self.search(roots)
+                searchNote = search.stopped
+                for found in search.runs {
                     if runs[found.directory] == nil {
                         runs[found.directory] = WatchedRun(name: found.name, directory: found.directory)
                         changed = true
@@ -87,7 +90,8 @@ public final class RunWatcher: Sendable {
             }
             latest.withLock { snapshot in
                 snapshot.polls += 1
-                snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))" : nil
+                snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))"
+                    + (searchNote.map { " (\($0))" } ?? "") : searchNote
                 if changed {
                     snapshot.runs = list
                     snapshot.changedAt = ProcessInfo.processInfo.systemUptime
@@ -129,9 +133,14 @@ public final class RunWatcher: Sendable {
     /// The runs under the roots: folders holding metrics or event files, found without following
     /// links (a link could lead out of the folder, or in a loop). A root that is a file is the
     /// run of its folder, with that file alone.
-    static func findRuns(_ roots: [String]) -> [Found] {
+    static func findRuns(_ roots: [String]) -> [Found] { search(roots).runs }
+
+    /// The runs found, and why the search stopped early (too many entries, folders too deep), if it did.
+    public static func searchLimits(_ roots: [String]) -> String? { search(roots).stopped }
+
+    static func search(_ roots: [String]) -> (runs: [Found], stopped: String?) {
         var found: [String: Found] = [:]
-        var entries = 0
+        var entries = 0, tooDeep = 0
         // The same folder named twice ("runs" and "runs/") is one run.
         func key(_ path: String) -> String {
             guard let real = realpath(path, nil) else { return path }
@@ -139,8 +148,9 @@ public final class RunWatcher: Sendable {
             return String(cString: real)
         }
         for root in roots.map(PathText.trimmingTrailingSlashes) {
+            // The paths named are followed even when they are links; below them, links are not.
             var info = stat()
-            guard lstat(root, &info) == 0 || stat(root, &info) == 0 else { continue }
+            guard stat(root, &info) == 0 else { continue }
             if (info.st_mode & S_IFMT) == S_IFREG {
                 let folder = PathText.folder(of: root)
                 let name = PathText.name(of: root)
@@ -149,7 +159,7 @@ public final class RunWatcher: Sendable {
                 continue
             }
             var queue: [(path: String, depth: Int)] = [(root, 0)]
-            while let (path, depth) = queue.popLast() {
+            while entries <= maxEntries, let (path, depth) = queue.popLast() {
                 guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
                 var files: [String] = []
                 for name in names.sorted() {
@@ -158,7 +168,8 @@ public final class RunWatcher: Sendable {
                     var entry = stat()
                     guard lstat(path + "/" + name, &entry) == 0 else { continue }
                     switch entry.st_mode & S_IFMT {
-                    case S_IFDIR where depth < maxDepth && !name.hasPrefix("."): queue.append((path + "/" + name, depth + 1))
+                    case S_IFDIR where !name.hasPrefix("."):
+                        if depth < maxDepth { queue.append((path + "/" + name, depth + 1)) } else { tooDeep += 1 }
                     case S_IFREG where name == "metrics.jsonl" || EventLog.isEventFile(name): files.append(name)
                     default: break
                     }
@@ -169,6 +180,9 @@ public final class RunWatcher: Sendable {
                 found[key(path)] = Found(name: name, directory: path, files: files)
             }
         }
-        return found.values.sorted { $0.name < $1.name }
+        var stopped: [String] = []
+        if entries > maxEntries { stopped.append("the search stopped after \(maxEntries) entries") }
+        if tooDeep > 0 { stopped.append("\(tooDeep) folder(s) more than \(maxDepth) levels down were not searched") }
+        return (found.values.sorted { $0.name < $1.name }, stopped.isEmpty ? nil : stopped.joined(separator: "; "))
     }
 }

@@ -26,7 +26,13 @@ public struct ScalarSeries: Sendable, Equatable {
         var series = points[tag, default: []]
         points[tag] = nil  // keep the array uniquely referenced while it changes
         if let last = series.last, step < last.step {
-            let keep = series.firstIndex { $0.step >= step } ?? series.count
+            // Steps never decrease within a series: find the first point at or after `step` by bisection.
+            var low = 0, high = series.count
+            while low < high {
+                let middle = (low + high) / 2
+                if series[middle].step < step { low = middle + 1 } else { high = middle }
+            }
+            let keep = low
             series.removeSubrange(keep...)
         }
         series.append(Point(step: step, value: value))

@@ -103,6 +103,7 @@ import TestSupport
             (["compare", "--train-triplets", "64,,128"], "Error: --train-triplets: '' is not a pool size between --batch (64) and 100000000"),
             (["compare", "--mask-lr-scale", "0"], "Error: --mask-lr-scale: '0' is not a factor above 0 and at most 10000"),
             (["compare", "--seed", "1", "--seeds", "2"], "Error: give --seed or --seeds, not both"),
+            (["compare", "--seeds", "1,2,1"], "Error: --seeds gives '1' twice"),
             (["compare", "--models", ""], "Error: --models must name one or more models separated by commas, not ''"),
             (["train", "--headless", "--widths", "4,,8"], "Error: --widths must be 1 to 6 integers between 1 and 4096 separated by commas, not '4,,8'"),
             (["train", "--headless", "--epochs", "inf"], "Error: --epochs must be a positive number up to 1000000, not inf"),

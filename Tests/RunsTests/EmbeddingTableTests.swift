@@ -103,9 +103,11 @@ import TestSupport
         let config = "embeddings {\n  tensor_name: \"shape\"\n  tensor_path: \"v.tsv\"\n  metadata_path: \"metadata.tsv\"\n}\n"
         try AtomicFile.write(Self.labels, to: folder + "/metadata.tsv")
         try AtomicFile.write((0..<6).map { "\($0)\t1\t2" }.joined(separator: "\n"), to: folder + "/v.tsv")
-        Fuzz.run("projector_config.pbtxt", inputs: [Array(config.utf8)], seed: 15) { bytes in
+        let configOutcome = Fuzz.run("projector_config.pbtxt", inputs: [Array(config.utf8)], seed: 15) { bytes in
             try AtomicFile.write(bytes, to: folder + "/projector_config.pbtxt")
-            _ = try EmbeddingTable.read(folder)
+            let table = try EmbeddingTable.read(folder)
+            #expect(table.rows == 6)
         }
+        #expect(configOutcome.accepted > 0 && configOutcome.rejected > 0, "\(configOutcome)")
     }
 }

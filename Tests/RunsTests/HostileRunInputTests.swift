@@ -33,6 +33,44 @@ import TestSupport
         #expect(RunWatcher.readOnce([folder, folder + "/"]).count == 1)
     }
 
+    @Test func aFileThatShrinksOrIsReplacedIsReadAgainFromTheStart() throws {
+        let path = TestSupport.temporaryDirectory() + "/metrics.jsonl"
+        try AtomicFile.write(#"{"step": 1, "loss": 1}"# + "\n" + #"{"step": 2, "loss": 2}"# + "\n", to: path)
+        var log = MetricsLog(path: path)
+        var series = ScalarSeries()
+        _ = try log.poll(into: &series)
+        #expect(series.points["loss"]?.count == 2)
+        // Replaced by a new file (another inode) holding other values: the old points go.
+        try AtomicFile.write(#"{"step": 5, "acc": 0.5}"# + "\n", to: path)
+        #expect(try log.poll(into: &series))
+        #expect(series.points["loss"] == nil && series.latest("acc")?.step == 5)
+    }
+
+    @Test func aLineTooLongIsSkippedOnceWithItsTail() throws {
+        let folder = TestSupport.temporaryDirectory()
+        let long = #"{"step": 1, "pad": ""# + String(repeating: "x", count: MetricsLog.maxLineBytes + 10) + #"", "step": 99, "bogus": 7}"#
+        try AtomicFile.write(long + "\n" + #"{"step": 2, "loss": 0.5}"# + "\n", to: folder + "/metrics.jsonl")
+        let run = try #require(RunWatcher.readOnce([folder]).first)
+        #expect(run.series.points["bogus"] == nil && run.series.latest("loss")?.step == 2)
+        #expect(run.skippedLines == 1)
+    }
+
+    @Test func aSearchThatStopsSaysWhy() throws {
+        let root = TestSupport.temporaryDirectory()
+        var path = root
+        for level in 0..<8 { path += "/d\(level)" }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try AtomicFile.write(#"{"step": 1, "loss": 1}"# + "\n", to: path + "/metrics.jsonl")
+        #expect(RunWatcher.readOnce([root]).isEmpty)
+        #expect(RunWatcher.searchLimits([root])?.contains("more than 6 levels down were not searched") == true)
+        // A link named as the path is followed: to a run's file, it is that run.
+        let link = TestSupport.temporaryDirectory() + "/link.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path + "/metrics.jsonl")
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: PathText.folder(of: link) + "/metrics.jsonl", withDestinationPath: path + "/metrics.jsonl")
+        #expect(RunWatcher.readOnce([PathText.folder(of: link) + "/metrics.jsonl"]).first?.series.latest("loss")?.step == 1)
+    }
+
     @Test func projectorNamesAreSafeFilesAndTheImageColumnIsNeverShadowed() throws {
         #expect(ProjectorNames.files(for: ["a/b", "../../evil", "a_b", ""]) == ["vectors-a_b.tsv", "vectors-______evil.tsv", "vectors-a_b-2.tsv", "vectors-_.tsv"])
         #expect(ProjectorNames.nameColumn(avoiding: ["image", "tone"]) == "name")

@@ -44,7 +44,8 @@ import TestSupport
         let worst = zip(ours, table.vectors).map { abs($0 - $1) }.max() ?? 1
         #expect(worst < 1e-4, "largest difference \(worst)")
         let masks = saved.model.effectiveMasks()
-        #expect(zip(masks, try #require(table.masks)).allSatisfy { abs($0 - $1) < 1e-6 })
+        let fileMasks = try #require(table.masks)
+        #expect(masks.count == 64 && fileMasks.count == masks.count && zip(masks, fileMasks).allSatisfy { abs($0 - $1) < 1e-6 })
         let rows = try ExploreRows.make(table: table, labels: nil, dataset: saved.dataset, source: "embeddings.safetensors")
         #expect(rows.hasImages && rows.dataset.count == 160 && rows.dataset.imageSize == 32)
         #expect(rows.dataset.imageIndices(in: .test).count == 80 && rows.dataset.imageIndices(in: .val).count == 80)

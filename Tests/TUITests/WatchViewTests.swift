@@ -44,7 +44,9 @@ import Testing
         state.apply(WatchAction.decode(.escape))
         lines = render(state)
         #expect(lines[0].contains("3 tags ·"))
+        let before = "\(state)"
         state.apply(WatchAction.decode(.character("x")))
+        #expect("\(state)" == before, "a key with no meaning changes nothing")
         #expect(WatchAction.decode(.character("q")) == .quit)
     }
 
@@ -65,7 +67,8 @@ import Testing
         #expect(plain != changed)
         // On a small screen the three charts take three pages; paging past the end stays on the last.
         var small = WatchState()
-        for _ in 0..<5 { small.apply(.nextPage) }
+        for _ in 0..<5 { small.apply(.nextPage, pages: 3) }
+        #expect(small.page == 2, "the page stops at the last one, so one Up goes back a page")
         let last = render(small, width: 45, height: 14)
         #expect(last[13].contains("page 3/3"))
         #expect(last[2].hasPrefix("val/character"))

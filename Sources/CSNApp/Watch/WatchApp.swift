@@ -26,12 +26,26 @@ public final class WatchApp {
         return buffer
     }
 
+    /// What a frame is drawn from, apart from the clock: a frame is drawn only when it changes
+    /// (new points, a key, a resize) or once a second for the "updated ... ago" text.
+    private struct FrameKey: Equatable {
+        var changedAt: Double, polls: Int, state: String, width: Int, height: Int, second: Int
+    }
+
     public func run(maxFrames: Int? = nil) {
         watcher.start()
         defer { watcher.stop() }
         var frames = 0
+        var last: FrameKey? = nil
         while !stopRequested.isSet {
-            screen.draw(frame())
+            let snapshot = watcher.snapshot, size = screen.size
+            // The poll count matters only while there is nothing to show (the waiting message).
+            let key = FrameKey(changedAt: snapshot.changedAt, polls: snapshot.runs.isEmpty ? snapshot.polls : 0, state: "\(state)",
+                               width: size.width, height: size.height, second: Int(ProcessInfo.processInfo.systemUptime))
+            if key != last {
+                screen.draw(frame())
+                last = key
+            }
             frames += 1
             if let maxFrames, frames >= maxFrames { return }
             guard let key = screen.readKey(timeoutMilliseconds: 100) else { continue }
@@ -47,7 +61,8 @@ public final class WatchApp {
         }
         let action = WatchAction.decode(key)
         if action == .quit { return false }
-        state.apply(action)
+        let size = screen.size
+        state.apply(action, pages: WatchView.pageCount(watcher.snapshot.runs, filter: state.filter, width: size.width, height: size.height))
         return true
     }
 }

@@ -44,7 +44,9 @@ public struct WatchState: Sendable {
 
     public init() {}
 
-    public mutating func apply(_ action: WatchAction) {
+    /// Applies a key's action; `pages` is how many pages of charts there are now.
+    public mutating func apply(_ action: WatchAction, pages: Int = .max) {
+        defer { page = min(page, max(0, pages - 1)) }
         switch action {
         case .toggleHelp: showHelp.toggle()
         case .startFilter: filterText = filter

@@ -32,6 +32,12 @@ public enum WatchView {
         return all.filter { filter.isEmpty || $0.localizedCaseInsensitiveContains(filter) }.sorted()
     }
 
+    /// Pages of charts for these runs and this filter on a screen of this size.
+    public static func pageCount(_ runs: [RunWatcher.Run], filter: String, width: Int, height: Int) -> Int {
+        let (columns, rows) = grid(Rect(x: 0, y: 0, width: width, height: max(1, height - 3)))
+        return max(1, (tags(runs, filter: filter).count + columns * rows - 1) / (columns * rows))
+    }
+
     /// How many charts fit: columns and rows of the grid.
     static func grid(_ area: Rect) -> (columns: Int, rows: Int) {
         (max(1, area.width / chartSize.width), max(1, area.height / chartSize.height))

@@ -10,7 +10,7 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a run's embeddings for the TensorBoard Embedding Projector or for csn explore --embeddings.",
         discussion: """
-        --projector DIR writes vectors.tsv (unmasked), vectors-CONDITION.tsv (masked by each condition), metadata.tsv         (image name and values, with a header row) and projector_config.pbtxt, as TensorBoard's projector reads them.         --embeddings FILE writes one csn embeddings file (docs/run-formats.md). csn explore --embeddings reads both.
+        --projector DIR writes vectors.tsv (unmasked), vectors-CONDITION.tsv (masked by each condition), metadata.tsv (image name and values, with a header row) and projector_config.pbtxt, as TensorBoard's projector reads them. --embeddings FILE writes one csn embeddings file (docs/run-formats.md). csn explore --embeddings reads both.
         """
     )
 
@@ -98,6 +98,8 @@ struct ExportCommand: ParsableCommand {
         }
         let d = model.shape.embeddingDimension, masks = model.effectiveMasks()
         let fileNames = ProjectorNames.files(for: dataset.conditions.map(\.name))
+        // The unmasked tensor's name, unless a condition is called that (it would read back as the condition).
+        let unmaskedName = dataset.conditions.contains { $0.name == "unmasked" } ? "unmasked embedding" : "unmasked"
         func tsv(_ vectors: [Float], mask: ArraySlice<Float>?) -> String {
             var text = ""
             for i in 0..<sample.count {
@@ -112,15 +114,16 @@ struct ExportCommand: ParsableCommand {
             if embeddings[network] == nil { embeddings[network] = Evaluator.embed(sample, model: model, network: network, dataset: dataset) }
             let file = c.map { fileNames[$0] } ?? "vectors.tsv"
             try AtomicFile.write(tsv(embeddings[network]!, mask: c.map { masks[($0 * d)..<(($0 + 1) * d)] }), to: projector + "/" + file)
-            tensors.append((c.map { dataset.conditions[$0].name } ?? "unmasked", file))
+            tensors.append((c.map { dataset.conditions[$0].name } ?? unmaskedName, file))
         }
         guard let nameColumn = ProjectorNames.nameColumn(avoiding: dataset.conditions.map(\.name)) else {
             throw CSNError("the conditions take every name the image column could have (\(LabelTable.nameColumns.sorted().joined(separator: ", ")))")
         }
-        let header = ([nameColumn] + dataset.conditions.map(\.name)).map { $0.replacingOccurrences(of: "\t", with: " ") }.joined(separator: "\t")
+        func field(_ text: String) -> String { text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : String($0) }.joined() }
+        let header = ([nameColumn] + dataset.conditions.map(\.name)).map(field).joined(separator: "\t")
         let rows = sample.map { image in
             ([dataset.imageNames[Int(image)]] + dataset.conditions.map { $0.valueNames[Int($0.labels[Int(image)])] })
-                .map { $0.replacingOccurrences(of: "\t", with: " ") }.joined(separator: "\t")
+                .map(field).joined(separator: "\t")
         }
         try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: projector + "/metadata.tsv")
         let config = tensors.map { "embeddings {\n  tensor_name: \(ProjectorNames.quoted($0.name))\n  tensor_path: \(ProjectorNames.quoted($0.file))\n  metadata_path: \"metadata.tsv\"\n}\n" }.joined()

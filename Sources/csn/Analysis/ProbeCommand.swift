@@ -43,7 +43,7 @@ struct ProbeCommand: ParsableCommand {
 
     func validate() throws {
         guard (10...10_000_000).contains(maxTrain) else { throw ValidationError("--max-train must be between 10 and 10000000, not \(maxTrain)") }
-        guard (1...64).contains(runs.count) else { throw ValidationError("give 1 to 64 run folders, not \(runs.count)") }
+        guard (1...16).contains(runs.count) else { throw ValidationError("give 1 to 16 run folders, not \(runs.count)") }
         guard features == "embedding" || (features.hasPrefix("conv") && Int(features.dropFirst(4)).map { (1...NetworkShape.maxStages).contains($0) } == true) else {
             throw ValidationError("--features must be embedding or conv1 to conv\(NetworkShape.maxStages), not '\(features)'")
         }
@@ -78,6 +78,14 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         let opened = try runs.map { try weights.open($0) }
         let dataset = opened[0].dataset
+        // Every network runs on the first run's images: the runs must share their data's shape.
+        for run in opened.dropFirst() {
+            let other = run.dataset
+            guard other.count == dataset.count, other.imageSize == dataset.imageSize, other.channels == dataset.channels,
+                  other.conditions.map(\.name) == dataset.conditions.map(\.name) else {
+                throw CSNError.file(run.directory, "was trained on other data than \(opened[0].directory) (images, their size or the conditions differ); probe runs of one dataset together")
+            }
+        }
         let targets = try self.targets(dataset)
         let train = dataset.sample(maxTrain, from: .train, seed: seed)
         let test = dataset.imageIndices(in: .test)

@@ -76,6 +76,7 @@ struct CompareCommand: ParsableCommand {
         for name in names where ModelKind(rawValue: String(name)) == nil {
             throw ValidationError("--models: unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if Set(names).count != names.count { throw ValidationError("--models names a model twice: '\(models)'") }
         guard seed == nil || seeds == nil else { throw ValidationError("give --seed or --seeds, not both") }
         let grid = try self.grid()
         guard grid.runs <= 10_000 else { throw ValidationError("\(grid.runs) runs is more than 10000; give shorter lists") }
@@ -97,10 +98,15 @@ struct CompareCommand: ParsableCommand {
         func list<T>(_ text: String, _ option: String, _ parse: (String) -> T?, valid: (T) -> Bool, range: String) throws -> [T] {
             let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard !items.isEmpty, items.count <= 64 else { throw ValidationError("\(option) takes 1 to 64 values separated by commas, not '\(text)'") }
-            return try items.map { item in
+            let values = try items.map { item in
                 guard let value = parse(item), valid(value) else { throw ValidationError("\(option): '\(item)' is not \(range)") }
                 return value
             }
+            // A value given twice would train the same run twice, into one folder.
+            for (i, value) in values.enumerated() where values[..<i].contains(where: { "\($0)" == "\(value)" }) {
+                throw ValidationError("\(option) gives '\(items[i])' twice")
+            }
+            return values
         }
         let seedList = try seeds.map { try list($0, "--seeds", { UInt64($0) }, valid: { _ in true }, range: "a seed (a whole number from 0)") }
             ?? [seed ?? 1]

@@ -54,7 +54,10 @@ struct WatchCommand: ParsableCommand {
     }
 
     func printLatest(_ runs: [RunWatcher.Run], roots: [String]) throws {
-        guard !runs.isEmpty else { throw CSNError("no runs under \(roots.joined(separator: ", ")): no metrics.jsonl or events.out.tfevents.* files") }
+        guard !runs.isEmpty else {
+            throw CSNError("no runs under \(roots.joined(separator: ", ")): no metrics.jsonl or events.out.tfevents.* files"
+                           + (RunWatcher.searchLimits(roots).map { " (\($0))" } ?? ""))
+        }
         for run in runs {
             var notes: [String] = []
             if run.corruptRecords > 0 { notes.append("\(run.corruptRecords) corrupt record(s) skipped") }
@@ -62,7 +65,7 @@ struct WatchCommand: ParsableCommand {
             if run.partialRecords > 0 { notes.append("\(run.partialRecords) file(s) end in a partial record") }
             if let problem = run.problem { notes.append(problem) }
             print(run.name.terminalSafe + (notes.isEmpty ? "" : "  (" + notes.joined(separator: "; ") + ")"))
-            let width = min(40, run.series.tags.map(\.count).max() ?? 0)
+            let width = run.series.tags.map(\.count).max() ?? 0
             for tag in run.series.tags.sorted() {
                 guard let latest = run.series.latest(tag), let points = run.series.points[tag] else { continue }
                 print("  " + tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  step \(ScalarSeries.stepText(latest.step))  \(latest.value)  (\(points.count) points)")
