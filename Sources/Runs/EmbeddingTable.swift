@@ -44,11 +44,19 @@ public struct EmbeddingTable: Sendable {
         if path.hasSuffix(".safetensors") || looksLikeSafetensors(bytes) { return try safetensors(bytes, path: path, maxBytes: maxBytes) }
         if path.hasSuffix(".npy") || bytes.starts(with: [0x93] + Array("NUMPY".utf8)) {
             let (values, shape) = try NumpyArray.array(bytes, source: path, ranks: [2, 3], maxBytes: maxBytes)
-            return try checked(EmbeddingTable(rows: shape[0], dimension: shape.last!, vectors: values,
-                                              conditionsAxis: shape.count == 3 ? shape[1] : nil, masks: nil), source: path)
+            return try checked(try shaped(values, shape: shape, source: path), source: path)
         }
         let (values, dimension) = try VectorFile.read(bytes, source: path, numpy: false, maxBytes: maxBytes)
         return try checked(EmbeddingTable(rows: values.count / dimension, dimension: dimension, vectors: values, conditionsAxis: nil, masks: nil), source: path)
+    }
+
+    /// A table from row-major values of shape [N, D] or [N, K, D].
+    static func shaped(_ values: [Float], shape: [Int], source: String) throws -> EmbeddingTable {
+        guard shape.count == 2 || shape.count == 3 else {
+            throw CSNError.file(source, "vectors must be [N, D] or [N, K, D], not \(shape)")
+        }
+        return EmbeddingTable(rows: shape[0], dimension: shape[shape.count - 1], vectors: values,
+                              conditionsAxis: shape.count == 3 ? shape[1] : nil, masks: nil)
     }
 
     /// An 8-byte header length that fits the file, then a JSON object: safetensors, whatever the name.
@@ -73,9 +81,7 @@ public struct EmbeddingTable: Sendable {
         guard tensor.dtype == .f32, tensor.shape.count == 2 || tensor.shape.count == 3, tensor.shape.allSatisfy({ $0 > 0 }) else {
             throw CSNError.file(path, "'embeddings' must be F32 [N, D] or [N, K, D] with no empty axis, not \(tensor.dtype.rawValue) \(tensor.shape)")
         }
-        var table = EmbeddingTable(rows: tensor.shape[0], dimension: tensor.shape.last!,
-                                   vectors: try archive.floats("embeddings", source: path),
-                                   conditionsAxis: tensor.shape.count == 3 ? tensor.shape[1] : nil, masks: nil)
+        var table = try shaped(try archive.floats("embeddings", source: path), shape: tensor.shape, source: path)
         if archive.tensors["masks"] != nil {
             guard table.conditionsAxis == nil else { throw CSNError.file(path, "has masks, but its embeddings are already one per condition [N, K, D]") }
             let masks = try archive.tensor("masks", .f32, source: path)

@@ -84,10 +84,7 @@ public final class RunWatcher: Sendable {
             for key in runs.keys.sorted() {
                 changed = runs[key]!.poll() || changed
             }
-            let list = runs.values.sorted { $0.name < $1.name }.map {
-                Run(name: $0.name, series: $0.series, corruptRecords: $0.corruptRecords, skippedLines: $0.skippedLines,
-                    partialRecords: $0.partialRecords, problem: $0.lastProblem)
-            }
+            let list = runs.values.sorted { $0.name < $1.name }.map(\.summary)
             latest.withLock { snapshot in
                 snapshot.polls += 1
                 snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))"
@@ -119,8 +116,7 @@ public final class RunWatcher: Sendable {
             var rounds = 0
             while (run.poll() || run.hasUnreadBytes) && rounds < 100_000 { rounds += 1 }
             run.finish()
-            return Run(name: run.name, series: run.series, corruptRecords: run.corruptRecords, skippedLines: run.skippedLines,
-                       partialRecords: run.partialRecords, problem: run.lastProblem)
+            return run.summary
         }
     }
 

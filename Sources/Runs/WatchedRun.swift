@@ -36,6 +36,12 @@ public struct WatchedRun {
         }
     }
 
+    /// What the screen shows of the run.
+    public var summary: RunWatcher.Run {
+        RunWatcher.Run(name: name, series: series, corruptRecords: corruptRecords, skippedLines: skippedLines,
+                       partialRecords: partialRecords, problem: lastProblem)
+    }
+
     /// Whether a file holds bytes beyond what was read (a poll reads at most a chunk per file).
     public var hasUnreadBytes: Bool {
         (metrics?.file.hasUnreadBytes ?? false) || events.values.contains { $0.log.file.hasUnreadBytes }

@@ -66,8 +66,11 @@ struct CompareReport {
     /// Test error in percent per condition and the mean over conditions (a condition without test
     /// triplets, NaN, is left out of the mean, as in csn eval).
     static func errors(_ accuracies: [Double]) -> [Double] {
-        accuracies.map { 100 * (1 - $0) } + [100 * (1 - Evaluator.mean(accuracies))]
+        accuracies.map { 100 * (1 - $0) } + [meanError(accuracies)]
     }
+
+    /// Test error in percent averaged over the conditions.
+    static func meanError(_ accuracies: [Double]) -> Double { 100 * (1 - Evaluator.mean(accuracies)) }
 
     /// Mean and sample standard deviation (0 for one value); NaN for none.
     static func spread(_ values: [Double]) -> (mean: Double, deviation: Double) {
@@ -134,7 +137,7 @@ struct CompareReport {
         let rows = summaryRows(header: "pool", width: 12, settings: pools.map { (String($0), Setting(pool: $0, dim: dim)) })
         for (i, label) in labels.enumerated() {
             let points = pools.compactMap { pool -> (x: Double, y: Double)? in
-                let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.errors($0.accuracies).last! }
+                let chosen = runs.filter { $0.setting == Setting(pool: pool, dim: dim) && $0.label == label }.map { Self.meanError($0.accuracies) }
                 let mean = Self.spread(chosen).mean
                 return mean.isFinite ? (log10(Double(pool)), mean) : nil
             }
@@ -182,7 +185,7 @@ struct CompareReport {
         var rows = [header.padding(toLength: width, withPad: " ", startingAt: 0) + labels.map { column($0, $0) }.joined()]
         for (name, setting) in settings {
             let cells = labels.map { label -> String in
-                let chosen = runs.filter { $0.setting == setting && $0.label == label }.map { Self.errors($0.accuracies).last! }
+                let chosen = runs.filter { $0.setting == setting && $0.label == label }.map { Self.meanError($0.accuracies) }
                 let (mean, deviation) = Self.spread(chosen)
                 return column(chosen.isEmpty ? "-" : (chosen.count > 1 ? String(format: "%.2f ± %.2f", mean, deviation) : String(format: "%.2f", mean)), label)
             }
