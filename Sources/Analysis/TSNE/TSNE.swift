@@ -2,8 +2,9 @@ import Basics
 import Foundation
 import Tensor
 
-/// t-SNE (van der Maaten and Hinton, 2008) with the Barnes-Hut approximation (van der Maaten,
-/// 2014) for the repulsion, in two dimensions.
+/// t-SNE (van der Maaten and Hinton, 2008) in two dimensions, with the repulsion approximated by
+/// Barnes-Hut (van der Maaten, 2014) for small maps and by FFT interpolation (FIt-SNE, Linderman
+/// et al. 2019) for large ones (TSNEConfig.repulsion).
 ///
 /// Schedule and defaults follow scikit-learn, bhtsne and openTSNE (see TSNEConfig): early
 /// exaggeration 12 for 250 iterations with momentum 0.5, then momentum 0.8; per-coordinate gains
@@ -27,6 +28,7 @@ public final class TSNE {
     private var gradient: [Float]
     private var repulsion: [Float]
     private var tree = QuadTree()
+    private let fftRepulsion: FFTRepulsion
     /// One depth-first stack and one partial Z per worker, allocated once.
     private let stacks: [UnsafeMutablePointer<Int32>]
     private let partialZ: UnsafeMutableBufferPointer<Double>
@@ -38,7 +40,8 @@ public final class TSNE {
 
     /// Prepares t-SNE of `points` [N, d]; `warmStart` [N, 2] reuses a previous map (no PCA, no
     /// early exaggeration).
-    public init(points: [Float], dimension d: Int, config: TSNEConfig = TSNEConfig(), warmStart: [Float]? = nil) throws {
+    public init(points: [Float], dimension d: Int, config: TSNEConfig = TSNEConfig(), warmStart: [Float]? = nil,
+                progress: (AffinityMatrix.Stage, Int, Int) -> Void = { _, _, _ in }) throws {
         guard d >= 1, points.count % d == 0 else { throw CSNError("t-SNE input of \(points.count) values is not rows of \(d)") }
         // Squared distances are summed in Float: values so large that they overflow would turn
         // every affinity into NaN, so they are refused with the largest one named.
@@ -47,7 +50,8 @@ public final class TSNE {
             throw CSNError("t-SNE input values reach \(largest), so large that squared distances overflow; scale the vectors down")
         }
         self.config = config
-        affinities = try AffinityMatrix(points: points, dimension: d, config: config)
+        fftRepulsion = FFTRepulsion(minimumBoxes: config.fftMinimumBoxes)
+        affinities = try AffinityMatrix(points: points, dimension: d, config: config, progress: progress)
         let n = points.count / d
         if let warmStart {
             guard warmStart.count == 2 * n else {
@@ -108,6 +112,8 @@ public final class TSNE {
                     nonisolated(unsafe) let g = g, r = r
                     if exact {
                         z = TSNEGradient.exactRepulsion(r.baseAddress!, y.baseAddress!, count: n)
+                    } else if config.usesFFT(pointCount: n) {
+                        z = fftRepulsion.repulsion(r.baseAddress!, y.baseAddress!, count: n, threads: stacks.count)
                     } else {
                         tree.build(y.baseAddress!, count: n)
                         let tree = self.tree, stacks = self.stacks, theta = config.theta, partial = partialZ
@@ -128,22 +134,33 @@ public final class TSNE {
         return z
     }
 
-    /// KL(P || Q) with Q from the layout and normaliser `z` (exact or Barnes-Hut).
+    /// KL(P || Q) with Q from the layout and normaliser `z` (exact or approximated).
     func klDivergence(z: Double) -> Double {
-        var kl = 0.0
-        for i in 0..<count {
-            for e in affinities.rowStart[i]..<affinities.rowStart[i + 1] {
-                let j = Int(affinities.columns[e]), p = Double(affinities.values[e])
-                guard p > 0 else { continue }
-                let dx = Double(layout[2 * i] - layout[2 * j]), dy = Double(layout[2 * i + 1] - layout[2 * j + 1])
-                let q = 1 / (1 + dx * dx + dy * dy) / z
-                kl += p * log(p / max(q, 1e-300))
+        let workers = max(1, config.threads)
+        var partial = [Double](repeating: 0, count: workers)
+        partial.withUnsafeMutableBufferPointer { partial in
+            nonisolated(unsafe) let partial = partial
+            let p = affinities
+            layout.withUnsafeBufferPointer { y in
+                forEachShard(count: count, workers: workers) { w, range in
+                    var kl = 0.0
+                    for i in range {
+                        for e in p.rowStart[i]..<p.rowStart[i + 1] {
+                            let j = Int(p.columns[e]), pij = Double(p.values[e])
+                            guard pij > 0 else { continue }
+                            let dx = Double(y[2 * i] - y[2 * j]), dy = Double(y[2 * i + 1] - y[2 * j + 1])
+                            let q = 1 / (1 + dx * dx + dy * dy) / z
+                            kl += pij * log(pij / max(q, 1e-300))
+                        }
+                    }
+                    partial[w] = kl
+                }
             }
         }
-        return kl
+        return partial.reduce(0, +)  // in worker order: repeatable
     }
 
-    /// The KL divergence of the current map (Barnes-Hut estimate of Z).
+    /// The KL divergence of the current map (Z as the gradient approximates it).
     public func currentKLDivergence() -> Double {
         klDivergence(z: computeGradient(exaggeration: 1, exact: false))
     }

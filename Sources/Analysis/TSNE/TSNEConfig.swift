@@ -23,6 +23,39 @@ public struct TSNEConfig: Sendable, Equatable {
     public var seed: UInt64 = 1
     /// Worker threads for the kNN and the gradient.
     public var threads = 2
+    /// How the repulsion is approximated.
+    public var repulsion = Repulsion.automatic
+    /// How each point's nearest neighbours are found.
+    public var neighbours = NeighbourSearch.automatic
+    /// The FFT grid's smallest number of boxes a side (smaller only in tests, for speed).
+    var fftMinimumBoxes = 50
+
+    public enum Repulsion: String, Sendable, CaseIterable {
+        /// Barnes-Hut below `fftFromPoints`, FFT interpolation from there on.
+        case automatic = "auto"
+        case barnesHut = "bh"
+        case fft
+    }
+
+    public enum NeighbourSearch: String, Sendable, CaseIterable {
+        /// Exact below `approximateFromPoints`, approximate from there on.
+        case automatic = "auto"
+        case exact
+        case approximate
+    }
+
+    /// From this many points the FFT repulsion is faster than Barnes-Hut (make bench measures both).
+    public static let fftFromPoints = 10_000
+    /// From this many points the approximate neighbour search is faster than the exact one.
+    public static let approximateFromPoints = 100_000
+
+    func usesFFT(pointCount n: Int) -> Bool {
+        repulsion == .fft || (repulsion == .automatic && n >= Self.fftFromPoints)
+    }
+
+    func usesApproximateNeighbours(pointCount n: Int) -> Bool {
+        neighbours == .approximate || (neighbours == .automatic && n >= Self.approximateFromPoints)
+    }
 
     public init() {}
 
@@ -30,7 +63,7 @@ public struct TSNEConfig: Sendable, Equatable {
         learningRate ?? max(Float(n) / 12, 50)
     }
 
-    public static let maximumPoints = 20_000
+    public static let maximumPoints = 1_000_000
 
     func validate(pointCount n: Int) throws {
         guard n >= 2 else { throw CSNError("t-SNE needs at least 2 points, not \(n)") }
