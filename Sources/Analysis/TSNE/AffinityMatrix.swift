@@ -14,7 +14,8 @@ public struct AffinityMatrix: Sendable {
 
     /// Exact kNN (squared Euclidean distances from blocked sgemm), ties by index.
     /// Returns neighbour indices and squared distances, [N, k] each.
-    static func nearestNeighbours(_ points: [Float], dimension d: Int, k: Int, threads: Int) -> (indices: [Int32], distances: [Float]) {
+    static func nearestNeighbours(_ points: [Float], dimension d: Int, k: Int, threads: Int,
+                                  progress: (Int, Int) -> Void = { _, _ in }) -> (indices: [Int32], distances: [Float]) {
         let n = points.count / d
         var norms = [Float](repeating: 0, count: n)
         for i in 0..<n { for j in 0..<d { norms[i] += points[i * d + j] * points[i * d + j] } }
@@ -25,6 +26,7 @@ public struct AffinityMatrix: Sendable {
         let blocks = (n + block - 1) / block
         // OpenBLAS's thread count is process-wide: it is set once at start (single-threaded, see
         // BlasThreads), never here, since another thread may be inside sgemm meanwhile.
+        let finished = Locked(0)
         points.withUnsafeBufferPointer { x in
             indices.withUnsafeMutableBufferPointer { outIndex in
                 distances.withUnsafeMutableBufferPointer { outDistance in
@@ -55,6 +57,10 @@ public struct AffinityMatrix: Sendable {
                                     outIndex[i * k + t] = bestIndex[t]
                                     outDistance[i * k + t] = bestDistance[t]
                                 }
+                            }
+                            finished.withLock { done in
+                                done += 1
+                                progress(done, blocks)
                             }
                         }
                     }
@@ -129,9 +135,8 @@ public struct AffinityMatrix: Sendable {
                                              progress: { progress(.neighbours, $0, $1) })
             }
         } else {
-            progress(.neighbours, 0, 1)
-            (neighbours, distances) = Self.nearestNeighbours(points, dimension: d, k: k, threads: config.threads)
-            progress(.neighbours, 1, 1)
+            (neighbours, distances) = Self.nearestNeighbours(points, dimension: d, k: k, threads: config.threads,
+                                                             progress: { progress(.neighbours, $0, $1) })
         }
         progress(.affinities, 0, 2)
         let conditional = Self.conditionalProbabilities(squaredDistances: distances, count: n, k: k, perplexity: config.perplexity,

@@ -9,12 +9,15 @@ import Foundation
 struct TSNECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tsne",
-        abstract: "Map a condition's subspace (or any vectors) to 2-D with Barnes-Hut t-SNE.",
+        abstract: "Map a condition's subspace (or any vectors) to 2-D with t-SNE.",
         discussion: """
         With a checkpoint: embeds a seeded sample of a split's images, applies the condition's mask \
         and maps the result; draws it in braille coloured by the condition's values, or writes x, y \
         and the labels with --out. With --input FILE (one vector a line, tab- or comma-separated, or \
-        a 2-D float32/float64 .npy): maps those vectors; --out writes x, y per input line.
+        a 2-D float32/float64 .npy): maps those vectors; --out writes x, y per input line. Up to \
+        1,000,000 points: from 10,000 the repulsion is FFT-interpolated (FIt-SNE's method) instead \
+        of Barnes-Hut, and from 100,000 the nearest neighbours are approximate (a random-projection \
+        forest refined by neighbours of neighbours); --method and --neighbours choose either way.
         """
     )
 
@@ -48,6 +51,12 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads = 2
 
+    @Option(help: "Repulsion: auto (Barnes-Hut below 10,000 points, FFT from there), bh or fft.")
+    var method: TSNEConfig.Repulsion = .automatic
+
+    @Option(help: "Nearest neighbours: auto (exact below 100,000 points), exact or approximate.")
+    var neighbours: TSNEConfig.NeighbourSearch = .automatic
+
     @Option(help: "Write the map as CSV here instead of drawing it.")
     var out: String?
 
@@ -67,9 +76,13 @@ struct TSNECommand: ParsableCommand {
         config.perplexity = perplexity
         config.seed = seed
         config.threads = threads
+        config.repulsion = method
+        config.neighbours = neighbours
         let (vectors, dimension, labels, rowNames) = try input.map { try readVectors($0) } ?? embedCheckpoint()
         let started = Date()
-        let tsne = try TSNE(points: vectors, dimension: dimension, config: config)
+        let preparation = PreparationProgress()
+        let tsne = try TSNE(points: vectors, dimension: dimension, config: config, progress: preparation.report)
+        preparation.finish()
         let progress = Progress("t-SNE", unit: "iterations", total: iterations)
         var lastKL = Double.nan
         tsne.optimize(iterations: iterations, progress: { event in
@@ -148,5 +161,26 @@ struct TSNECommand: ParsableCommand {
     private func readVectors(_ path: String) throws -> ([Float], Int, [[String]], [String]) {
         let (values, dimension) = try VectorFile.read(try AtomicFile.read(path), source: path, numpy: path.hasSuffix(".npy"))
         return (values, dimension, [], [])
+    }
+}
+
+extension TSNEConfig.Repulsion: ExpressibleByArgument {}
+extension TSNEConfig.NeighbourSearch: ExpressibleByArgument {}
+
+/// Progress of t-SNE's preparation (nearest neighbours, then the affinities), one bar a stage.
+private final class PreparationProgress {
+    private var current: (stage: AffinityMatrix.Stage, bar: Progress)?
+
+    func report(_ stage: AffinityMatrix.Stage, _ done: Int, _ total: Int) {
+        if current?.stage != stage {
+            current?.bar.finish()
+            current = (stage, Progress("t-SNE \(stage.rawValue)", unit: "steps", total: total))
+        }
+        current?.bar.advance(to: done, of: total)
+    }
+
+    func finish() {
+        current?.bar.finish()
+        current = nil
     }
 }
