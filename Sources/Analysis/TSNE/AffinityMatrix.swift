@@ -28,39 +28,26 @@ public struct AffinityMatrix: Sendable {
         // BlasThreads), never here, since another thread may be inside sgemm meanwhile.
         let finished = Locked(0)
         points.withUnsafeBufferPointer { x in
-            indices.withUnsafeMutableBufferPointer { outIndex in
-                distances.withUnsafeMutableBufferPointer { outDistance in
-                    nonisolated(unsafe) let outIndex = outIndex, outDistance = outDistance
-                    forEachShard(count: blocks, workers: threads) { _, range in
-                        let products = FloatBuffer(count: block * n)
-                        var bestDistance = [Float](repeating: 0, count: k), bestIndex = [Int32](repeating: 0, count: k)
-                        for b in range {
-                            let first = b * block, rows = min(block, n - first)
-                            // products[r, j] = x_(first + r) . x_j
-                            sgemm(transposeB: true, m: rows, n: n, k: d, a: x.baseAddress! + first * d, b: x.baseAddress!, beta: 0, c: products.pointer)
-                            for r in 0..<rows {
-                                let i = first + r
-                                var found = 0
-                                for j in 0..<n where j != i {
-                                    let squared = max(0, norms[i] + norms[j] - 2 * products[r * n + j])
-                                    if found == k && squared >= bestDistance[k - 1] { continue }
-                                    var position = found < k ? found : k - 1
-                                    while position > 0 && squared < bestDistance[position - 1] {
-                                        if position < k { bestDistance[position] = bestDistance[position - 1]; bestIndex[position] = bestIndex[position - 1] }
-                                        position -= 1
-                                    }
-                                    bestDistance[position] = squared
-                                    bestIndex[position] = Int32(j)
-                                    if found < k { found += 1 }
+            norms.withUnsafeBufferPointer { norms in
+                indices.withUnsafeMutableBufferPointer { outIndex in
+                    distances.withUnsafeMutableBufferPointer { outDistance in
+                        nonisolated(unsafe) let outIndex = outIndex.baseAddress!, outDistance = outDistance.baseAddress!
+                        let norms = norms.baseAddress!
+                        forEachShard(count: blocks, workers: threads) { _, range in
+                            let products = FloatBuffer(count: block * n), row = FloatBuffer(count: n)
+                            for b in range {
+                                let first = b * block, rows = min(block, n - first)
+                                // products[r, j] = x_(first + r) . x_j
+                                sgemm(transposeB: true, m: rows, n: n, k: d, a: x.baseAddress! + first * d, b: x.baseAddress!, beta: 0, c: products.pointer)
+                                for r in 0..<rows {
+                                    let i = first + r
+                                    Self.selectNearest(i: i, normI: norms[i], norms: norms, products: products.pointer + r * n, count: n, k: k,
+                                                       scratch: row.pointer, indices: outIndex + i * k, distances: outDistance + i * k)
                                 }
-                                for t in 0..<k {
-                                    outIndex[i * k + t] = bestIndex[t]
-                                    outDistance[i * k + t] = bestDistance[t]
+                                finished.withLock { done in
+                                    done += 1
+                                    progress(done, blocks)
                                 }
-                            }
-                            finished.withLock { done in
-                                done += 1
-                                progress(done, blocks)
                             }
                         }
                     }
@@ -68,6 +55,35 @@ public struct AffinityMatrix: Sendable {
             }
         }
         return (indices, distances)
+    }
+
+    /// Point i's k nearest from its row of products: all distances first (a loop the compiler
+    /// vectorises), then one pass keeping the k best in order; only a candidate below the k-th
+    /// best costs more than a comparison. Ties keep the lower index.
+    @inline(__always)
+    private static func selectNearest(i: Int, normI: Float, norms: UnsafePointer<Float>, products: UnsafePointer<Float>, count n: Int, k: Int,
+                                      scratch: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+                                      distances: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { scratch[j] = max(0, normI + norms[j] - 2 * products[j]) }
+        scratch[i] = .infinity
+        var found = 0
+        var threshold = Float.infinity
+        for j in 0..<n {
+            let squared = scratch[j]
+            guard squared < threshold || (found < k && j != i) else { continue }
+            var position = found < k ? found : k - 1
+            while position > 0 && squared < distances[position - 1] {
+                if position < k {
+                    distances[position] = distances[position - 1]
+                    indices[position] = indices[position - 1]
+                }
+                position -= 1
+            }
+            distances[position] = squared
+            indices[position] = Int32(j)
+            if found < k { found += 1 }
+            if found == k { threshold = distances[k - 1] }
+        }
     }
 
     /// Conditional probabilities P_j|i over each point's k neighbours, with the Gaussian precision

@@ -88,15 +88,29 @@ public final class TSNE {
             let exaggerating = iteration < exaggerationEnd
             let z = computeGradient(exaggeration: exaggerating ? config.earlyExaggeration : 1, exact: exact)
             let momentum = exaggerating ? config.initialMomentum : config.finalMomentum
-            for i in 0..<(2 * n) {
-                let g = gradient[i]
-                gains[i] = (g > 0) != (update[i] > 0) ? gains[i] + 0.2 : gains[i] * 0.8
-                gains[i] = max(gains[i], config.minimumGain)
-                update[i] = momentum * update[i] - learningRate * gains[i] * g
-                layout[i] += update[i]
-            }
+            step(momentum: momentum, learningRate: learningRate, count: 2 * n)
             iteration += 1
             if iteration % 50 == 0 { progress(.klDivergence(iteration: iteration, value: klDivergence(z: z))) }
+        }
+    }
+
+    /// One step of gradient descent with momentum and per-coordinate gains.
+    private func step(momentum: Float, learningRate: Float, count: Int) {
+        let minimumGain = config.minimumGain
+        gradient.withUnsafeBufferPointer { gradient in
+            gains.withUnsafeMutableBufferPointer { gains in
+                update.withUnsafeMutableBufferPointer { update in
+                    layout.withUnsafeMutableBufferPointer { layout in
+                        for i in 0..<count {
+                            let g = gradient[i]
+                            let gain = max((g > 0) != (update[i] > 0) ? gains[i] + 0.2 : gains[i] * 0.8, minimumGain)
+                            gains[i] = gain
+                            update[i] = momentum * update[i] - learningRate * gain * g
+                            layout[i] += update[i]
+                        }
+                    }
+                }
+            }
         }
     }
 

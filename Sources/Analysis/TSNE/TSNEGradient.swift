@@ -8,20 +8,23 @@ enum TSNEGradient {
     /// Attractive forces: gradient[i] += exaggeration * sum_j p_ij w_ij (y_i - y_j), rows `range`.
     static func attractive(_ gradient: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, _ p: AffinityMatrix,
                            exaggeration: Float, rows range: Range<Int>) {
-        p.columns.withUnsafeBufferPointer { columns in
-            p.values.withUnsafeBufferPointer { values in
-                for i in range {
-                    let xi = layout[2 * i], yi = layout[2 * i + 1]
-                    var fx: Float = 0, fy: Float = 0
-                    for e in p.rowStart[i]..<p.rowStart[i + 1] {
-                        let j = Int(columns[e])
-                        let dx = xi - layout[2 * j], dy = yi - layout[2 * j + 1]
-                        let w = values[e] / (1 + dx * dx + dy * dy)
-                        fx += w * dx
-                        fy += w * dy
+        p.rowStart.withUnsafeBufferPointer { rowStart in
+            p.columns.withUnsafeBufferPointer { columns in
+                p.values.withUnsafeBufferPointer { values in
+                    let (rowStart, columns, values) = (rowStart.baseAddress!, columns.baseAddress!, values.baseAddress!)
+                    for i in range {
+                        let xi = layout[2 * i], yi = layout[2 * i + 1]
+                        var fx: Float = 0, fy: Float = 0
+                        for e in rowStart[i]..<rowStart[i + 1] {
+                            let j = Int(columns[e])
+                            let dx = xi - layout[2 * j], dy = yi - layout[2 * j + 1]
+                            let w = values[e] / (1 + dx * dx + dy * dy)
+                            fx += w * dx
+                            fy += w * dy
+                        }
+                        gradient[2 * i] += exaggeration * fx
+                        gradient[2 * i + 1] += exaggeration * fy
                     }
-                    gradient[2 * i] += exaggeration * fx
-                    gradient[2 * i + 1] += exaggeration * fy
                 }
             }
         }
