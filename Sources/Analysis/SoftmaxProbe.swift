@@ -10,6 +10,9 @@ public struct SoftmaxProbe: Sendable {
         public var epochs = 300
         public var learningRate: Float = 0.05
         public var l2: Float = 1e-4
+        /// Weigh each class by the inverse of its share, so that a rare class counts as much as a
+        /// common one (for attributes where predicting the majority would score high).
+        public var balanced = false
         public init() {}
     }
 
@@ -37,18 +40,24 @@ public struct SoftmaxProbe: Sendable {
         let store = ParameterStore(shapes: [("w", [c, f]), ("b", [c])])
         let logits = FloatBuffer(count: n * c)
         let adam = Adam(learningRate: config.learningRate)
+        // Per-example loss weights summing to 1: 1/n each, or 1/(c * count of its class) when balanced.
+        var classCounts = [Int](repeating: 0, count: c)
+        for label in labels { classCounts[Int(label)] += 1 }
+        let exampleWeight: [Float] = (0..<c).map { k in
+            config.balanced ? 1 / Float(c * max(classCounts[k], 1)) : 1 / Float(n)
+        }
         let w = store.value("w"), b = store.value("b"), gw = store.gradient("w"), gb = store.gradient("b")
         for epoch in 1...config.epochs {
             linearForward(logits.pointer, x.pointer, w, b, batch: n, inFeatures: f, outFeatures: c)
-            // dLoss/dlogits = (softmax - onehot) / n, written over the logits.
+            // dLoss/dlogits = (softmax - onehot) * the example's weight, written over the logits.
             for i in 0..<n {
-                let row = logits.pointer + i * c
+                let row = logits.pointer + i * c, weight = exampleWeight[Int(labels[i])]
                 var top = row[0]
                 for k in 1..<c { top = max(top, row[k]) }
                 var sum: Float = 0
                 for k in 0..<c { row[k] = exp(row[k] - top); sum += row[k] }
-                for k in 0..<c { row[k] = row[k] / sum / Float(n) }
-                row[Int(labels[i])] -= 1 / Float(n)
+                for k in 0..<c { row[k] = row[k] / sum * weight }
+                row[Int(labels[i])] -= weight
             }
             store.gradients.zero()
             linearBackward(nil, gw, gb, logits.pointer, x.pointer, w, batch: n, inFeatures: f, outFeatures: c)
@@ -83,6 +92,19 @@ public struct SoftmaxProbe: Sendable {
     public func accuracy(features: [Float], labels: [Int32]) -> Double {
         let predicted = predict(features)
         return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(max(labels.count, 1))
+    }
+
+    /// The mean over classes of the share of that class's rows predicted right (classes absent
+    /// from `labels` left out): 1 / classes for a probe that always says the same.
+    public func balancedAccuracy(features: [Float], labels: [Int32]) -> Double {
+        let predicted = predict(features)
+        var right = [Int](repeating: 0, count: classCount), total = right
+        for (p, l) in zip(predicted, labels) {
+            total[Int(l)] += 1
+            if p == l { right[Int(l)] += 1 }
+        }
+        let present = (0..<classCount).filter { total[$0] > 0 }
+        return present.reduce(0.0) { $0 + Double(right[$1]) / Double(total[$1]) } / Double(max(present.count, 1))
     }
 
     /// The share of the most common label: what a probe must beat.

@@ -71,4 +71,27 @@ import TestSupport
             try SoftmaxProbe(features: [1, 2], featureCount: 1, labels: [0, 5], classCount: 2)
         }
     }
+
+    /// A rare class that overlaps the common one: a plain probe mostly says "common" and its
+    /// balanced accuracy stays low; weighing the classes equally finds the rare one far more often.
+    @Test func balancedTrainingFindsARareClass() throws {
+        var generator = SeededGenerator(seed: 13)
+        var features: [Float] = [], labels: [Int32] = []
+        for i in 0..<2000 {
+            let label = Int32(i % 20 == 0 ? 1 : 0)  // 5% rare
+            features += [Float(label) * 1.5 + generator.normal(), generator.normal()]
+            labels.append(label)
+        }
+        let (trainFeatures, trainLabels) = (Array(features.prefix(2400)), Array(labels.prefix(1200)))
+        let (testFeatures, testLabels) = (Array(features.dropFirst(2400)), Array(labels.dropFirst(1200)))
+        var config = SoftmaxProbe.Config()
+        let plain = try SoftmaxProbe(features: trainFeatures, featureCount: 2, labels: trainLabels, classCount: 2, config: config)
+        config.balanced = true
+        let balanced = try SoftmaxProbe(features: trainFeatures, featureCount: 2, labels: trainLabels, classCount: 2, config: config)
+        let plainScore = plain.balancedAccuracy(features: testFeatures, labels: testLabels)
+        let balancedScore = balanced.balancedAccuracy(features: testFeatures, labels: testLabels)
+        #expect(plainScore < 0.6 && balancedScore > 0.7, "balanced accuracy: plain \(plainScore), balanced \(balancedScore)")
+        // Always the same answer scores one half, whatever the shares.
+        #expect(plain.balancedAccuracy(features: [Float](repeating: -50, count: 2 * testLabels.count), labels: testLabels) == 0.5)
+    }
 }

@@ -38,6 +38,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("max-train"), help: "Training images to sample (seeded).")
     var maxTrain = 20_000
 
+    @Flag(help: "Weigh classes equally in training and report balanced accuracy (the mean of per-class accuracies; chance is 100 / classes), for attributes with a rare class such as fixed-pitch.")
+    var balanced = false
+
     @Option(help: "Seed for the training sample and the untrained network.")
     var seed: UInt64 = 1
 
@@ -100,7 +103,7 @@ struct ProbeCommand: ParsableCommand {
         if let stage, let bad = models.first(where: { stage >= $0.model.networks[0].stageCount }) {
             throw CSNError("\(bad.label) has \(bad.model.networks[0].stageCount) convolution stages, so there is no \(features)")
         }
-        print("\(features == "embedding" ? "unmasked embedding" : "\(features) features (each channel averaged)") of \(train.count) train and \(test.count) test images; test accuracy (%) of a softmax probe")
+        print("\(features == "embedding" ? "unmasked embedding" : "\(features) features (each channel averaged)") of \(train.count) train and \(test.count) test images; test \(balanced ? "balanced accuracy" : "accuracy") (%) of a softmax probe")
         let labelWidth = max(24, models.map(\.label.count).max() ?? 0) + 2
         let columns = targets.map { max(12, $0.name.count + 2) }
         print("".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { pad($0.name, $1) }.joined())
@@ -113,13 +116,23 @@ struct ProbeCommand: ParsableCommand {
                 let (trainFeatures, testFeatures, count) = cache[network]!
                 let trainLabels = train.map { target.labels[Int($0)] }, testLabels = test.map { target.labels[Int($0)] }
                 guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", width)); continue }
-                let probe = try SoftmaxProbe(features: trainFeatures, featureCount: count, labels: trainLabels, classCount: target.classCount)
-                cells.append(pad(String(format: "%.1f", 100 * probe.accuracy(features: testFeatures, labels: testLabels)), width))
+                var config = SoftmaxProbe.Config()
+                config.balanced = balanced
+                let probe = try SoftmaxProbe(features: trainFeatures, featureCount: count, labels: trainLabels, classCount: target.classCount,
+                                             config: config)
+                let score = balanced ? probe.balancedAccuracy(features: testFeatures, labels: testLabels)
+                    : probe.accuracy(features: testFeatures, labels: testLabels)
+                cells.append(pad(String(format: "%.1f", 100 * score), width))
             }
             print(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + cells.joined())
         }
-        print("majority share".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
-              + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 * SoftmaxProbe.majorityShare(test.map { target.labels[Int($0)] })), width) }.joined())
+        if balanced {
+            print("chance (1 / classes present)".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+                  + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 / Double(max(1, Set(test.map { target.labels[Int($0)] }).count))), width) }.joined())
+        } else {
+            print("majority share".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+                  + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 * SoftmaxProbe.majorityShare(test.map { target.labels[Int($0)] })), width) }.joined())
+        }
     }
 
     func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
