@@ -12,9 +12,11 @@ public final class Trainer: @unchecked Sendable {
     public let session: TrainingSession
     public let checkpointDirectory: String?
     public let publishEvery: Int
-    /// Steps between weight copies in the snapshot (for the analysis worker).
+    /// Steps between weight copies for the analysis worker; a copy is also made when
+    /// `weightsSeconds` have passed since the last, so that a slow run's maps stay recent.
     public let weightsEvery: Int
     public static let defaultWeightsEvery = 200
+    public static let weightsSeconds = 4.0
     /// The newest copy of the weights, for analysis on other threads.
     public let weights = WeightsMailbox()
 
@@ -159,7 +161,8 @@ public final class Trainer: @unchecked Sendable {
                     work.lossHistory.append(.init(step: step, triplet: terms.triplet, embedding: terms.embedding, mask: terms.mask))
                     work.trainAccuracy = runningAccuracy
                     work.masks = session.model.effectiveMasks()
-                    if step % weightsEvery < publishEvery { weights.publish(ModelWeights(of: session.model, step: step)) }
+                    let weightsDue = ProcessInfo.processInfo.systemUptime - (weights.newest?.madeAt ?? -.infinity) >= Self.weightsSeconds
+                    if step % weightsEvery < publishEvery || weightsDue { weights.publish(ModelWeights(of: session.model, step: step)) }
                     if elapsed > 0.5 {
                         work.tripletsPerSecond = Double(stepsSinceClock * config.batchSize) / elapsed
                         work.secondsRemaining = Double(config.steps - step) * Double(config.batchSize) / work.tripletsPerSecond

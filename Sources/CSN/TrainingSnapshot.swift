@@ -98,18 +98,22 @@ public struct ModelWeights: Sendable {
     public let step: Int
     public let values: [Float]
     public let runningStatistics: [[Float]]
+    /// When the copy was made (monotonic seconds, the system's uptime): how old a map of it is.
+    public let madeAt: Double
 
     /// A marker for vectors that do not come from a model (an embeddings file): no values.
     public init(step: Int) {
         self.step = step
         values = []
         runningStatistics = []
+        madeAt = ProcessInfo.processInfo.systemUptime
     }
 
     public init(of model: CSNModel, step: Int) {
         self.step = step
         values = model.store.values.array
         runningStatistics = model.runningStatistics.map(\.buffer.array)
+        madeAt = ProcessInfo.processInfo.systemUptime
     }
 
     /// Loads the copy into a model of the same shape.

@@ -24,8 +24,9 @@ public struct AnalysisRequest: Sendable, Equatable {
 public struct MapResult: Sendable {
     public var condition: Int
     public var recompute: Int
-    /// Training step of the weights mapped.
+    /// Training step of the weights mapped, and when they were copied (monotonic seconds).
     public var weightsStep: Int
+    public var weightsMadeAt: Double
     /// [P, 2] for the worker's map sample.
     public var layout: [Float]
     public var iteration: Int

@@ -5,15 +5,19 @@ import Datasets
 import Foundation
 
 /// Computes what the Subspaces and Neighbours views show, on its own thread and its own copy of
-/// the model. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones only
-/// as often as keeps its average share of a core at `refreshShare`, so a costly map refreshes less
-/// often rather than slowing training. The UI thread only sends requests (condition, query) and
-/// reads the newest AnalysisSnapshot; drawing never moves work between threads.
+/// the model. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones as
+/// often as keeps its average share of a core at `refreshShare`, but at least every
+/// `maximumRefreshSeconds`, so that the map on screen stays recent without slowing training much.
+/// The UI thread only sends requests (condition, query) and reads the newest AnalysisSnapshot;
+/// drawing never moves work between threads.
 ///
 /// For the selected condition it maps a fixed sample of test images with t-SNE (warm-started from
 /// the previous map when only the weights changed, so the map moves rather than jumps; a map that
-/// a request interrupted is finished before newer weights are taken); while the Neighbours view is
-/// open, it finds the query's neighbours among every test image under every condition.
+/// a request interrupted is finished before newer weights are taken). It keeps the whole test
+/// split's embeddings (refreshed at every load while the Neighbours view is open, else every
+/// `searchRefreshSeconds`), so that opening the view or asking a new query is answered at once
+/// from them; a question that arrives while embeddings are being computed is answered between
+/// two chunks of images, from the last complete set.
 ///
 /// `@unchecked Sendable`: `request`, `latest`, `running` and `done` are guarded by `lock`; `source`
 /// and the caches are used by the worker's thread alone; everything else is immutable.
@@ -33,6 +37,12 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// The most of one core the worker takes on average before it moves on to newer weights.
     let refreshShare: Double
     public static let defaultRefreshShare = 0.1
+    /// Newer weights are taken at least this often (the share is exceeded if it must be).
+    static let maximumRefreshSeconds = 16.0
+    /// The test split's embeddings are refreshed this often while the Neighbours view is closed.
+    static let searchRefreshSeconds = 90.0
+    /// Images embedded between two looks for a question waiting.
+    static let embeddingChunk = 64
     let weights: WeightsMailbox
     let source: VectorSource
     /// Iterations of a map from scratch, and of a warm-started update.
@@ -117,14 +127,25 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// The worker thread's own state between jobs.
     private struct Work {
         var loadedStep = -1
+        /// When the loaded weights were made (monotonic seconds), for the map's age.
+        var loadedMadeAt = 0.0
         /// Monotonic seconds (system uptime) and this thread's CPU seconds when the weights were loaded.
         var loadedAt = -Double.infinity, cpuAtLoad = 0.0
         /// The map sample's embeddings, per network, for the loaded weights.
         var embeddings: [Int: [Float]] = [:]
-        /// The test split's embeddings, per network, for the loaded weights (Neighbours view).
-        var searchEmbeddings: [Int: [Float]] = [:]
+        /// The last complete set of the test split's embeddings, per network, with the masks and
+        /// the step of the weights they were made with (Neighbours view).
+        var search = SearchSet()
         var neighboursFor: (query: Int, step: Int)? = nil
         var map: MapJob? = nil
+    }
+
+    struct SearchSet {
+        var embeddings: [Int: [Float]] = [:]
+        var masks: [Float] = []
+        var step = -1
+        var madeAt = -Double.infinity
+        var isEmpty: Bool { embeddings.isEmpty }
     }
 
     /// The map being made: for which condition, recompute count and weights; its optimiser, kept
@@ -133,6 +154,7 @@ public final class AnalysisWorker: @unchecked Sendable {
         var condition: Int
         var recompute: Int
         var step: Int
+        var weightsMadeAt: Double
         var tsne: TSNE?
         var iterations: Int
         var layout: [Float]
@@ -145,17 +167,13 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     private func run() {
-        // Training comes first: on Linux the nice value is per thread, so this lowers only the
-        // analysis thread, which then takes the cycles training leaves (the map just updates later).
-        #if os(Linux)
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #endif
+        // The thread keeps the normal priority: its share of a core is kept down by taking new
+        // weights less often (refreshTime), and a user's question is then answered at once
+        // instead of waiting for the cycles training leaves.
         var work = Work()
         while let (job, newest, takeWeights) = nextJob(&work) {
             if takeWeights { load(newest, wantsNeighbours: job.wantsNeighbours, into: &work) }
-            if job.wantsNeighbours && !isStopping && (work.neighboursFor?.query != job.query || work.neighboursFor?.step != work.loadedStep) {
-                findNeighbours(job, &work)
-            }
+            answerQuestion(&work)
             if isStopping { break }
             makeMap(job, &work)
         }
@@ -171,7 +189,7 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// When newer weights may be taken (monotonic seconds): this thread's time on the loaded ones
     /// is then at most `refreshShare` of the time since they were loaded.
     private func refreshTime(_ work: Work) -> Double {
-        work.loadedAt + (Self.threadSeconds() - work.cpuAtLoad) / refreshShare
+        work.loadedAt + min((Self.threadSeconds() - work.cpuAtLoad) / refreshShare, Self.maximumRefreshSeconds)
     }
 
     /// Waits until there is something to do (or the worker stops) and returns the request, the
@@ -186,7 +204,7 @@ public final class AnalysisWorker: @unchecked Sendable {
                 let now = ProcessInfo.processInfo.systemUptime
                 let mapDone = work.map.map { $0.matches(job, step: work.loadedStep) && $0.complete } ?? false
                 let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
-                let neighboursDone = !job.wantsNeighbours || (work.neighboursFor?.query == job.query && work.neighboursFor?.step == work.loadedStep)
+                let neighboursDone = !job.wantsNeighbours || (work.neighboursFor?.query == job.query && work.neighboursFor?.step == work.search.step)
                 let newerWeights = newest.step != work.loadedStep
                 let take = newerWeights && mapFinished && (work.loadedStep < 0 || now >= refreshAt)
                 if take || !mapDone || !neighboursDone { return (job, newest, take) }
@@ -201,27 +219,63 @@ public final class AnalysisWorker: @unchecked Sendable {
         work.cpuAtLoad = Self.threadSeconds()
         source.load(newest)
         work.loadedStep = newest.step
-        work.searchEmbeddings = [:]
-        if wantsNeighbours { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+        work.loadedMadeAt = newest.madeAt
+        // The map sample's images are test images: with the split refreshed, their rows come from it.
+        let refreshSearch = mapSampleRows != nil
+            && (wantsNeighbours || work.search.isEmpty || work.loadedAt - work.search.madeAt >= Self.searchRefreshSeconds)
+        if refreshSearch && work.search.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+        var fresh = SearchSet(masks: source.masks(), step: newest.step, madeAt: work.loadedAt)
         for network in 0..<source.networkCount {
-            if wantsNeighbours, let rows = mapSampleRows {
-                // The map sample's images are test images: take their rows from the split's embeddings.
-                let all = source.embed(searchSet, network: network, dataset: dataset, isCancelled: { isStopping })
-                work.searchEmbeddings[network] = all
+            if refreshSearch, let rows = mapSampleRows {
+                guard let all = embedAnsweringQuestions(searchSet, network: network, &work) else { return }
+                fresh.embeddings[network] = all
                 work.embeddings[network] = Self.gather(rows, from: all, dimension: source.dimension)
             } else {
-                work.embeddings[network] = source.embed(mapSample, network: network, dataset: dataset, isCancelled: { isStopping })
+                guard let sample = embedAnsweringQuestions(mapSample, network: network, &work) else { return }
+                work.embeddings[network] = sample
             }
         }
+        if refreshSearch { work.search = fresh }
         publish { $0.loadedStep = newest.step }
     }
 
-    private func findNeighbours(_ job: AnalysisRequest, _ work: inout Work) {
-        if work.searchEmbeddings.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
-        let lists = neighbours(of: job.query, masks: source.masks(), cache: &work.searchEmbeddings, isCancelled: { isStopping })
-        guard !isStopping else { return }
-        work.neighboursFor = (job.query, work.loadedStep)
-        let result = NeighbourResult(query: job.query, weightsStep: work.loadedStep, lists: lists)
+    /// `images`' embeddings by chunks; between chunks a waiting question is answered from the
+    /// last complete test-split embeddings. Nil when the worker is stopping.
+    private func embedAnsweringQuestions(_ images: [Int32], network: Int, _ work: inout Work) -> [Float]? {
+        var out: [Float] = []
+        out.reserveCapacity(images.count * source.dimension)
+        var start = 0
+        while start < images.count {
+            if isStopping { return nil }
+            answerQuestion(&work, onlyFromCache: true)
+            let end = min(images.count, start + Self.embeddingChunk)
+            out += source.embed(Array(images[start..<end]), network: network, dataset: dataset, isCancelled: { isStopping })
+            start = end
+        }
+        return isStopping ? nil : out
+    }
+
+    /// Finds the neighbours of the query asked for, if they are asked for and not yet found for
+    /// the test-split embeddings at hand. `onlyFromCache`: in the middle of a refresh, only a test
+    /// image can be answered (another image would need the old weights, which are gone).
+    private func answerQuestion(_ work: inout Work, onlyFromCache: Bool = false) {
+        let job = lock.withLock { request }
+        guard job.wantsNeighbours, !isStopping else { return }
+        if let found = work.neighboursFor, found.query == job.query, found.step == work.search.step, !work.search.isEmpty { return }
+        if onlyFromCache && (work.search.isEmpty || searchRow[Int32(job.query)] == nil) { return }
+        if work.search.isEmpty {
+            // No test-split embeddings yet (a source that is not the test split's): made now.
+            publish { $0.status = "embedding \(self.searchSet.count) test images" }
+            var made = SearchSet(masks: source.masks(), step: work.loadedStep, madeAt: work.loadedAt)
+            for network in 0..<source.networkCount {
+                made.embeddings[network] = source.embed(searchSet, network: network, dataset: dataset, isCancelled: { isStopping })
+            }
+            guard !isStopping else { return }
+            work.search = made
+        }
+        let lists = neighbours(of: job.query, in: work.search)
+        work.neighboursFor = (job.query, work.search.step)
+        let result = NeighbourResult(query: job.query, weightsStep: work.search.step, lists: lists)
         publish { $0.neighbours = result }
     }
 
@@ -242,11 +296,13 @@ public final class AnalysisWorker: @unchecked Sendable {
             let name = dataset.conditions[job.condition].name
             do {
                 let tsne = try TSNE(points: masked, dimension: d, config: config, warmStart: warm)
-                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep, tsne: tsne,
+                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep,
+                                  weightsMadeAt: work.loadedMadeAt, tsne: tsne,
                                   iterations: warm == nil ? Self.freshIterations : Self.warmIterations, layout: tsne.layout, failed: false)
                 publish { $0.status = warm == nil ? "mapping \(name)" : "updating the map"; $0.error = nil }
             } catch {
-                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep, tsne: nil,
+                work.map = MapJob(condition: job.condition, recompute: job.recompute, step: work.loadedStep,
+                                  weightsMadeAt: work.loadedMadeAt, tsne: nil,
                                   iterations: 0, layout: [], failed: true)
                 publish { $0.status = "no map"; $0.error = "the map of \(name) cannot be made: \(error)" }
                 return
@@ -257,7 +313,7 @@ public final class AnalysisWorker: @unchecked Sendable {
         var lastKL = Double.nan
         // Neighbours asked for and not yet found (the view opened, another query) come first:
         // the map pauses for them and resumes afterwards.
-        let found = work.neighboursFor.flatMap { $0.step == step ? $0.query : nil }
+        let found = work.neighboursFor.flatMap { $0.step == work.search.step ? $0.query : nil }
         tsne.optimize(iterations: map.iterations - tsne.iteration, isCancelled: { [self] in
             lock.withLock {
                 !running || request.condition != job.condition || request.recompute != job.recompute
@@ -266,14 +322,15 @@ public final class AnalysisWorker: @unchecked Sendable {
         }, progress: { [self] event in
             if case .klDivergence(let iteration, let kl) = event {
                 lastKL = kl
-                let partial = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step, layout: tsne.layout,
-                                        iteration: iteration, klDivergence: kl, complete: false)
+                let partial = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step, weightsMadeAt: map.weightsMadeAt,
+                                        layout: tsne.layout, iteration: iteration, klDivergence: kl, complete: false)
                 publish { $0.map = partial }
             }
         })
         map.layout = tsne.layout
         work.map = map
-        let final = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step, layout: tsne.layout,
+        let final = MapResult(condition: job.condition, recompute: job.recompute, weightsStep: step,
+                              weightsMadeAt: map.weightsMadeAt, layout: tsne.layout,
                               iteration: tsne.iteration, klDivergence: lastKL, complete: map.complete)
         publish {
             $0.map = final

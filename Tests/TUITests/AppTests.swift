@@ -131,6 +131,39 @@ import TUI
         #expect(waitForMap(ofStep: 2), "the worker never took the newer weights: \(worker.snapshot.status)")
     }
 
+    /// The test split is embedded with the first weights, before anyone asks: opening the
+    /// Neighbours view is then only a search. With newer weights the view's query is answered at
+    /// once from the embeddings at hand, then again from the newer ones.
+    @Test func neighboursComeFromTheTestSplitAlreadyEmbedded() throws {
+        let mailbox = WeightsMailbox()
+        let worker = try AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, weights: mailbox,
+                                        mapSampleCount: 60, refreshShare: 1)
+        let session = try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset)
+        worker.start()
+        defer { worker.stop(); worker.waitUntilStopped() }
+        func wait(seconds: Double, until done: () -> Bool) -> Double? {
+            let start = Date()
+            while !done() {
+                guard Date().timeIntervalSince(start) < seconds else { return nil }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            return Date().timeIntervalSince(start)
+        }
+        mailbox.publish(ModelWeights(of: session.model, step: 1))
+        #expect(wait(seconds: 120) { worker.snapshot.map?.complete == true } != nil, "no map")
+        let queries = worker.searchSet.prefix(2).map(Int.init)
+        worker.request(AnalysisRequest(query: queries[0], wantsNeighbours: true))
+        let first = wait(seconds: 120) { worker.snapshot.neighbours(of: queries[0])?.weightsStep == 1 }
+        // A search over embeddings at hand, even in a debug build, takes far less than embedding them.
+        #expect(first.map { $0 < 2 } == true, "neighbours after \(first ?? -1) s")
+        try session.trainStep()
+        mailbox.publish(ModelWeights(of: session.model, step: 2))
+        worker.request(AnalysisRequest(query: queries[1], wantsNeighbours: true))
+        #expect(wait(seconds: 120) { worker.snapshot.neighbours(of: queries[1]) != nil } != nil, "no neighbours for the new query")
+        #expect(wait(seconds: 120) { worker.snapshot.neighbours(of: queries[1])?.weightsStep == 2 } != nil,
+                "the neighbours never moved to the newer weights")
+    }
+
     /// A map interrupted by a neighbours query is finished afterwards (its whole schedule), and a
     /// map whose condition is no longer on screen is never drawn in that condition's colours.
     @Test func anInterruptedMapFinishesAndResultsMatchTheirRequest() throws {

@@ -28,7 +28,7 @@ import TUI
         var analysis = AnalysisSnapshot()
         analysis.loadedStep = 100
         analysis.status = "map of step 100"
-        analysis.map = MapResult(condition: 0, recompute: 0, weightsStep: 100,
+        analysis.map = MapResult(condition: 0, recompute: 0, weightsStep: 100, weightsMadeAt: 1000,
                                  layout: sample.indices.flatMap { [Float(cos(Double($0))), Float(sin(Double($0) * 1.7))] },
                                  iteration: 750, klDivergence: 0.4321, complete: true)
         let query = Int(sample[0])
@@ -40,7 +40,7 @@ import TUI
         state.showHelp = help
         state.queryList = sample
         return FrameInput(state: state, training: training, analysis: analysis, dataset: dataset, mapSample: sample,
-                          highlighted: dataset.conditions.map { _ in nil }, dataName: "small", ascii: ascii, isTraining: true)
+                          highlighted: dataset.conditions.map { _ in nil }, dataName: "small", ascii: ascii, isTraining: true, now: 1012)
     }
 
     static let cases: [(name: String, view: AppView, help: Bool)] = [

@@ -21,6 +21,8 @@ public struct FrameInput {
     public var colourDepth: ColourDepth = .full256
     /// The header's text when it is not a training run's (vectors from an embeddings file).
     public var title: String? = nil
+    /// Now, in monotonic seconds (the system's uptime): the map's age is told from it.
+    public var now: Double = ProcessInfo.processInfo.systemUptime
 }
 
 /// The whole screen: header, tabs, the selected view, a status line, and the help on top.

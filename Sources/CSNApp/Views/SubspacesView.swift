@@ -12,8 +12,11 @@ enum SubspacesView {
         let parts = area.split(.horizontal, [.fill, .length(20)])
         let map = a.map(for: input.state.condition)
         // The map's own tags, not the worker's activity (which may be about the neighbours).
-        let state = map.map { "map of step \($0.weightsStep)\($0.complete ? "" : " (optimising)"), iteration \($0.iteration), KL \(String(format: "%.3f", $0.klDivergence))" }
-            ?? a.status
+        let state = map.map { map in
+            // The weights' age tells how far behind training the map is (a file's vectors do not age).
+            let age = input.isTraining ? " (\(Int(max(0, input.now - map.weightsMadeAt).rounded())) s old)" : ""
+            return "map of step \(map.weightsStep)\(age)\(map.complete ? "" : " (optimising)"), iteration \(map.iteration), KL \(String(format: "%.3f", map.klDivergence))"
+        } ?? a.status
         let header = "\(condition.name) subspace: \(state)  (c: next condition, r: recompute)"
         buffer.write(header, x: area.x, y: area.y, style: Style(foreground: .dimGrey), clip: area)
         let plot = Rect(x: parts[0].x, y: parts[0].y + 1, width: parts[0].width, height: parts[0].height - 2)
