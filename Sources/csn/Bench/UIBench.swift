@@ -4,9 +4,10 @@ import Datasets
 import Foundation
 import TUI
 
-/// The UI's costs, for `csn bench`: the time to draw a full 200x60 frame of each view (with a map
-/// and neighbours in place), and training throughput with the UI drawing at 20 Hz and the analysis
-/// worker running, against the same run without them, in alternating rounds.
+/// The UI's costs, for `csn bench --ui`: the time to draw a full 200x60 frame of each view (with a
+/// map and neighbours in place); training throughput with a scripted user at the UI against the
+/// same run headless, in alternating rounds; and what that user waited for (the first map, the
+/// Neighbours view's result, a new query's, and the age of the map on screen).
 enum UIBench {
     static func run(dataset: ImageDataset, config: TrainingConfig, steps: Int) throws {
         // Frames: a few trained steps, then the analysis worker's results, then timed draws.
@@ -44,11 +45,11 @@ enum UIBench {
             print("frame 200x60, \(view): median \(String(format: "%.2f", times[15] * 1000)) ms")
         }
 
-        // Throughput with and without the UI's work beside training.
-        var mappedSteps: [[Int]] = []
-        func throughput(withUI: Bool) throws -> Double {
+        // Throughput with and without the UI beside training, and how soon the UI answers.
+        var latencies = Latencies()
+        func throughput(withUI: Bool, seconds: Double) throws -> Double {
             var timed = config
-            timed.steps = steps + 5
+            timed.steps = 1_000_000
             timed.validateEvery = 1_000_000
             let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
             let worker = try AnalysisWorker(config: timed, dataset: dataset, weights: trainer.weights)
@@ -56,40 +57,92 @@ enum UIBench {
             if withUI { worker.start() }
             trainer.start()
             var start: Date? = nil, startStep = 0
-            var view = 0
-            var mapped: [Int] = []
-            while !trainer.snapshot.state.isOver {
+            let end = Date().addingTimeInterval(seconds + 10)
+            if withUI {
+                try userSession(app: app, worker: worker, until: end, latencies: &latencies)
+            }
+            while Date() < end {
                 let step = trainer.snapshot.step
                 if start == nil, step >= 5 { start = Date(); startStep = step }
-                if withUI {
-                    if step % 10 == 0 { view = (view + 1) % 4; _ = app.handle(.character(Character(String(view + 1)))) }
-                    _ = app.frame()
-                    let analysis = worker.snapshot
-                    if let map = analysis.map, map.complete, mapped.last != map.weightsStep { mapped.append(map.weightsStep) }
-                }
                 Thread.sleep(forTimeInterval: 0.05)
             }
+            trainer.stop()
             let final = trainer.wait()
-            let seconds = Date().timeIntervalSince(start ?? Date())
+            let elapsed = Date().timeIntervalSince(start ?? Date())
             worker.stop()
-            if withUI {
-                worker.waitUntilStopped()
-                mappedSteps.append(mapped)
-            }
-            return Double((final.step - startStep) * timed.batchSize) / seconds
+            if withUI { worker.waitUntilStopped() }
+            return Double((final.step - startStep) * timed.batchSize) / elapsed
         }
         // Alternate the two, so that a noisy neighbour on the machine hits both alike.
         var headless: [Double] = [], withUI: [Double] = []
+        let seconds = Double(max(30, steps / 10))
         for _ in 0..<2 {
-            headless.append(try throughput(withUI: false))
-            withUI.append(try throughput(withUI: true))
+            headless.append(try throughput(withUI: false, seconds: seconds))
+            withUI.append(try throughput(withUI: true, seconds: seconds))
         }
         let ratios = zip(withUI, headless).map { 100 * $0 / $1 }
-        print("training with the UI open (20 Hz frames, weights for the analysis worker every \(Trainer.defaultWeightsEvery) steps, "
-              + "taken as its \(Int(AnalysisWorker.defaultRefreshShare * 100))% share of a core allows), "
-              + "2 alternating rounds of \(steps) steps: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) triplets/s "
+        print("training with the UI open (20 Hz frames; the Subspaces view, the Neighbours view opened every 8 s with 3 new queries), "
+              + "2 alternating rounds of \(Int(seconds)) s: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) triplets/s "
               + "vs \(headless.map { String(Int($0)) }.joined(separator: ", ")) headless "
-              + "(\(ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", "))); "
-              + "maps made of the weights of steps \(mappedSteps.map { $0.map(String.init).joined(separator: ", ") }.joined(separator: " and "))")
+              + "(\(ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ")))")
+        print(latencies.report())
+    }
+
+    /// What the UI's user waited for, in seconds.
+    struct Latencies {
+        var firstMap: [Double] = [], openNeighbours: [Double] = [], newQuery: [Double] = [], mapAge: [Double] = []
+
+        func report() -> String {
+            func summary(_ values: [Double], scale: Double = 1000, unit: String = "ms") -> String {
+                guard !values.isEmpty else { return "none measured" }
+                let sorted = values.sorted()
+                return String(format: "median %.0f %@, max %.0f %@ (%d)", sorted[sorted.count / 2] * scale, unit, sorted[sorted.count - 1] * scale, unit, values.count)
+            }
+            return "UI latencies while training: first map \(summary(firstMap, scale: 1, unit: "s")); "
+                + "Neighbours view opened to a full result \(summary(openNeighbours)); a new query to its result \(summary(newQuery)); "
+                + "age of the weights of the map on screen after the first map \(summary(mapAge, scale: 1, unit: "s"))"
+        }
+    }
+
+    /// A user at the UI while training runs: the map view until the first map, then every 8 s the
+    /// Neighbours view (its result waited for), three new queries (each waited for) and back to the
+    /// map, frames at 20 Hz throughout; the map's age is read at every frame on the map view.
+    static func userSession(app: App, worker: AnalysisWorker, until end: Date, latencies: inout Latencies) throws {
+        let started = Date()
+        _ = app.handle(.character("3"))
+        func waitFor(_ done: () -> Bool) -> Double? {
+            let start = Date()
+            var lastFrame = Date.distantPast
+            while !done() {
+                guard Date() < end else { return nil }
+                if Date().timeIntervalSince(lastFrame) >= 0.05 { _ = app.frame(); lastFrame = Date() }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            return Date().timeIntervalSince(start)
+        }
+        guard waitFor({ worker.snapshot.map(for: app.state.condition)?.complete == true }) != nil else { return }
+        latencies.firstMap.append(Date().timeIntervalSince(started))
+        var nextQuestion = Date().addingTimeInterval(8)
+        while Date() < end {
+            if Date() >= nextQuestion {
+                _ = app.handle(.character("4"))
+                if let t = waitFor({ (worker.snapshot.neighbours(of: app.state.query)?.lists.count ?? 0) == worker.dataset.conditions.count }) {
+                    latencies.openNeighbours.append(t)
+                }
+                for _ in 0..<3 {
+                    _ = app.handle(.character("n"))
+                    if let t = waitFor({ (worker.snapshot.neighbours(of: app.state.query)?.lists.count ?? 0) == worker.dataset.conditions.count }) {
+                        latencies.newQuery.append(t)
+                    }
+                }
+                _ = app.handle(.character("3"))
+                nextQuestion = Date().addingTimeInterval(8)
+            }
+            _ = app.frame()
+            if let map = worker.snapshot.map(for: app.state.condition) {
+                latencies.mapAge.append(ProcessInfo.processInfo.systemUptime - map.weightsMadeAt)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 }
