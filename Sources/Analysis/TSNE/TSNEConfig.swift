@@ -47,7 +47,7 @@ public struct TSNEConfig: Sendable, Equatable {
     /// From this many points the FFT repulsion is faster than Barnes-Hut (make bench measures both).
     public static let fftFromPoints = 10_000
     /// From this many points the approximate neighbour search is faster than the exact one.
-    public static let approximateFromPoints = 100_000
+    public static let approximateFromPoints = 50_000
 
     func usesFFT(pointCount n: Int) -> Bool {
         repulsion == .fft || (repulsion == .automatic && n >= Self.fftFromPoints)

@@ -16,7 +16,7 @@ struct TSNECommand: ParsableCommand {
         and the labels with --out. With --input FILE (one vector a line, tab- or comma-separated, or \
         a 2-D float32/float64 .npy): maps those vectors; --out writes x, y per input line. Up to \
         1,000,000 points: from 10,000 the repulsion is FFT-interpolated (FIt-SNE's method) instead \
-        of Barnes-Hut, and from 100,000 the nearest neighbours are approximate (a random-projection \
+        of Barnes-Hut, and from 50,000 the nearest neighbours are approximate (a random-projection \
         forest refined by neighbours of neighbours); --method and --neighbours choose either way.
         """
     )
@@ -54,7 +54,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Repulsion: auto (Barnes-Hut below 10,000 points, FFT from there), bh or fft.")
     var method: TSNEConfig.Repulsion = .automatic
 
-    @Option(help: "Nearest neighbours: auto (exact below 100,000 points), exact or approximate.")
+    @Option(help: "Nearest neighbours: auto (exact below 50,000 points), exact or approximate.")
     var neighbours: TSNEConfig.NeighbourSearch = .automatic
 
     @Option(help: "Write the map as CSV here instead of drawing it.")
