@@ -1,7 +1,7 @@
 # csn: make run (the main job, release build), make test (= make unit + make tsan), make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean venv interop
+.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean venv bench-venv interop
 
 deps:
 	@Scripts/install-deps.sh
@@ -68,6 +68,14 @@ venv: $(PYTHON_VENV)/.installed
 $(PYTHON_VENV)/.installed: python/requirements.txt
 	test -x $(PYTHON_VENV)/bin/python || python3 -m venv $(PYTHON_VENV)
 	$(PYTHON_VENV)/bin/pip install -r python/requirements.txt
+	touch $@
+
+# The Python tools of make bench (Tools/requirements.txt: PyTorch, numpy, scikit-learn, openTSNE),
+# installed into the same venv so that torch is downloaded once; Scripts/bench.sh uses its python
+# (BENCH_PYTHON to pick another). Never needed by make test.
+bench-venv: $(PYTHON_VENV)/.bench-installed
+$(PYTHON_VENV)/.bench-installed: $(PYTHON_VENV)/.installed Tools/requirements.txt
+	$(PYTHON_VENV)/bin/pip install -r Tools/requirements.txt
 	touch $@
 
 interop: venv
