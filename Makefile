@@ -1,7 +1,7 @@
 # csn: make run (the main job, release build), make test (= make unit + make tsan), make fuzz, make hostile, make bench, make data, make icons.
 SWIFT ?= swift
 
-.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean venv bench-venv interop
+.PHONY: deps run test unit tsan fuzz hostile bench data icons protos clean venv bench-venv interop paper
 
 deps:
 	@Scripts/install-deps.sh
@@ -42,6 +42,11 @@ data: deps
 # A second real dataset from your own images: the 48x48 icons of four Debian icon themes, with the
 # conditions icon (what it shows) and theme (how it is drawn), imported with `csn data import`.
 ICON_THEMES = adwaita-icon-theme gnome-icon-theme lxde-icon-theme oxygen-icon-theme
+# The long runs behind the README's tables of the paper's claims (about 12 hours on two cores).
+paper: deps
+	$(SWIFT) build -c release --product csn
+	Scripts/paper.sh
+
 icons:
 	@Scripts/install-deps.sh $(ICON_THEMES)
 	$(SWIFT) build -c release --product csn

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make paper: the runs behind the README's "The paper's claims, tested with seeds" (about 12 hours
+# on two cores; never part of make test). Every table is written to runs/paper/*.log with its CSV;
+# a finished step is skipped when run again (delete its .log to redo it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+csn=.build/release/csn
+out=runs/paper
+mkdir -p "$out"
+budget=50000
+seeds=1,2,3
+
+step() {  # step NAME ARGS...: one csn compare, skipped when its log says it finished
+  local name=$1; shift
+  if [ -f "$out/$name.log" ] && grep -q "^every run:" "$out/$name.log"; then
+    echo "$name: done already ($out/$name.log)"; return
+  fi
+  echo "$name: csn compare $*"
+  $csn compare --budget $budget --seeds $seeds --csv "$out/$name.csv" --out "$out/$name" "$@" > "$out/$name.log" 2>&1
+  tail -n 12 "$out/$name.log"
+}
+
+# Claim 1: the four models.
+step models
+# Why learned masks trail: the start, the mask learning rate, the L1 weight.
+step mask-init --models csn-learned --mask-init disjoint,uniform
+step mask-lr --models csn-learned --mask-lr-scale 10
+step mask-l1 --models csn-learned --mask-weight 0,5e-3
+# Claim 2: pools drawn once per seed, the same for both models.
+step pools --models csn-fixed,csn-learned --train-triplets 2000,32000
+step pools-uniform --models csn-learned --mask-init uniform --train-triplets 2000,32000
+# Claim 3: the embedding size.
+step dims --models csn-fixed,csn-learned --dims 16,128
+# Claim 4: conv3 features of each model, balanced fixed-pitch (a font attribute no condition trains on).
+for s in 1 2 3; do
+  log="$out/probe-conv3-seed$s.log"
+  [ -s "$log" ] && { echo "probe seed $s: done already ($log)"; continue; }
+  $csn probe "$out/models/seed$s/standard" "$out/models/seed$s/task-specific" "$out/models/seed$s/csn-fixed" \
+    "$out/models/seed$s/csn-learned" --features conv3 --balanced --random-init --seed $s > "$log"
+  cat "$log"
+done
+# The icons, with exact duplicates removed (make icons installs the themes and writes runs/icons.csv).
+if [ -f runs/icons.csv ]; then
+  [ -f runs/icons-dedup.safetensors.gz ] || $csn data import --images /usr/share/icons --attributes runs/icons.csv \
+    --conditions icon,theme --split-column icon --color --dedup --out runs/icons-dedup.safetensors.gz
+  budget=64000 step icons-dedup --data runs/icons-dedup.safetensors.gz
+else
+  echo "icons: run make icons first (it installs the icon themes and writes runs/icons.csv)"
+fi
