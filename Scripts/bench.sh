@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: speed and memory, measured side by side in one run (medians of alternating rounds).
 # - loading the embedded dataset (release build);
-# - the UI: drawing a 200x60 frame of each view, and training throughput with the UI open;
+# - the UI: drawing a 200x60 frame of each view, training throughput with a scripted user at the UI,
+#   and what that user waits for (csn bench --ui);
 # - a neighbour query over the whole test split, and t-SNE against scikit-learn and openTSNE
 #   (Tools/tsne_reference.py; skipped with a note when they are not installed);
 # - csn watch (write to screen) and csn explore --embeddings (10k and 100k vectors to the first map);
@@ -92,13 +93,13 @@ fi
 grep "neighbour query" /tmp/csn-bench.txt | tail -1
 
 echo
-echo "== the terminal UI: frame drawing, and training with the UI open =="
-$csn bench --steps 3 --ui | grep -E "^frame|^training with the UI"
+echo "== the terminal UI: frame drawing, training with the UI open, what its user waits for =="
+$csn bench --steps 3 --ui | grep -E "^frame|^training with the UI|^UI latencies"
 
 echo
-echo "== t-SNE: csn against scikit-learn and openTSNE on identical input =="
+echo "== t-SNE: csn against openTSNE (FFT, Barnes-Hut) and scikit-learn on identical input =="
 if bench_has "sklearn, openTSNE"; then
-  "$BENCH_PYTHON" Tools/tsne_reference.py --sizes ${TSNE_SIZES:-1000 5000 10000} --csn $csn
+  "$BENCH_PYTHON" Tools/tsne_reference.py --sizes ${TSNE_SIZES:-10000 70000 1000000} --csn $csn
 else
   echo "scikit-learn or openTSNE not installed: make bench-venv (BENCH_PYTHON=$BENCH_PYTHON) - no comparison"
 fi
