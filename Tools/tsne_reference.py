@@ -10,10 +10,11 @@ initialisation, learning rate N / 12, 2 threads. Rows:
   - csn: `csn tsne --input` with its automatic choices (Barnes-Hut below 10,000 points, FFT from
     there; exact neighbours below 50,000, approximate from there); the whole process is timed,
     file reading included;
-  - openTSNE FFT (its default method, Annoy neighbours) and openTSNE Barnes-Hut (theta 0.5);
+  - csn forced to Barnes-Hut (`--method bh`, up to 20,000 points), where the two methods meet;
+  - openTSNE FFT (its default method, Annoy neighbours) and openTSNE Barnes-Hut (theta 0.5, up to
+    20,000 points);
   - scikit-learn Barnes-Hut (up to 20,000 points: beyond, it takes too long to be useful).
-Every tool whose run would take too long at a size (openTSNE Barnes-Hut beyond 100,000, openTSNE
-FFT beyond 200,000) is skipped with a note.
+openTSNE FFT beyond 200,000 points would take too long on two cores and is skipped with a note.
 
 Quality, the same yardstick for every map: the KL divergence of the map against one P (openTSNE's
 perplexity-based affinities of the input, the same for every row), with Z summed exactly over all
@@ -31,10 +32,10 @@ def data(n, d=50, clusters=20, seed=1):
     return (centres[labels] + rng.normal(size=(n, d))).astype(np.float32)
 
 
-def run_csn(binary, path, out):
+def run_csn(binary, path, out, *extra):
     start = time.perf_counter()
     text = subprocess.run([binary, "tsne", "--input", path, "--out", out, "--iterations", "1000",
-                           "--perplexity", "30", "--threads", "2"], check=True, capture_output=True, text=True).stdout
+                           "--perplexity", "30", "--threads", "2", *extra], check=True, capture_output=True, text=True).stdout
     seconds = time.perf_counter() - start
     kl = float(re.search(r"KL divergence ([0-9.]+)", text).group(1))
     return np.loadtxt(out, delimiter=",", skiprows=1, usecols=(0, 1)), kl, seconds
@@ -101,9 +102,11 @@ def main():
             path = os.path.join(folder, f"x{n}.npy")
             np.save(path, x)
             runs = {"csn": lambda: run_csn(args.csn, path, os.path.join(folder, "map.csv"))}
+            if n <= 20_000:
+                runs["csn BH"] = lambda: run_csn(args.csn, path, os.path.join(folder, "map.csv"), "--method", "bh")
             if n <= 200_000:
                 runs["openTSNE FFT"] = lambda: run_opentsne(x, "fft")
-            if n <= 100_000:
+            if n <= 20_000:
                 runs["openTSNE BH"] = lambda: run_opentsne(x, "bh")
             if n <= 20_000:
                 runs["scikit-learn BH"] = lambda: run_sklearn(x)
