@@ -104,15 +104,21 @@ import TUI
         #expect(layout.count == 2 * worker.mapSample.count && layout.allSatisfy(\.isFinite) && Set(layout).count > worker.mapSample.count)
     }
 
+    /// A started worker on an empty mailbox (its share of a core a whole core, to keep tests
+    /// short), and a session whose weights the test publishes.
+    func startedWorker() throws -> (AnalysisWorker, WeightsMailbox, TrainingSession) {
+        let mailbox = WeightsMailbox()
+        let worker = try AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, weights: mailbox,
+                                        mapSampleCount: 60, refreshShare: 1)
+        worker.start()
+        return (worker, mailbox, try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset))
+    }
+
     /// Newer weights are taken after the worker has rested (its share of a core is capped; a whole
     /// core here, to keep the test short), but they are taken: the map moves on to them without
     /// anything else changing.
     @Test func newerWeightsReachTheMap() throws {
-        let mailbox = WeightsMailbox()
-        let worker = try AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, weights: mailbox,
-                                        mapSampleCount: 60, refreshShare: 1)
-        let session = try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset)
-        worker.start()
+        let (worker, mailbox, session) = try startedWorker()
         defer { worker.stop(); worker.waitUntilStopped() }
         func waitForMap(ofStep step: Int) -> Bool {
             let deadline = Date().addingTimeInterval(120)
@@ -135,11 +141,7 @@ import TUI
     /// Neighbours view is then only a search. With newer weights the view's query is answered at
     /// once from the embeddings at hand, then again from the newer ones.
     @Test func neighboursComeFromTheTestSplitAlreadyEmbedded() throws {
-        let mailbox = WeightsMailbox()
-        let worker = try AnalysisWorker(config: Self.explored.config, dataset: TestSupport.dejavuDataset, weights: mailbox,
-                                        mapSampleCount: 60, refreshShare: 1)
-        let session = try TrainingSession(config: Self.explored.config, dataset: TestSupport.dejavuDataset)
-        worker.start()
+        let (worker, mailbox, session) = try startedWorker()
         defer { worker.stop(); worker.waitUntilStopped() }
         func wait(seconds: Double, until done: () -> Bool) -> Double? {
             let start = Date()
