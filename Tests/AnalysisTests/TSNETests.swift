@@ -120,6 +120,12 @@ import TestSupport
             try TSNE(points: bad, dimension: 8)
         }
         #expect(throws: CSNError("t-SNE needs at least 2 points, not 1")) { try TSNE(points: [1, 2], dimension: 2) }
+        var wide = TSNEConfig()
+        wide.perplexity = 10_000
+        #expect(throws: CSNError("perplexity 10000.0 on 1000000 points needs 1000000 x 30000 neighbour entries, more than the 200000000 t-SNE allows (about 4 GB); lower the perplexity (at most 66 here) or map fewer points")) {
+            try wide.validate(pointCount: 1_000_000)
+        }
+        #expect(throws: CSNError("t-SNE takes at most 1000000 points, not 1000001")) { try TSNEConfig().validate(pointCount: 1_000_001) }
         // Two points, and many identical points, give finite maps.
         var config = TSNEConfig()
         config.perplexity = 1

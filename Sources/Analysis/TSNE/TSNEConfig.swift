@@ -64,6 +64,7 @@ public struct TSNEConfig: Sendable, Equatable {
     }
 
     public static let maximumPoints = 1_000_000
+    public static let maximumNeighbourEntries = 200_000_000
 
     func validate(pointCount n: Int) throws {
         guard n >= 2 else { throw CSNError("t-SNE needs at least 2 points, not \(n)") }
@@ -73,5 +74,12 @@ public struct TSNEConfig: Sendable, Equatable {
             throw CSNError("perplexity \(perplexity) is too large for \(n) points: it must be below the number of points (try \(max(1, (n - 1) / 3)))")
         }
         guard theta >= 0, theta.isFinite else { throw CSNError("theta must be zero or positive, not \(theta)") }
+        // The neighbour lists and P hold about N x k entries each (k = 3 x perplexity): capped so
+        // that a large perplexity on many points is an error, not an allocation that fails.
+        let k = Int(min(Double(n - 1), max(1, neighboursPerPerplexity * perplexity)))
+        guard n.multipliedReportingOverflow(by: k).partialValue <= Self.maximumNeighbourEntries,
+              !n.multipliedReportingOverflow(by: k).overflow else {
+            throw CSNError("perplexity \(perplexity) on \(n) points needs \(n) x \(k) neighbour entries, more than the \(Self.maximumNeighbourEntries) t-SNE allows (about 4 GB); lower the perplexity (at most \(Self.maximumNeighbourEntries / n / 3) here) or map fewer points")
+        }
     }
 }
