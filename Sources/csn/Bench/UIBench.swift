@@ -1,3 +1,4 @@
+import Basics
 import CSN
 import CSNApp
 import Datasets
@@ -56,22 +57,19 @@ enum UIBench {
             let app = App(screen: MemoryScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
             if withUI { worker.start() }
             trainer.start()
-            var start: Date? = nil, startStep = 0
-            let end = Date().addingTimeInterval(seconds + 10)
-            if withUI {
-                try userSession(app: app, worker: worker, until: end, latencies: &latencies)
-            }
-            while Date() < end {
-                let step = trainer.snapshot.step
-                if start == nil, step >= 5 { start = Date(); startStep = step }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
+            // The clock starts after the first steps (the first batches warm the caches).
+            while trainer.snapshot.step < 5 && !trainer.snapshot.state.isOver { Thread.sleep(forTimeInterval: 0.01) }
+            let start = Date(), startStep = trainer.snapshot.step
+            let end = start.addingTimeInterval(seconds)
+            if withUI { try userSession(app: app, worker: worker, until: end, latencies: &latencies) }
+            while Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+            let endStep = trainer.snapshot.step, elapsed = Date().timeIntervalSince(start)
             trainer.stop()
-            let final = trainer.wait()
-            let elapsed = Date().timeIntervalSince(start ?? Date())
+            _ = trainer.wait()
             worker.stop()
             if withUI { worker.waitUntilStopped() }
-            return Double((final.step - startStep) * timed.batchSize) / elapsed
+            guard elapsed > 0, endStep > startStep else { throw CSNError("training made no progress in \(Int(seconds)) s") }
+            return Double((endStep - startStep) * timed.batchSize) / elapsed
         }
         // Alternate the two, so that a noisy neighbour on the machine hits both alike.
         var headless: [Double] = [], withUI: [Double] = []
