@@ -7,7 +7,7 @@ Optional tool, never a dependency of csn: `make bench-venv` (or `pip install sci
 Input: N points in 50-d, a seeded mixture of 20 Gaussian clusters, written once as .npy and read by
 every tool. Settings: perplexity 30, 1000 iterations (250 of them with early exaggeration 12), PCA
 initialisation, learning rate N / 12, 2 threads. Rows:
-  - csn: `csn tsne --input` with its automatic choices (Barnes-Hut below 10,000 points, FFT from
+  - csn: `csn tsne --input` with its automatic choices (Barnes-Hut below 15,000 points, FFT from
     there; exact neighbours below 50,000, approximate from there); the whole process is timed,
     file reading included;
   - csn forced to Barnes-Hut (`--method bh`, up to 20,000 points), where the two methods meet;
