@@ -6,7 +6,8 @@ public struct AnalysisRequest: Sendable, Equatable {
     public var condition = 0
     /// The neighbours query, an image index of the dataset.
     public var query = 0
-    /// Neighbours only while their view is open: embedding the whole test split is the costly part.
+    /// Whether the Neighbours view is open: its query is then answered, and the test split's
+    /// embeddings are refreshed with every newer weights instead of every 90 s.
     public var wantsNeighbours = false
     /// Bumped by `r`: map the condition again from scratch.
     public var recompute = 0

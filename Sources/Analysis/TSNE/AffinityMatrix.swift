@@ -143,7 +143,7 @@ public struct AffinityMatrix: Sendable {
         if let bad = points.firstIndex(where: { !$0.isFinite }) {
             throw CSNError("t-SNE input holds \(points[bad]) (point \(bad / d), coordinate \(bad % d)): every value must be finite")
         }
-        let k = max(1, min(n - 1, Int(config.neighboursPerPerplexity * config.perplexity)))
+        let k = config.neighbourCount(pointCount: n)
         let neighbours: [Int32], distances: [Float]
         if config.usesApproximateNeighbours(pointCount: n) {
             (neighbours, distances) = points.withUnsafeBufferPointer { x in

@@ -189,7 +189,9 @@ struct NeighbourLists {
         indices.withUnsafeMutableBufferPointer { i in
             distances.withUnsafeMutableBufferPointer { d in
                 filled.withUnsafeMutableBufferPointer { f in
-                    body(Access(indices: i.baseAddress!, distances: d.baseAddress!, filled: f.baseAddress!, k: k))
+                    // Empty lists (no points) have no storage and nothing to update.
+                    guard let i = i.baseAddress, let d = d.baseAddress, let f = f.baseAddress else { return }
+                    body(Access(indices: i, distances: d, filled: f, k: k))
                 }
             }
         }

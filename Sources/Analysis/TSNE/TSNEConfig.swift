@@ -50,6 +50,12 @@ public struct TSNEConfig: Sendable, Equatable {
     /// From this many points the approximate neighbour search is faster than the exact one.
     public static let approximateFromPoints = 50_000
 
+    /// Neighbours per point: 3 x perplexity, at least 1 and at most N - 1 (perplexity is checked
+    /// finite and below N first).
+    func neighbourCount(pointCount n: Int) -> Int {
+        max(1, min(n - 1, Int(min(Double(n), neighboursPerPerplexity * perplexity))))
+    }
+
     func usesFFT(pointCount n: Int) -> Bool {
         repulsion == .fft || (repulsion == .automatic && n >= Self.fftFromPoints)
     }
@@ -75,11 +81,11 @@ public struct TSNEConfig: Sendable, Equatable {
             throw CSNError("perplexity \(perplexity) is too large for \(n) points: it must be below the number of points (try \(max(1, (n - 1) / 3)))")
         }
         guard theta >= 0, theta.isFinite else { throw CSNError("theta must be zero or positive, not \(theta)") }
-        // The neighbour lists and P hold about N x k entries each (k = 3 x perplexity): capped so
-        // that a large perplexity on many points is an error, not an allocation that fails.
-        let k = Int(min(Double(n - 1), max(1, neighboursPerPerplexity * perplexity)))
-        guard n.multipliedReportingOverflow(by: k).partialValue <= Self.maximumNeighbourEntries,
-              !n.multipliedReportingOverflow(by: k).overflow else {
+        // The neighbour lists and P hold about N x k entries each: capped so that a large
+        // perplexity on many points is an error, not an allocation that fails.
+        let k = neighbourCount(pointCount: n)
+        let (entries, overflow) = n.multipliedReportingOverflow(by: k)
+        guard !overflow, entries <= Self.maximumNeighbourEntries else {
             throw CSNError("perplexity \(perplexity) on \(n) points needs \(n) x \(k) neighbour entries, more than the \(Self.maximumNeighbourEntries) t-SNE allows (about 4 GB); lower the perplexity (at most \(Self.maximumNeighbourEntries / n / 3) here) or map fewer points")
         }
     }

@@ -11,7 +11,6 @@ enum TSNEGradient {
         p.rowStart.withUnsafeBufferPointer { rowStart in
             p.columns.withUnsafeBufferPointer { columns in
                 p.values.withUnsafeBufferPointer { values in
-                    let (rowStart, columns, values) = (rowStart.baseAddress!, columns.baseAddress!, values.baseAddress!)
                     for i in range {
                         let xi = layout[2 * i], yi = layout[2 * i + 1]
                         // Eight edges at a time: the divisions and sums run in SIMD lanes.

@@ -126,13 +126,13 @@ struct ProbeCommand: ParsableCommand {
             }
             print(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + cells.joined())
         }
-        if balanced {
-            print("chance (1 / classes present)".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
-                  + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 / Double(max(1, Set(test.map { target.labels[Int($0)] }).count))), width) }.joined())
-        } else {
-            print("majority share".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
-                  + zip(targets, columns).map { target, width in pad(String(format: "%.1f", 100 * SoftmaxProbe.majorityShare(test.map { target.labels[Int($0)] })), width) }.joined())
-        }
+        // The floor each probe must beat: chance for balanced accuracy, else the majority share.
+        let floor = balanced ? "chance (1 / classes present)" : "majority share"
+        print(floor.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { target, width in
+            let labels = test.map { target.labels[Int($0)] }
+            let share = balanced ? 1 / Double(max(1, Set(labels).count)) : SoftmaxProbe.majorityShare(labels)
+            return pad(String(format: "%.1f", 100 * share), width)
+        }.joined())
     }
 
     func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
