@@ -91,7 +91,7 @@ import TestSupport
         let out = folder + "/run", modes = folder + "/stty"
         defer { _ = try? tmux(["kill-server"]) }
         try tmux(["new-session", "-d", "-s", "ui", "-x", "80", "-y", "24", "bash --norc --noprofile"])
-        let command = "\(TestSupport.csnBinary) --data \(TestSupport.dejavuDatasetFile) --widths 4,8,8 --dim 8 --batch 8 --steps 100000 --out \(out); echo EXIT=$?; stty -a > \(modes)"
+        let command = "\(TestSupport.csnBinary) --data \(TestSupport.dejavuDatasetFile) --widths 4,8,8 --dim 8 --batch 8 --steps 100000 --out \(out); echo EXIT=$?; stty -a > \(modes).part && mv \(modes).part \(modes)"
         try tmux(["send-keys", "-t", "ui", command, "Enter"])
         _ = try waitFor("training to start") { $0[0].hasPrefix("csn [running] csn-learned · step ") }
         let shell = try tmux(["list-panes", "-t", "ui", "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -101,6 +101,7 @@ import TestSupport
         let lines = try waitFor("exit after the signal") { $0.contains { $0.hasPrefix("EXIT=") } }
         #expect(lines.contains("EXIT=0"), "\(lines)")
         #expect(!lines.joined().contains("crashed") && !lines.joined().contains("Backtrace"), "\(lines)")
+        // The shell writes the modes to a side file and renames it, so the file is never read half-written.
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: modes) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let settings = try String(contentsOfFile: modes, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
