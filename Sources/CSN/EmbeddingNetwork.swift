@@ -10,9 +10,10 @@ import Tensor
 /// post-ReLU activations are never stored.
 ///
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
-/// F(2x2, 3x3) (2.25x fewer GEMM FLOPs; its transformed input is cached for the backward pass);
-/// the first stage, with one or three channels, runs im2col + sgemm, whose column buffer is
-/// recomputed in the backward pass rather than cached.
+/// F(4x4, 3x3) where the side is a multiple of 4 and F(2x2, 3x3) where it is only even (4x and
+/// 2.25x fewer GEMM FLOPs; the transformed input is cached for the backward pass); the first
+/// stage, with one or three channels, runs im2col + sgemm, whose column buffer is recomputed in
+/// the backward pass rather than cached.
 ///
 /// Threads: the batch is split into `workers` shards of images, and each worker takes its shard
 /// through every layer with single-threaded OpenBLAS (a conv's sgemm works on a block of columns).
@@ -33,9 +34,11 @@ public final class EmbeddingNetwork {
     /// Fewer input channels than this make the Winograd GEMMs too thin to pay for the transforms.
     public static let winogradMinimumChannels = 8
     /// Images per Winograd call: a shard goes through in chunks, so the scratch for the products
-    /// (four times a chunk's output) is a chunk's, not a shard's. At 32 images the default model
-    /// peaks at 325 MiB instead of 373 at the same speed; at 8, 307 MiB but 2-3% slower. At most
-    /// a shard.
+    /// is a chunk's, not a shard's, and a chunk's transformed inputs and products stay nearer the
+    /// core for the GEMMs that read them. With F(4x4) on the default model, chunks of 16 images
+    /// trained 10% faster than 32 and peaked at 295 MiB instead of 302 (`csn bench`, alternating
+    /// runs); 8 was no faster than 16 and 48 was slower. At most a shard.
+    public static let defaultWinogradChunk = 16
     let winogradChunk: Int
     let batchNormEpsilon: Float = 1e-5
 
@@ -44,7 +47,9 @@ public final class EmbeddingNetwork {
         let xhat, pooled, rstd, mean: FloatBuffer
         /// 1 / sqrt(running variance + epsilon), for inference.
         let runningRstd: FloatBuffer
-        /// Winograd-transformed convolution weights [16, Cout, Cin], or nil for an im2col stage.
+        /// The Winograd tile and the transformed convolution weights [P, Cout, Cin], or nil for an
+        /// im2col stage.
+        let tile: WinogradTile?
         let transformedWeights: FloatBuffer?
         let argmax: UnsafeMutablePointer<Int32>
         let convWeight, bnWeight, bnBias: Int  // offsets in the store
@@ -75,7 +80,9 @@ public final class EmbeddingNetwork {
     private let fcWeight: Int, fcBias: Int
     private var batch = 0
 
-    public init(shape: NetworkShape, store: ParameterStore, prefix: String, maxBatch: Int, workers: Int = 1, winogradChunk: Int = 32) {
+    /// `largestTile` caps the Winograd tile (tests and benches compare the two).
+    public init(shape: NetworkShape, store: ParameterStore, prefix: String, maxBatch: Int, workers: Int = 1,
+                winogradChunk: Int = EmbeddingNetwork.defaultWinogradChunk, largestTile: WinogradTile = .four) {
         self.shape = shape
         self.store = store
         self.prefix = prefix
@@ -91,15 +98,15 @@ public final class EmbeddingNetwork {
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
             let size = cout * n * side * side
-            let winograd = cin >= Self.winogradMinimumChannels && side % 2 == 0
+            let tile = cin >= Self.winogradMinimumChannels ? WinogradTile.largest(forSide: side).map { min(largestTile, $0) } : nil
             largestStage = max(largestStage, size)
-            if winograd {
+            if let tile {
                 let chunk = self.winogradChunk, chunks = (shard + chunk - 1) / chunk
-                let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side)
+                let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 winogradInputSizes.append(chunks * inputs)
                 largestTransformedInput = max(largestTransformedInput, inputs)
-                largestProducts = max(largestProducts, WinogradSizes.inputs(channels: cout, batch: chunk, side: side))
-                largestTransformedWeights = max(largestTransformedWeights, WinogradSizes.weights(inChannels: cin, outChannels: cout))
+                largestProducts = max(largestProducts, WinogradSizes.inputs(channels: cout, batch: chunk, side: side, tile: tile))
+                largestTransformedWeights = max(largestTransformedWeights, WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: tile))
             } else {
                 winogradInputSizes.append(nil)
                 largestCol = max(largestCol, cin * 9 * shard * side * side)
@@ -112,7 +119,8 @@ public final class EmbeddingNetwork {
                 xhat: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
                 runningRstd: FloatBuffer(count: cout),
-                transformedWeights: winograd ? FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)) : nil,
+                tile: tile,
+                transformedWeights: tile.map { FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: $0)) },
                 argmax: .allocate(capacity: pooledSize),
                 convWeight: store.entry("\(prefix)conv\(s).weight").offset,
                 bnWeight: store.entry("\(prefix)bn\(s).weight").offset,
@@ -214,20 +222,20 @@ public final class EmbeddingNetwork {
         for (s, stage) in stages.enumerated() {
             let stageInput = current
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
-            if let u = stage.transformedWeights {
-                winogradTransformWeights(u.pointer, p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout)
+            if let u = stage.transformedWeights, let tile = stage.tile {
+                winogradTransformWeights(u.pointer, p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, tile: tile)
             }
             if !training {
                 for c in 0..<cout { stage.runningRstd[c] = 1 / (runningVariances[s][c] + batchNormEpsilon).squareRoot() }
             }
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
-                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
-                    forEachWinogradChunk(of: r, stage: stage) { images, cached in
+                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s], let tile = stage.tile {
+                    forEachWinogradChunk(of: r, stage: stage, tile: tile) { images, cached in
                         let from = images.lowerBound * plane
                         winogradConvForward(stage.xhat.pointer + from, transformedInput: v.pointer + cached, products: buffers.products.pointer,
                                             stageInput + from, transformedWeights: u.pointer, inChannels: stage.inChannels,
-                                            outChannels: cout, batch: images.count, side: stage.side, batchStride: n)
+                                            outChannels: cout, batch: images.count, side: stage.side, batchStride: n, tile: tile)
                     }
                 } else {
                     conv2dForward(stage.xhat.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
@@ -269,8 +277,8 @@ public final class EmbeddingNetwork {
 
     /// Calls `body` for each chunk of `winogradChunk` images of a shard, with the chunk's images
     /// and the offset of its transformed input in the worker's cache for the stage.
-    private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, _ body: (Range<Int>, Int) -> Void) {
-        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: winogradChunk, side: stage.side)
+    private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, tile: WinogradTile, _ body: (Range<Int>, Int) -> Void) {
+        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: winogradChunk, side: stage.side, tile: tile)
         for (index, start) in stride(from: shard.lowerBound, to: shard.upperBound, by: winogradChunk).enumerated() {
             body(start..<min(start + winogradChunk, shard.upperBound), index * cachedPerChunk)
         }
@@ -333,17 +341,17 @@ public final class EmbeddingNetwork {
                 // The previous stage's pooled-output gradient (the first stage has none to pass on).
                 let dInput: FloatPointer? = s > 0 ? dPooled[s - 1].pointer : nil
                 if let dInput { zeroShard(dInput, channels: stage.inChannels, plane: plane, range: r) }
-                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s] {
+                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s], let tile = stage.tile {
                     let du = buffers.dTransformedWeights.pointer
-                    du.update(repeating: 0, count: WinogradSizes.weights(inChannels: stage.inChannels, outChannels: cout))
-                    forEachWinogradChunk(of: r, stage: stage) { images, cached in
+                    du.update(repeating: 0, count: WinogradSizes.weights(inChannels: stage.inChannels, outChannels: cout, tile: tile))
+                    forEachWinogradChunk(of: r, stage: stage, tile: tile) { images, cached in
                         let from = images.lowerBound * plane
                         winogradConvBackward(dInput.map { $0 + from }, dTransformedWeights: du, productsGradient: buffers.products.pointer,
                                              inputsGradient: buffers.dTransformedInputs.pointer, dConv + from,
                                              transformedInput: v.pointer + cached, transformedWeights: u.pointer, inChannels: stage.inChannels,
-                                             outChannels: cout, batch: images.count, side: stage.side, batchStride: n)
+                                             outChannels: cout, batch: images.count, side: stage.side, batchStride: n, tile: tile)
                     }
-                    winogradTransformWeightsAdjointAccumulate(buffers.dWeight.pointer, du, inChannels: stage.inChannels, outChannels: cout)
+                    winogradTransformWeightsAdjointAccumulate(buffers.dWeight.pointer, du, inChannels: stage.inChannels, outChannels: cout, tile: tile)
                 } else {
                     im2col(buffers.col.pointer, stageInput + at, channels: stage.inChannels, batch: r.count,
                            height: stage.side, width: stage.side, batchStride: n)

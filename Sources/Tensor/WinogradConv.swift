@@ -1,28 +1,30 @@
-/// The 3x3 convolution of Conv2d by Winograd's F(2x2, 3x3): the same result with 16 multiplies
-/// per 2x2 output tile and channel pair where im2col takes 36, so 2.25x fewer GEMM FLOPs in the
-/// forward pass and both backward products. Each of the 16 transformed positions k is one sgemm
-/// over the channels (see WinogradTransforms for the layouts). Worth it when the GEMMs have
-/// enough input channels; the first layer (one or three channels) stays on im2col.
+/// The 3x3 convolution of Conv2d by Winograd's minimal filtering (see WinogradTile): the same
+/// result with 16 multiplies per 2x2 output tile and channel pair where im2col takes 36 (F(2x2)),
+/// or 36 per 4x4 tile where it takes 144 (F(4x4)), in the forward pass and both backward
+/// products. Each transformed position k is one sgemm over the channels (see WinogradSizes for
+/// the layouts). Worth it when the GEMMs have enough input channels; the first layer (one or
+/// three channels) stays on im2col.
 ///
 /// The backward pass is the exact adjoint of the forward one, so its gradients are those of the
 /// computed function: dM = A dY A^T; dU[k] += dM[k] V[k]^T; dV[k] = U[k]^T dM[k]; dInput += B dV B^T.
 
-/// The 16 GEMMs of each pass for `batch` images of side `side`: one per transformed position k,
-/// over the channels.
+/// The GEMMs of each pass for `batch` images of side `side`: one per transformed position k (16
+/// or 36), over the channels.
 public struct WinogradProducts {
-    let inChannels, outChannels, tiles, vStride, mStride: Int
+    let inChannels, outChannels, tiles, vStride, mStride, positions: Int
 
-    public init(inChannels: Int, outChannels: Int, batch: Int, side: Int) {
+    public init(inChannels: Int, outChannels: Int, batch: Int, side: Int, tile: WinogradTile = .two) {
         self.inChannels = inChannels
         self.outChannels = outChannels
-        tiles = WinogradSizes.tiles(batch: batch, side: side)
-        vStride = WinogradSizes.positionStride(channels: inChannels, batch: batch, side: side)
-        mStride = WinogradSizes.positionStride(channels: outChannels, batch: batch, side: side)
+        positions = tile.positions
+        tiles = WinogradSizes.tiles(batch: batch, side: side, tile: tile)
+        vStride = WinogradSizes.positionStride(channels: inChannels, batch: batch, side: side, tile: tile)
+        mStride = WinogradSizes.positionStride(channels: outChannels, batch: batch, side: side, tile: tile)
     }
 
     /// M[k] = U[k] V[k].
     public func forward(_ m: FloatPointer, _ u: ConstFloatPointer, _ v: ConstFloatPointer) {
-        for k in 0..<16 {
+        for k in 0..<positions {
             sgemm(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
                   b: v + k * vStride, beta: 0, c: m + k * mStride)
         }
@@ -30,7 +32,7 @@ public struct WinogradProducts {
 
     /// dU[k] += dM[k] V[k]^T.
     public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
-        for k in 0..<16 {
+        for k in 0..<positions {
             sgemm(transposeB: true, m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
                   b: v + k * vStride, beta: 1, c: du + k * outChannels * inChannels)
         }
@@ -38,7 +40,7 @@ public struct WinogradProducts {
 
     /// dV[k] = U[k]^T dM[k].
     public func inputGradient(_ dv: FloatPointer, _ u: ConstFloatPointer, _ dm: ConstFloatPointer) {
-        for k in 0..<16 {
+        for k in 0..<positions {
             sgemm(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
                   b: dm + k * mStride, beta: 0, c: dv + k * vStride)
         }
@@ -46,27 +48,29 @@ public struct WinogradProducts {
 }
 
 /// out = conv(input, weight) with `u` = winogradTransformWeights(weight). `v` receives the
-/// transformed input (the backward pass needs it); `m` is scratch [16, Cout, T].
+/// transformed input (the backward pass needs it); `m` is scratch [P, Cout, T].
 public func winogradConvForward(_ out: FloatPointer, transformedInput v: FloatPointer, products m: FloatPointer,
                                 _ input: ConstFloatPointer, transformedWeights u: ConstFloatPointer,
-                                inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil) {
-    winogradTransformInput(v, input, channels: inChannels, batch: batch, side: side, batchStride: batchStride)
-    WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side).forward(m, u, v)
-    winogradTransformOutput(out, m, channels: outChannels, batch: batch, side: side, batchStride: batchStride)
+                                inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil,
+                                tile: WinogradTile = .two) {
+    winogradTransformInput(v, input, channels: inChannels, batch: batch, side: side, batchStride: batchStride, tile: tile)
+    WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side, tile: tile).forward(m, u, v)
+    winogradTransformOutput(out, m, channels: outChannels, batch: batch, side: side, batchStride: batchStride, tile: tile)
 }
 
 /// Accumulates dU += the transformed weight gradient (turn it into dWeight with
 /// winogradTransformWeightsAdjointAccumulate) and, when `dInput` is given, dInput += the input
-/// gradient. `v` must hold the forward pass's transformed input; `dm` [16, Cout, T] and `dv`
-/// [16, Cin, T] are scratch.
+/// gradient. `v` must hold the forward pass's transformed input; `dm` [P, Cout, T] and `dv`
+/// [P, Cin, T] are scratch.
 public func winogradConvBackward(_ dInput: FloatPointer?, dTransformedWeights du: FloatPointer,
                                  productsGradient dm: FloatPointer, inputsGradient dv: FloatPointer,
                                  _ dOut: ConstFloatPointer, transformedInput v: ConstFloatPointer, transformedWeights u: ConstFloatPointer,
-                                 inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil) {
-    let products = WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side)
-    winogradTransformOutputAdjoint(dm, dOut, channels: outChannels, batch: batch, side: side, batchStride: batchStride)
+                                 inChannels: Int, outChannels: Int, batch: Int, side: Int, batchStride: Int? = nil,
+                                 tile: WinogradTile = .two) {
+    let products = WinogradProducts(inChannels: inChannels, outChannels: outChannels, batch: batch, side: side, tile: tile)
+    winogradTransformOutputAdjoint(dm, dOut, channels: outChannels, batch: batch, side: side, batchStride: batchStride, tile: tile)
     products.weightGradient(du, dm, v)
     guard let dInput else { return }
     products.inputGradient(dv, u, dm)
-    winogradTransformInputAdjointAccumulate(dInput, dv, channels: inChannels, batch: batch, side: side, batchStride: batchStride)
+    winogradTransformInputAdjointAccumulate(dInput, dv, channels: inChannels, batch: batch, side: side, batchStride: batchStride, tile: tile)
 }

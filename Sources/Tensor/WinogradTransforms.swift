@@ -7,26 +7,13 @@
 /// a tile's output is A^T [(G g G^T) .* (B^T d B)] A: 16 products where the direct form takes 36.
 /// Summed over input channels, the 16 products become 16 matrix products (see WinogradConv).
 ///
-/// Layouts: transformed weights U [16, Cout, Cin]; transformed inputs V [16, C, T] and products
-/// M [16, C, T], where T = batch * (side/2)^2 tiles, tile t = (n * tilesPerRow + ty) * tilesPerRow + tx.
-/// The 16 position blocks of V and M lie `positionStride` apart, a little more than C * T: with
-/// C * T a multiple of 4 KiB the 16 streams a transform reads or writes would share cache sets.
-/// Activations are CNHW; `batchStride` is the number of images per channel of the full buffer
-/// when the kernels work on a shard of its batch (as in Conv2d).
-
-/// Sizes of the Winograd buffers for `batch` images of side `side`.
-public enum WinogradSizes {
-    public static func tiles(batch: Int, side: Int) -> Int { batch * (side / 2) * (side / 2) }
-    /// Distance between the 16 position blocks of V or M.
-    public static func positionStride(channels: Int, batch: Int, side: Int) -> Int { channels * tiles(batch: batch, side: side) + 32 }
-    /// Transformed inputs V, products M or their gradients: [16, C, T] with padded blocks.
-    public static func inputs(channels: Int, batch: Int, side: Int) -> Int { 16 * positionStride(channels: channels, batch: batch, side: side) }
-    /// Transformed weights U or their gradient: [16, Cout, Cin].
-    public static func weights(inChannels: Int, outChannels: Int) -> Int { 16 * inChannels * outChannels }
-}
+/// Layouts: see WinogradSizes. Activations are CNHW; `batchStride` is the number of images per
+/// channel of the full buffer when the kernels work on a shard of its batch (as in Conv2d).
+/// Each function takes the tile; F(4x4, 3x3)'s own code is in WinogradF4Transforms.
 
 /// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci].
-public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int) {
+public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, tile: WinogradTile = .two) {
+    if tile == .four { return winogradF4TransformWeights(u, weight, inChannels: inChannels, outChannels: outChannels) }
     let pairs = outChannels * inChannels
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { half in
         let t = half.baseAddress!
@@ -48,7 +35,8 @@ public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPoin
 }
 
 /// The adjoint of winogradTransformWeights: dWeight[co, ci] += G^T dU[., co, ci] G.
-public func winogradTransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int) {
+public func winogradTransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int, tile: WinogradTile = .two) {
+    if tile == .four { return winogradF4TransformWeightsAdjointAccumulate(dWeight, du, inChannels: inChannels, outChannels: outChannels) }
     let pairs = outChannels * inChannels
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { half in
         let t = half.baseAddress!
@@ -71,8 +59,9 @@ public func winogradTransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _
 
 /// V[k, c, t] = (B^T d B)[k] for each channel's 4x4 input tile d (zero outside the image).
 public func winogradTransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, side: Int,
-                                   batchStride: Int? = nil) {
-    precondition(side % 2 == 0, "Winograd tiles need an even side, not \(side)")
+                                   batchStride: Int? = nil, tile: WinogradTile = .two) {
+    precondition(side % tile.rawValue == 0, "\(tile.name) tiles need a side divisible by \(tile.rawValue), not \(side)")
+    if tile == .four { return winogradF4TransformInput(v, input, channels: channels, batch: batch, side: side, batchStride: batchStride ?? batch) }
     let tilesPerRow = side / 2, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let stride = batchStride ?? batch, positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side)
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { patch in
@@ -121,8 +110,9 @@ public func winogradTransformInput(_ v: FloatPointer, _ input: ConstFloatPointer
 /// Its loops mirror winogradTransformInput's on purpose: one tile loop shared through a closure
 /// made both transforms 25% slower (`csn bench --kernels`).
 public func winogradTransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: ConstFloatPointer, channels: Int, batch: Int, side: Int,
-                                                    batchStride: Int? = nil) {
-    precondition(side % 2 == 0, "Winograd tiles need an even side, not \(side)")
+                                                    batchStride: Int? = nil, tile: WinogradTile = .two) {
+    precondition(side % tile.rawValue == 0, "\(tile.name) tiles need a side divisible by \(tile.rawValue), not \(side)")
+    if tile == .four { return winogradF4TransformInputAdjointAccumulate(dInput, dv, channels: channels, batch: batch, side: side, batchStride: batchStride ?? batch) }
     let tilesPerRow = side / 2, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let stride = batchStride ?? batch, positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side)
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { patch in
@@ -169,8 +159,9 @@ public func winogradTransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv
 
 /// out[c, n, tile] = A^T m A for each channel's 4x4 products m = M[., c, t].
 public func winogradTransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, channels: Int, batch: Int, side: Int,
-                                    batchStride: Int? = nil) {
-    precondition(side % 2 == 0, "Winograd tiles need an even side, not \(side)")
+                                    batchStride: Int? = nil, tile: WinogradTile = .two) {
+    precondition(side % tile.rawValue == 0, "\(tile.name) tiles need a side divisible by \(tile.rawValue), not \(side)")
+    if tile == .four { return winogradF4TransformOutput(out, m, channels: channels, batch: batch, side: side, batchStride: batchStride ?? batch) }
     let tilesPerRow = side / 2, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let stride = batchStride ?? batch, positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side)
     for c in 0..<channels {
@@ -198,8 +189,9 @@ public func winogradTransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer,
 
 /// The adjoint of winogradTransformOutput: dM[., c, t] = A dy A^T for each 2x2 output gradient dy.
 public func winogradTransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPointer, channels: Int, batch: Int, side: Int,
-                                           batchStride: Int? = nil) {
-    precondition(side % 2 == 0, "Winograd tiles need an even side, not \(side)")
+                                           batchStride: Int? = nil, tile: WinogradTile = .two) {
+    precondition(side % tile.rawValue == 0, "\(tile.name) tiles need a side divisible by \(tile.rawValue), not \(side)")
+    if tile == .four { return winogradF4TransformOutputAdjoint(dm, dOut, channels: channels, batch: batch, side: side, batchStride: batchStride ?? batch) }
     let tilesPerRow = side / 2, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let stride = batchStride ?? batch, positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side)
     for c in 0..<channels {

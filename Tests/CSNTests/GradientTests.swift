@@ -46,15 +46,17 @@ import TestSupport
 
     /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
     /// linear), checked along the analytic gradient. The first stage's convolution runs im2col,
-    /// the second's (8 input channels) Winograd, whole or in chunks of 2 images. The step is small
+    /// the second's (8 input channels, side 8) Winograd F(4x4) or F(2x2), whole or in chunks of 2
+    /// images. The step is small
     /// because batch norm makes the loss curve fast along the first layer's weights (at 3e-3 the
     /// difference is 2% off; at 1e-3 it converges on the analytic value).
-    @Test(arguments: [(1, 8), (2, 8), (1, 2)])
-    func embeddingNetworkBackward(workers: Int, winogradChunk: Int) {
+    @Test(arguments: [(1, 8, WinogradTile.four), (2, 8, .four), (1, 2, .four), (2, 2, .two)])
+    func embeddingNetworkBackward(workers: Int, winogradChunk: Int, tile: WinogradTile) {
         let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 3], embeddingDimension: 4)
         #expect(EmbeddingNetwork.winogradMinimumChannels <= 8)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers, winogradChunk: winogradChunk)
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers, winogradChunk: winogradChunk,
+                                       largestTile: tile)
         var generator = SeededGenerator(seed: 31)
         network.initialize(using: &generator)
         var images = [UInt8](repeating: 0, count: 3 * 256)

@@ -3,8 +3,9 @@ import Foundation
 import Tensor
 
 /// `csn bench --kernels`: one worker's share of each stage of the default network (96 images, one
-/// thread): the convolution by im2col + sgemm against Winograd F(2x2, 3x3), phase by phase, and
-/// the fused batch norm + ReLU + max-pool. Medians of 9 runs.
+/// thread): the convolution by im2col + sgemm against Winograd F(2x2, 3x3) and F(4x4, 3x3), phase
+/// by phase, and the fused batch norm + ReLU + max-pool. Winograd goes through the share in the
+/// network's chunks of images (each phase's time is the sum over the chunks). Medians of 9 runs.
 enum KernelBench {
     static func run(images: Int = 96) {
         BlasThreads.set(1)
@@ -15,11 +16,6 @@ enum KernelBench {
             let out = FloatBuffer(count: cout * images * plane), dOut = FloatBuffer(count: out.count, repeating: 0.1)
             let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count)
             let col = FloatBuffer(count: cin * 9 * images * plane), dCol = FloatBuffer(count: col.count)
-            let products = WinogradProducts(inChannels: cin, outChannels: cout, batch: images, side: side)
-            let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout)), du = FloatBuffer(count: u.count)
-            let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: images, side: side)), dv = FloatBuffer(count: v.count)
-            let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: images, side: side))
-            winogradTransformWeights(u.pointer, weight.pointer, inChannels: cin, outChannels: cout)
             let pooled = FloatBuffer(count: out.count / 4), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: out.count / 4)
             defer { argmax.deallocate() }
             let center = FloatBuffer(count: cout, repeating: 0.1), scale = FloatBuffer(count: cout, repeating: 1)
@@ -37,16 +33,12 @@ enum KernelBench {
                                       gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
                                       height: side, width: side, batchStride: images, storeNormalised: false) }),
             ]
-            if cin >= EmbeddingNetwork.winogradMinimumChannels { phases += [
-                ("winograd input transform", { winogradTransformInput(v.pointer, input.pointer, channels: cin, batch: images, side: side) }),
-                ("winograd forward GEMMs", { products.forward(m.pointer, u.pointer, v.pointer) }),
-                ("winograd output transform", { winogradTransformOutput(out.pointer, m.pointer, channels: cout, batch: images, side: side) }),
-                ("winograd output adjoint", { winogradTransformOutputAdjoint(m.pointer, dOut.pointer, channels: cout, batch: images, side: side) }),
-                ("winograd dU GEMMs", { products.weightGradient(du.pointer, m.pointer, v.pointer) }),
-                ("winograd dV GEMMs", { products.inputGradient(dv.pointer, u.pointer, m.pointer) }),
-                ("winograd input adjoint", {
-                    winogradTransformInputAdjointAccumulate(dInput.pointer, dv.pointer, channels: cin, batch: images, side: side) }),
-            ] }
+            if cin >= EmbeddingNetwork.winogradMinimumChannels {
+                for tile in WinogradTile.allCases where side % tile.rawValue == 0 {
+                    phases += winogradPhases(tile: tile, cin: cin, cout: cout, side: side, images: images, input: input, weight: weight,
+                                             out: out, dOut: dOut, dInput: dInput)
+                }
+            }
             for (name, body) in phases {
                 var times: [Double] = []
                 for _ in 0..<9 {
@@ -57,5 +49,35 @@ enum KernelBench {
                 print("  \(name): \(String(format: "%.2f", times.sorted()[4] * 1000)) ms")
             }
         }
+    }
+
+    /// One Winograd tile's phases, each on its own buffers, over the images in chunks as the network does.
+    private static func winogradPhases(tile: WinogradTile, cin: Int, cout: Int, side: Int, images: Int, input: FloatBuffer, weight: FloatBuffer,
+                                       out: FloatBuffer, dOut: FloatBuffer, dInput: FloatBuffer) -> [(String, () -> Void)] {
+        let chunk = min(images, EmbeddingNetwork.defaultWinogradChunk), plane = side * side
+        let products = WinogradProducts(inChannels: cin, outChannels: cout, batch: chunk, side: side, tile: tile)
+        let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: tile)), du = FloatBuffer(count: u.count)
+        let v = FloatBuffer(count: WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)), dv = FloatBuffer(count: v.count)
+        let m = FloatBuffer(count: WinogradSizes.inputs(channels: cout, batch: chunk, side: side, tile: tile))
+        winogradTransformWeights(u.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile)
+        /// Runs `body` with each chunk's first image (a remainder smaller than a chunk is left out).
+        func chunks(_ body: @escaping (Int) -> Void) -> () -> Void {
+            { for first in stride(from: 0, through: images - chunk, by: chunk) { body(first * plane) } }
+        }
+        let name = "winograd \(tile.name), \(chunk)-image chunks"
+        return [
+            ("\(name): input transform", chunks { at in
+                winogradTransformInput(v.pointer, input.pointer + at, channels: cin, batch: chunk, side: side, batchStride: images, tile: tile) }),
+            ("\(name): forward GEMMs", chunks { _ in products.forward(m.pointer, u.pointer, v.pointer) }),
+            ("\(name): output transform", chunks { at in
+                winogradTransformOutput(out.pointer + at, m.pointer, channels: cout, batch: chunk, side: side, batchStride: images, tile: tile) }),
+            ("\(name): output adjoint", chunks { at in
+                winogradTransformOutputAdjoint(m.pointer, dOut.pointer + at, channels: cout, batch: chunk, side: side, batchStride: images, tile: tile) }),
+            ("\(name): dU GEMMs", chunks { _ in products.weightGradient(du.pointer, m.pointer, v.pointer) }),
+            ("\(name): dV GEMMs", chunks { _ in products.inputGradient(dv.pointer, u.pointer, m.pointer) }),
+            ("\(name): input adjoint", chunks { at in
+                winogradTransformInputAdjointAccumulate(dInput.pointer + at, dv.pointer, channels: cin, batch: chunk, side: side,
+                                                        batchStride: images, tile: tile) }),
+        ]
     }
 }

@@ -1,0 +1,249 @@
+/// The transforms of Winograd's F(4x4, 3x3) and their adjoints (interpolation points 0, ±1, ±2
+/// and infinity), with the layouts of WinogradSizes for `.four`:
+///   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+///   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+///   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+/// A tile's output is A^T [(G g G^T) .* (B^T d B)] A. Each 2-D transform is a 1-D one applied to
+/// the columns of a 6x6 (or 4x4) patch and then to its rows; the 1-D ones below work in place on
+/// six values `s` floats apart.
+
+/// The transforms of inputs and outputs work on 16 tiles at once, consecutive in V and M: each
+/// tile's values are gathered into one lane of 36 (or 16) SIMD16 vectors, transformed lane-wise,
+/// and the vectors stored whole, one cache line per position. (One tile at a time, the
+/// arithmetic was scalar and F(4x4)'s transforms took twice F(2x2)'s time.)
+typealias Lanes = SIMD16<Float>
+private let laneCount = Lanes.scalarCount
+
+/// B^T x.
+@inline(__always) private func inputTransform(_ p: UnsafeMutablePointer<Lanes>, _ s: Int) {
+    let d0 = p[0], d1 = p[s], d2 = p[2 * s], d3 = p[3 * s], d4 = p[4 * s], d5 = p[5 * s]
+    p[0] = 4 * d0 - 5 * d2 + d4
+    p[s] = (d3 + d4) - 4 * (d1 + d2)
+    p[2 * s] = (d4 - d3) + 4 * (d1 - d2)
+    p[3 * s] = (d4 - d2) + 2 * (d3 - d1)
+    p[4 * s] = (d4 - d2) - 2 * (d3 - d1)
+    p[5 * s] = 4 * d1 - 5 * d3 + d5
+}
+
+/// B x, the adjoint of inputTransform.
+@inline(__always) private func inputTransformAdjoint(_ p: UnsafeMutablePointer<Lanes>, _ s: Int) {
+    let z0 = p[0], z1 = p[s], z2 = p[2 * s], z3 = p[3 * s], z4 = p[4 * s], z5 = p[5 * s]
+    p[0] = 4 * z0
+    p[s] = 4 * (z2 - z1) + 2 * (z4 - z3) + 4 * z5
+    p[2 * s] = -5 * z0 - 4 * (z1 + z2) - (z3 + z4)
+    p[3 * s] = (z1 - z2) + 2 * (z3 - z4) - 5 * z5
+    p[4 * s] = z0 + z1 + z2 + z3 + z4
+    p[5 * s] = z5
+}
+
+/// A^T x: six products (`s` apart) to four outputs (`w` apart).
+@inline(__always) private func outputTransform(_ p: UnsafePointer<Lanes>, _ s: Int, _ out: UnsafeMutablePointer<Lanes>, _ w: Int) {
+    let m0 = p[0], m1 = p[s], m2 = p[2 * s], m3 = p[3 * s], m4 = p[4 * s], m5 = p[5 * s]
+    let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4
+    out[0] = m0 + a + c; out[w] = b + 2 * d; out[2 * w] = a + 4 * c; out[3 * w] = b + 8 * d + m5
+}
+
+/// A y, the adjoint of outputTransform: four output gradients (`s` apart) to six (`w` apart).
+@inline(__always) private func outputTransformAdjoint(_ p: UnsafePointer<Lanes>, _ s: Int, _ out: UnsafeMutablePointer<Lanes>, _ w: Int) {
+    let y0 = p[0], y1 = p[s], y2 = p[2 * s], y3 = p[3 * s]
+    let even = y0 + y2, odd = y1 + y3, even4 = y0 + 4 * y2, odd2 = 2 * y1 + 8 * y3
+    out[0] = y0; out[w] = even + odd; out[2 * w] = even - odd; out[3 * w] = even4 + odd2; out[4 * w] = even4 - odd2; out[5 * w] = y3
+}
+
+/// Where tile t of a batch lies: its image, and the top-left pixel of its 4x4 output.
+@inline(__always) private func tileCorner(_ t: Int, tilesPerRow: Int) -> (image: Int, y: Int, x: Int) {
+    let perImage = tilesPerRow * tilesPerRow, within = t % perImage
+    return (t / perImage, 4 * (within / tilesPerRow), 4 * (within % tilesPerRow))
+}
+
+/// Runs `body` on each group of up to 16 consecutive tiles (first tile, count) with `count`
+/// vectors of scratch.
+@inline(__always) private func forEachTileGroup(tiles: Int, vectors: Int, _ body: (Int, Int, UnsafeMutablePointer<Lanes>) -> Void) {
+    withUnsafeTemporaryAllocation(of: Lanes.self, capacity: vectors) { scratch in
+        guard let patch = scratch.baseAddress else { return }
+        patch.initialize(repeating: Lanes(), count: vectors)
+        for first in stride(from: 0, to: tiles, by: laneCount) { body(first, min(laneCount, tiles - first), patch) }
+    }
+}
+
+/// Stores `count` vectors `k * positions` apart at `target`: whole when 16 tiles, else lane by lane.
+@inline(__always) private func storeLanes(_ patch: UnsafePointer<Lanes>, vectors: Int, to target: FloatPointer, positions: Int, lanes: Int) {
+    for k in 0..<vectors {
+        if lanes == laneCount {
+            UnsafeMutableRawPointer(target + k * positions).storeBytes(of: patch[k], as: Lanes.self)
+        } else {
+            for lane in 0..<lanes { target[k * positions + lane] = patch[k][lane] }
+        }
+    }
+}
+
+/// Loads `vectors` vectors `k * positions` apart from `source` (the lanes past `lanes` are zero).
+@inline(__always) private func loadLanes(_ patch: UnsafeMutablePointer<Lanes>, vectors: Int, from source: UnsafePointer<Float>, positions: Int, lanes: Int) {
+    for k in 0..<vectors {
+        if lanes == laneCount {
+            patch[k] = UnsafeRawPointer(source + k * positions).loadUnaligned(as: Lanes.self)
+        } else {
+            var value = Lanes()
+            for lane in 0..<lanes { value[lane] = source[k * positions + lane] }
+            patch[k] = value
+        }
+    }
+}
+
+/// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci].
+func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int) {
+    let pairs = outChannels * inChannels
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { half in
+        guard let t = half.baseAddress else { return }
+        // G x for three values x0, x1, x2 (`s` apart), written as six values `w` apart.
+        func filter(_ x: UnsafePointer<Float>, _ s: Int, _ out: FloatPointer, _ w: Int) {
+            let x0 = x[0], x1 = x[s], x2 = x[2 * s], outer = x0 + x2
+            out[0] = x0 / 4; out[w] = -(outer + x1) / 6; out[2 * w] = -(outer - x1) / 6
+            out[3 * w] = x0 / 24 + x1 / 12 + x2 / 6; out[4 * w] = x0 / 24 - x1 / 12 + x2 / 6; out[5 * w] = x2
+        }
+        for pair in 0..<pairs {
+            let g = weight + pair * 9
+            for c in 0..<3 { filter(g + c, 3, t + c, 3) }                             // G g: 6x3
+            for r in 0..<6 { filter(t + 3 * r, 1, u + (6 * r) * pairs + pair, pairs) }  // (G g) G^T: 6x6
+        }
+    }
+}
+
+/// dWeight[co, ci] += G^T dU[., co, ci] G.
+func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int) {
+    let pairs = outChannels * inChannels
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { half in
+        guard let t = half.baseAddress else { return }
+        // G^T z for six values `s` apart, to three.
+        func filterAdjoint(_ z: UnsafePointer<Float>, _ s: Int) -> SIMD3<Float> {
+            let z1 = z[s], z2 = z[2 * s], z3 = z[3 * s], z4 = z[4 * s]
+            return SIMD3(z[0] / 4 - (z1 + z2) / 6 + (z3 + z4) / 24,
+                         (z2 - z1) / 6 + (z3 - z4) / 12,
+                         (z3 + z4 - z1 - z2) / 6 + z[5 * s])
+        }
+        for pair in 0..<pairs {
+            for r in 0..<6 {  // dU G: 6x3
+                let row = filterAdjoint(du + (6 * r) * pairs + pair, pairs)
+                t[3 * r] = row[0]; t[3 * r + 1] = row[1]; t[3 * r + 2] = row[2]
+            }
+            let g = dWeight + pair * 9
+            for c in 0..<3 {  // G^T (dU G): 3x3
+                let column = filterAdjoint(t + c, 3)
+                g[c] += column[0]; g[3 + c] += column[1]; g[6 + c] += column[2]
+            }
+        }
+    }
+}
+
+/// V[k, c, t] = (B^T d B)[k] for each channel's 6x6 input tile d (zero outside the image).
+func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
+    let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
+    let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
+    for c in 0..<channels {
+        forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
+            let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
+            for lane in 0..<count {
+                let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
+                let source = input + (c * batchStride + n) * plane
+                if y0 > 0 && y0 + 5 <= side && x0 > 0 && x0 + 5 <= side {
+                    for r in 0..<6 {
+                        let row = source + (y0 - 1 + r) * side + x0 - 1, values = d + 6 * r * laneCount + lane
+                        for q in 0..<6 { values[q * laneCount] = row[q] }
+                    }
+                    continue
+                }
+                for r in 0..<6 {
+                    let y = y0 - 1 + r
+                    for q in 0..<6 {
+                        let x = x0 - 1 + q
+                        d[(6 * r + q) * laneCount + lane] = y >= 0 && y < side && x >= 0 && x < side ? source[y * side + x] : 0
+                    }
+                }
+            }
+            for q in 0..<6 { inputTransform(patch + q, 6) }   // B^T d
+            for r in 0..<6 { inputTransform(patch + 6 * r, 1) }  // (B^T d) B
+            storeLanes(patch, vectors: 36, to: v + c * tiles + first, positions: positions, lanes: count)
+        }
+    }
+}
+
+/// The adjoint of winogradF4TransformInput: each tile's B dV B^T is added back onto the input
+/// pixels it came from (tiles overlap by two pixels).
+func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: ConstFloatPointer, channels: Int, batch: Int, side: Int,
+                                               batchStride: Int) {
+    let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
+    let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
+    for c in 0..<channels {
+        forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
+            loadLanes(patch, vectors: 36, from: dv + c * tiles + first, positions: positions, lanes: count)
+            for r in 0..<6 { inputTransformAdjoint(patch + 6 * r, 1) }
+            for q in 0..<6 { inputTransformAdjoint(patch + q, 6) }
+            let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
+            for lane in 0..<count {
+                let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
+                let target = dInput + (c * batchStride + n) * plane
+                if y0 > 0 && y0 + 5 <= side && x0 > 0 && x0 + 5 <= side {
+                    for r in 0..<6 {
+                        let row = target + (y0 - 1 + r) * side + x0 - 1, values = d + 6 * r * laneCount + lane
+                        for q in 0..<6 { row[q] += values[q * laneCount] }
+                    }
+                    continue
+                }
+                for r in 0..<6 {
+                    let y = y0 - 1 + r
+                    guard y >= 0 && y < side else { continue }
+                    for q in 0..<6 {
+                        let x = x0 - 1 + q
+                        if x >= 0 && x < side { target[y * side + x] += d[(6 * r + q) * laneCount + lane] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// out[c, n, tile] = A^T m A for each channel's 6x6 products m = M[., c, t].
+func winogradF4TransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
+    let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
+    let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
+    for c in 0..<channels {
+        // Vectors 0..<36: the products; 36..<60: A^T m (4x6); 60..<76: the 4x4 outputs.
+        forEachTileGroup(tiles: tiles, vectors: 76) { first, count, patch in
+            loadLanes(patch, vectors: 36, from: m + c * tiles + first, positions: positions, lanes: count)
+            let half = patch + 36, result = patch + 60
+            for q in 0..<6 { outputTransform(patch + q, 6, half + q, 6) }
+            for r in 0..<4 { outputTransform(half + 6 * r, 1, result + 4 * r, 1) }
+            let y = UnsafeMutableRawPointer(result).assumingMemoryBound(to: Float.self)
+            for lane in 0..<count {
+                let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
+                let corner = out + (c * batchStride + n) * plane + y0 * side + x0
+                for r in 0..<4 {
+                    for q in 0..<4 { corner[r * side + q] = y[(4 * r + q) * laneCount + lane] }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of winogradF4TransformOutput: dM[., c, t] = A dy A^T for each 4x4 output gradient dy.
+func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
+    let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
+    let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
+    for c in 0..<channels {
+        // Vectors 0..<36: the result; 36..<52: the 4x4 gradients; 52..<76: dy A^T (4x6).
+        forEachTileGroup(tiles: tiles, vectors: 76) { first, count, patch in
+            let gradients = patch + 36, half = patch + 52
+            let g = UnsafeMutableRawPointer(gradients).assumingMemoryBound(to: Float.self)
+            for lane in 0..<count {
+                let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
+                let corner = dOut + (c * batchStride + n) * plane + y0 * side + x0
+                for r in 0..<4 {
+                    for q in 0..<4 { g[(4 * r + q) * laneCount + lane] = corner[r * side + q] }
+                }
+            }
+            for r in 0..<4 { outputTransformAdjoint(gradients + 4 * r, 1, half + 6 * r, 1) }
+            for q in 0..<6 { outputTransformAdjoint(half + q, 6, patch + q, 6) }
+            storeLanes(patch, vectors: 36, to: dm + c * tiles + first, positions: positions, lanes: count)
+        }
+    }
+}
