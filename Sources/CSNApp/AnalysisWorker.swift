@@ -4,23 +4,27 @@ import CSN
 import Datasets
 import Foundation
 
-/// Computes what the Subspaces and Neighbours views show, on its own thread and its own copy of
-/// the model. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones as
-/// often as keeps its average share of a core at `refreshShare`, but at least every
-/// `maximumRefreshSeconds`, so that the map on screen stays recent without slowing training much.
-/// The UI thread only sends requests (condition, query) and reads the newest AnalysisSnapshot;
-/// drawing never moves work between threads.
+/// Computes what the Subspaces and Neighbours views show, on two threads of its own and its own
+/// copy of the model. The UI thread only sends requests (condition, query) and reads the newest
+/// AnalysisSnapshot; drawing never moves work between threads.
 ///
-/// For the selected condition it maps a fixed sample of test images with t-SNE (warm-started from
-/// the previous map when only the weights changed, so the map moves rather than jumps; a map that
-/// a request interrupted is finished before newer weights are taken). It keeps the whole test
-/// split's embeddings (refreshed at every load while the Neighbours view is open, else every
-/// `searchRefreshSeconds`), so that opening the view or asking a new query is answered at once
-/// from them; a question that arrives while embeddings are being computed is answered between
-/// two chunks of images, from the last complete set.
+/// - The refresh thread runs at the lowest priority (nice 19), so that it mostly takes the cycles
+///   training leaves idle: with two lock-step shards, a core taken at normal priority stalls
+///   both. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones as
+///   often as keeps its average share of a core at `refreshShare`, but at least every
+///   `maximumRefreshSeconds`. For the selected condition it maps a fixed sample of test images
+///   with t-SNE (warm-started from the previous map when only the weights changed, so the map
+///   moves rather than jumps; a map that a request interrupted is finished before newer weights
+///   are taken). It keeps the whole test split's embeddings, refreshed at every load while the
+///   Neighbours view is open, else every `searchRefreshSeconds`.
+/// - The question thread runs at normal priority and only searches those embeddings, so that
+///   opening the Neighbours view or asking for another test image is answered at once, whatever
+///   the refresh thread is doing. A query outside the test split needs the model, so the refresh
+///   thread answers it, pausing its map.
 ///
-/// `@unchecked Sendable`: `request`, `latest`, `running` and `done` are guarded by `lock`; `source`
-/// and the caches are used by the worker's thread alone; everything else is immutable.
+/// `@unchecked Sendable`: `request`, `latest`, `search`, `answered`, `running` and `liveThreads`
+/// are guarded by `lock`; `source` and the caches are used by the refresh thread alone;
+/// everything else is immutable.
 public final class AnalysisWorker: @unchecked Sendable {
     public let dataset: ImageDataset
     /// The images the map shows: a seeded sample of the test split, plus every test image of a
@@ -51,8 +55,12 @@ public final class AnalysisWorker: @unchecked Sendable {
     private let lock = NSCondition()
     private var request = AnalysisRequest()
     private var latest = AnalysisSnapshot()
+    /// The last complete set of the test split's embeddings (Neighbours view).
+    private var search = SearchSet()
+    /// The query and the search set's step of the neighbours last published.
+    private var answered: (query: Int, step: Int)? = nil
     private var running = true
-    private var done = false
+    private var liveThreads = 0
 
     /// A worker that runs the model of `config` on the dataset's images, with the mailbox's weights.
     public convenience init(config: TrainingConfig, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
@@ -94,9 +102,34 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "csn-analysis"
-        thread.start()
+        lock.withLock { liveThreads = 2 }
+        let refresh = Thread { [self] in
+            lowerThisThreadsPriority()
+            run()
+            threadEnded()
+        }
+        refresh.name = "csn-analysis"
+        refresh.start()
+        let questions = Thread { [self] in
+            answerTestQueries()
+            threadEnded()
+        }
+        questions.name = "csn-questions"
+        questions.start()
+    }
+
+    /// Nice 19 for the calling thread alone (Linux keeps a nice value per thread).
+    private func lowerThisThreadsPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #endif
+    }
+
+    private func threadEnded() {
+        lock.withLock {
+            liveThreads -= 1
+            lock.broadcast()
+        }
     }
 
     /// Asks the worker to stop and returns at once: quitting never waits for an analysis (a
@@ -108,9 +141,9 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
-    /// Waits until the worker's thread has ended (for tests and the bench).
+    /// Waits until the worker's threads have ended (for tests and the bench).
     public func waitUntilStopped() {
-        lock.withLock { while !done { lock.wait() } }
+        lock.withLock { while liveThreads > 0 { lock.wait() } }
     }
 
     private func wake() { lock.withLock { lock.broadcast() } }
@@ -133,13 +166,11 @@ public final class AnalysisWorker: @unchecked Sendable {
         var loadedAt = -Double.infinity, cpuAtLoad = 0.0
         /// The map sample's embeddings, per network, for the loaded weights.
         var embeddings: [Int: [Float]] = [:]
-        /// The last complete set of the test split's embeddings, per network, with the masks and
-        /// the step of the weights they were made with (Neighbours view).
-        var search = SearchSet()
-        var neighboursFor: (query: Int, step: Int)? = nil
         var map: MapJob? = nil
     }
 
+    /// The test split's embeddings, per network, with the masks and the step of the weights they
+    /// were made with.
     struct SearchSet {
         var embeddings: [Int: [Float]] = [:]
         var masks: [Float] = []
@@ -166,10 +197,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         }
     }
 
+    /// The refresh thread.
     private func run() {
-        // The thread keeps the normal priority: its share of a core is kept down by taking new
-        // weights less often (refreshTime), and a user's question is then answered at once
-        // instead of waiting for the cycles training leaves.
         var work = Work()
         while let (job, newest, takeWeights) = nextJob(&work) {
             if takeWeights { load(newest, wantsNeighbours: job.wantsNeighbours, into: &work) }
@@ -177,9 +206,45 @@ public final class AnalysisWorker: @unchecked Sendable {
             if isStopping { break }
             makeMap(job, &work)
         }
+    }
+
+    /// The question thread: the neighbours of each test image asked for, from the newest search set.
+    private func answerTestQueries() {
+        while let (query, search) = nextTestQuery() {
+            publishNeighbours(of: query, in: search)
+        }
+    }
+
+    /// Waits for a test image whose neighbours are asked for and not yet published for the newest
+    /// search set; nil when the worker stops.
+    private func nextTestQuery() -> (Int, SearchSet)? {
         lock.withLock {
-            done = true
-            lock.broadcast()
+            while running {
+                if request.wantsNeighbours && !search.isEmpty && searchRow[Int32(request.query)] != nil && !isAnswered(request.query) {
+                    return (request.query, search)
+                }
+                lock.wait()
+            }
+            return nil
+        }
+    }
+
+    /// Whether `query`'s neighbours are published for the newest search set (call with the lock held).
+    private func isAnswered(_ query: Int) -> Bool {
+        !search.isEmpty && answered?.query == query && answered?.step == search.step
+    }
+
+    /// Whether the refresh thread must answer the request's question (call with the lock held):
+    /// asked, not answered, and either not a test image or no search set yet.
+    private var refreshThreadOwesAnswer: Bool {
+        request.wantsNeighbours && !isAnswered(request.query) && (search.isEmpty || searchRow[Int32(request.query)] == nil)
+    }
+
+    private func publishNeighbours(of query: Int, in search: SearchSet) {
+        let result = NeighbourResult(query: query, weightsStep: search.step, lists: neighbours(of: query, in: search))
+        lock.withLock {
+            answered = (query, search.step)
+            latest.neighbours = result
         }
     }
 
@@ -204,7 +269,7 @@ public final class AnalysisWorker: @unchecked Sendable {
                 let now = ProcessInfo.processInfo.systemUptime
                 let mapDone = work.map.map { $0.matches(job, step: work.loadedStep) && $0.complete } ?? false
                 let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
-                let neighboursDone = !job.wantsNeighbours || (work.neighboursFor?.query == job.query && work.neighboursFor?.step == work.search.step)
+                let neighboursDone = !refreshThreadOwesAnswer
                 let newerWeights = newest.step != work.loadedStep
                 let take = newerWeights && mapFinished && (work.loadedStep < 0 || now >= refreshAt)
                 if take || !mapDone || !neighboursDone { return (job, newest, take) }
@@ -221,33 +286,40 @@ public final class AnalysisWorker: @unchecked Sendable {
         work.loadedStep = newest.step
         work.loadedMadeAt = newest.madeAt
         // The map sample's images are test images: with the split refreshed, their rows come from it.
+        let (searchEmpty, searchMadeAt) = lock.withLock { (search.isEmpty, search.madeAt) }
         let refreshSearch = mapSampleRows != nil
-            && (wantsNeighbours || work.search.isEmpty || work.loadedAt - work.search.madeAt >= Self.searchRefreshSeconds)
-        if refreshSearch && work.search.isEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
+            && (wantsNeighbours || searchEmpty || work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds)
+        if refreshSearch && searchEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
         var fresh = SearchSet(masks: source.masks(), step: newest.step, madeAt: work.loadedAt)
         for network in 0..<source.networkCount {
             if refreshSearch, let rows = mapSampleRows {
-                guard let all = embedAnsweringQuestions(searchSet, network: network, &work) else { return }
+                guard let all = embedInChunks(searchSet, network: network) else { return }
                 fresh.embeddings[network] = all
                 work.embeddings[network] = Self.gather(rows, from: all, dimension: source.dimension)
             } else {
-                guard let sample = embedAnsweringQuestions(mapSample, network: network, &work) else { return }
+                guard let sample = embedInChunks(mapSample, network: network) else { return }
                 work.embeddings[network] = sample
             }
         }
-        if refreshSearch { work.search = fresh }
+        if refreshSearch { replaceSearch(with: fresh) }
         publish { $0.loadedStep = newest.step }
     }
 
-    /// `images`' embeddings by chunks; between chunks a waiting question is answered from the
-    /// last complete test-split embeddings. Nil when the worker is stopping.
-    private func embedAnsweringQuestions(_ images: [Int32], network: Int, _ work: inout Work) -> [Float]? {
+    /// Makes `fresh` the search set and wakes the question thread for it.
+    private func replaceSearch(with fresh: SearchSet) {
+        lock.withLock {
+            search = fresh
+            lock.broadcast()
+        }
+    }
+
+    /// `images`' embeddings by chunks, so that stopping is prompt. Nil when the worker is stopping.
+    private func embedInChunks(_ images: [Int32], network: Int) -> [Float]? {
         var out: [Float] = []
         out.reserveCapacity(images.count * source.dimension)
         var start = 0
         while start < images.count {
             if isStopping { return nil }
-            answerQuestion(&work, onlyFromCache: true)
             let end = min(images.count, start + Self.embeddingChunk)
             out += source.embed(Array(images[start..<end]), network: network, dataset: dataset, isCancelled: { isStopping })
             start = end
@@ -255,28 +327,24 @@ public final class AnalysisWorker: @unchecked Sendable {
         return isStopping ? nil : out
     }
 
-    /// Finds the neighbours of the query asked for, if they are asked for and not yet found for
-    /// the test-split embeddings at hand. `onlyFromCache`: in the middle of a refresh, only a test
-    /// image can be answered (another image would need the old weights, which are gone).
-    private func answerQuestion(_ work: inout Work, onlyFromCache: Bool = false) {
-        let job = lock.withLock { request }
-        guard job.wantsNeighbours, !isStopping else { return }
-        if let found = work.neighboursFor, found.query == job.query, found.step == work.search.step, !work.search.isEmpty { return }
-        if onlyFromCache && (work.search.isEmpty || searchRow[Int32(job.query)] == nil) { return }
-        if work.search.isEmpty {
-            // No test-split embeddings yet (a source that is not the test split's): made now.
+    /// The refresh thread's share of the questions: the search set when there is none yet (a
+    /// source that is not the test split's), and the neighbours of a query outside the test split.
+    private func answerQuestion(_ work: inout Work) {
+        let (job, owed, current) = lock.withLock { (request, refreshThreadOwesAnswer, self.search) }
+        guard owed, !isStopping else { return }
+        var made = current
+        if made.isEmpty {
             publish { $0.status = "embedding \(self.searchSet.count) test images" }
-            var made = SearchSet(masks: source.masks(), step: work.loadedStep, madeAt: work.loadedAt)
+            made = SearchSet(masks: source.masks(), step: work.loadedStep, madeAt: work.loadedAt)
             for network in 0..<source.networkCount {
-                made.embeddings[network] = source.embed(searchSet, network: network, dataset: dataset, isCancelled: { isStopping })
+                guard let all = embedInChunks(searchSet, network: network) else { return }
+                made.embeddings[network] = all
             }
-            guard !isStopping else { return }
-            work.search = made
+            replaceSearch(with: made)
+            // A test image is now the question thread's.
+            if searchRow[Int32(job.query)] != nil { return }
         }
-        let lists = neighbours(of: job.query, in: work.search)
-        work.neighboursFor = (job.query, work.search.step)
-        let result = NeighbourResult(query: job.query, weightsStep: work.search.step, lists: lists)
-        publish { $0.neighbours = result }
+        publishNeighbours(of: job.query, in: made)
     }
 
     /// Makes, updates or resumes the map for `job` on the loaded weights.
@@ -311,13 +379,11 @@ public final class AnalysisWorker: @unchecked Sendable {
         guard var map = work.map, let tsne = map.tsne else { return }
         let step = work.loadedStep
         var lastKL = Double.nan
-        // Neighbours asked for and not yet found (the view opened, another query) come first:
-        // the map pauses for them and resumes afterwards.
-        let found = work.neighboursFor.flatMap { $0.step == work.search.step ? $0.query : nil }
+        // A question only this thread can answer comes first: the map pauses for it and resumes
+        // afterwards.
         tsne.optimize(iterations: map.iterations - tsne.iteration, isCancelled: { [self] in
             lock.withLock {
-                !running || request.condition != job.condition || request.recompute != job.recompute
-                    || (request.wantsNeighbours && request.query != found)
+                !running || request.condition != job.condition || request.recompute != job.recompute || refreshThreadOwesAnswer
             }
         }, progress: { [self] event in
             if case .klDivergence(let iteration, let kl) = event {
