@@ -118,10 +118,17 @@ public final class AnalysisWorker: @unchecked Sendable {
         questions.start()
     }
 
-    /// Nice 19 for the calling thread alone (Linux keeps a nice value per thread).
+    /// Linux's SCHED_IDLE policy for the calling thread alone: it then runs only on a core that
+    /// nothing else wants, and any waking thread of normal policy takes the core back at once.
+    /// (Glibc's header names it only with _GNU_SOURCE; the value is Linux's ABI.) Where that is
+    /// refused, nice 19.
     private func lowerThisThreadsPriority() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        let schedIdle: Int32 = 5
+        var parameters = sched_param()
+        if pthread_setschedparam(pthread_self(), schedIdle, &parameters) != 0 {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        }
         #endif
     }
 
@@ -269,10 +276,10 @@ public final class AnalysisWorker: @unchecked Sendable {
                 let now = ProcessInfo.processInfo.systemUptime
                 let mapDone = work.map.map { $0.matches(job, step: work.loadedStep) && $0.complete } ?? false
                 let mapFinished = work.map.map { $0.complete || !$0.matches(job, step: work.loadedStep) } ?? true
-                let neighboursDone = !refreshThreadOwesAnswer
+                let questionsDone = !refreshThreadOwesAnswer && !(search.isEmpty && mapDone)
                 let newerWeights = newest.step != work.loadedStep
                 let take = newerWeights && mapFinished && (work.loadedStep < 0 || now >= refreshAt)
-                if take || !mapDone || !neighboursDone { return (job, newest, take) }
+                if take || !mapDone || !questionsDone { return (job, newest, take) }
                 if newerWeights { _ = lock.wait(until: Date().addingTimeInterval(max(0.01, refreshAt - now))) } else { lock.wait() }
             }
             return nil
@@ -285,10 +292,12 @@ public final class AnalysisWorker: @unchecked Sendable {
         source.load(newest)
         work.loadedStep = newest.step
         work.loadedMadeAt = newest.madeAt
-        // The map sample's images are test images: with the split refreshed, their rows come from it.
+        // The map sample's images are test images: with the split refreshed, their rows come from
+        // it. The first set is made at the first load after the first map (or when asked for), so
+        // that the first map is drawn without waiting for the whole split.
         let (searchEmpty, searchMadeAt) = lock.withLock { (search.isEmpty, search.madeAt) }
         let refreshSearch = mapSampleRows != nil
-            && (wantsNeighbours || searchEmpty || work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds)
+            && (wantsNeighbours || (searchEmpty ? work.map != nil : work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds))
         if refreshSearch && searchEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
         var fresh = SearchSet(masks: source.masks(), step: newest.step, madeAt: work.loadedAt)
         for network in 0..<source.networkCount {
@@ -327,11 +336,13 @@ public final class AnalysisWorker: @unchecked Sendable {
         return isStopping ? nil : out
     }
 
-    /// The refresh thread's share of the questions: the search set when there is none yet (a
-    /// source that is not the test split's), and the neighbours of a query outside the test split.
+    /// The refresh thread's share of the questions: the first search set (once the first map is
+    /// drawn, or at once when neighbours are asked for), and the neighbours of a query outside
+    /// the test split.
     private func answerQuestion(_ work: inout Work) {
         let (job, owed, current) = lock.withLock { (request, refreshThreadOwesAnswer, self.search) }
-        guard owed, !isStopping else { return }
+        let firstSetDue = current.isEmpty && work.map?.complete == true
+        guard owed || firstSetDue, !isStopping else { return }
         var made = current
         if made.isEmpty {
             publish { $0.status = "embedding \(self.searchSet.count) test images" }
@@ -342,7 +353,7 @@ public final class AnalysisWorker: @unchecked Sendable {
             }
             replaceSearch(with: made)
             // A test image is now the question thread's.
-            if searchRow[Int32(job.query)] != nil { return }
+            if !owed || searchRow[Int32(job.query)] != nil { return }
         }
         publishNeighbours(of: job.query, in: made)
     }
