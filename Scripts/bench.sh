@@ -6,6 +6,7 @@
 # - a neighbour query over the whole test split, and t-SNE against scikit-learn and openTSNE
 #   (Tools/tsne_reference.py; skipped with a note when they are not installed);
 # - csn watch (write to screen) and csn explore --embeddings (10k and 100k vectors to the first map);
+# - the convolutions phase by phase (csn bench --kernels: im2col, Winograd F(2x2) and F(4x4));
 # - training steps of the default model (csn-learned, batch 64, 2 threads) on the embedded data:
 #   csn, the same network, loss and batch in PyTorch on the CPU with 2 threads, eager and with
 #   torch.compile (Tools/pytorch_reference.py, one process per row so that each peak memory is its
@@ -93,8 +94,12 @@ fi
 grep "neighbour query" /tmp/csn-bench.txt | tail -1
 
 echo
+echo "== the convolutions phase by phase: one core's share (96 images) of each stage (csn bench --kernels) =="
+$csn bench --kernels
+
+echo
 echo "== the terminal UI: frame drawing, training with the UI open, what its user waits for =="
-$csn bench --steps 3 --ui | grep -E "^frame|^training with the UI|^UI latencies"
+$csn bench --steps 3 --ui | grep -E "^frame|^training with the UI|^training while|^UI latencies"
 
 echo
 echo "== t-SNE: csn against openTSNE (FFT, Barnes-Hut) and scikit-learn on identical input =="
