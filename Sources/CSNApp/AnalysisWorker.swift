@@ -8,15 +8,16 @@ import Foundation
 /// copy of the model. The UI thread only sends requests (condition, query) and reads the newest
 /// AnalysisSnapshot; drawing never moves work between threads.
 ///
-/// - The refresh thread runs at the lowest priority (nice 19), so that it mostly takes the cycles
-///   training leaves idle: with two lock-step shards, a core taken at normal priority stalls
+/// - The refresh thread runs under SCHED_IDLE (nice 19 where that is refused), so that it takes
+///   the cycles training leaves idle: with two lock-step shards, a core taken from one stalls
 ///   both. It subscribes to the trainer's weights (a WeightsMailbox) and takes newer ones as
 ///   often as keeps its average share of a core at `refreshShare`, but at least every
 ///   `maximumRefreshSeconds`. For the selected condition it maps a fixed sample of test images
 ///   with t-SNE (warm-started from the previous map when only the weights changed, so the map
 ///   moves rather than jumps; a map that a request interrupted is finished before newer weights
-///   are taken). It keeps the whole test split's embeddings, refreshed at every load while the
-///   Neighbours view is open, else every `searchRefreshSeconds`.
+///   are taken). It keeps the whole test split's embeddings, made right after the first map
+///   (which does not wait for them) and refreshed at every load while the Neighbours view is
+///   open, else every `searchRefreshSeconds`.
 /// - The question thread runs at normal priority and only searches those embeddings, so that
 ///   opening the Neighbours view or asking for another test image is answered at once, whatever
 ///   the refresh thread is doing. A query outside the test split needs the model, so the refresh
@@ -293,8 +294,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         work.loadedStep = newest.step
         work.loadedMadeAt = newest.madeAt
         // The map sample's images are test images: with the split refreshed, their rows come from
-        // it. The first set is made at the first load after the first map (or when asked for), so
-        // that the first map is drawn without waiting for the whole split.
+        // it. The first set waits for the first map (answerQuestion makes it right after), so that
+        // the first map is drawn without waiting for the whole split.
         let (searchEmpty, searchMadeAt) = lock.withLock { (search.isEmpty, search.madeAt) }
         let refreshSearch = mapSampleRows != nil
             && (wantsNeighbours || (searchEmpty ? work.map != nil : work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds))
