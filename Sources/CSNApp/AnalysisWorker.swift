@@ -294,11 +294,11 @@ public final class AnalysisWorker: @unchecked Sendable {
         work.loadedStep = newest.step
         work.loadedMadeAt = newest.madeAt
         // The map sample's images are test images: with the split refreshed, their rows come from
-        // it. The first set waits for the first map (answerQuestion makes it right after), so that
-        // the first map is drawn without waiting for the whole split.
+        // it. The first set is made by answerQuestion once the first map is drawn (or here when
+        // asked for), so that the first map does not wait for the whole split.
         let (searchEmpty, searchMadeAt) = lock.withLock { (search.isEmpty, search.madeAt) }
         let refreshSearch = mapSampleRows != nil
-            && (wantsNeighbours || (searchEmpty ? work.map != nil : work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds))
+            && (wantsNeighbours || (!searchEmpty && work.loadedAt - searchMadeAt >= Self.searchRefreshSeconds))
         if refreshSearch && searchEmpty { publish { $0.status = "embedding \(self.searchSet.count) test images" } }
         var fresh = SearchSet(masks: source.masks(), step: newest.step, madeAt: work.loadedAt)
         for network in 0..<source.networkCount {

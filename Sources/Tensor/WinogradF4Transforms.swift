@@ -56,6 +56,20 @@ private let laneCount = Lanes.scalarCount
     return (t / perImage, 4 * (within / tilesPerRow), 4 * (within % tilesPerRow))
 }
 
+/// Calls `body(pixel, value)` for each of the 36 values of the 6x6 input tile whose output corner
+/// is (y0, x0): `pixel` is its offset in the image plane, nil outside the image (zero padding),
+/// and `value` its offset among the lanes (position k times 16). Interior tiles skip the bounds.
+@inline(__always) private func forEachTilePixel(y0: Int, x0: Int, side: Int, _ body: (Int?, Int) -> Void) {
+    let interior = y0 > 0 && y0 + 5 <= side && x0 > 0 && x0 + 5 <= side
+    for r in 0..<6 {
+        let y = y0 - 1 + r
+        for q in 0..<6 {
+            let x = x0 - 1 + q
+            body(interior || (y >= 0 && y < side && x >= 0 && x < side) ? y * side + x : nil, (6 * r + q) * laneCount)
+        }
+    }
+}
+
 /// Runs `body` on each group of up to 16 consecutive tiles (first tile, count) with `count`
 /// vectors of scratch.
 @inline(__always) private func forEachTileGroup(tiles: Int, vectors: Int, _ body: (Int, Int, UnsafeMutablePointer<Lanes>) -> Void) {
@@ -144,21 +158,8 @@ func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, cha
             let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
             for lane in 0..<count {
                 let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
-                let source = input + (c * batchStride + n) * plane
-                if y0 > 0 && y0 + 5 <= side && x0 > 0 && x0 + 5 <= side {
-                    for r in 0..<6 {
-                        let row = source + (y0 - 1 + r) * side + x0 - 1, values = d + 6 * r * laneCount + lane
-                        for q in 0..<6 { values[q * laneCount] = row[q] }
-                    }
-                    continue
-                }
-                for r in 0..<6 {
-                    let y = y0 - 1 + r
-                    for q in 0..<6 {
-                        let x = x0 - 1 + q
-                        d[(6 * r + q) * laneCount + lane] = y >= 0 && y < side && x >= 0 && x < side ? source[y * side + x] : 0
-                    }
-                }
+                let source = input + (c * batchStride + n) * plane, values = d + lane
+                forEachTilePixel(y0: y0, x0: x0, side: side) { pixel, value in values[value] = pixel.map { source[$0] } ?? 0 }
             }
             for q in 0..<6 { inputTransform(patch + q, 6) }   // B^T d
             for r in 0..<6 { inputTransform(patch + 6 * r, 1) }  // (B^T d) B
@@ -181,21 +182,9 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
             let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
             for lane in 0..<count {
                 let (n, y0, x0) = tileCorner(first + lane, tilesPerRow: tilesPerRow)
-                let target = dInput + (c * batchStride + n) * plane
-                if y0 > 0 && y0 + 5 <= side && x0 > 0 && x0 + 5 <= side {
-                    for r in 0..<6 {
-                        let row = target + (y0 - 1 + r) * side + x0 - 1, values = d + 6 * r * laneCount + lane
-                        for q in 0..<6 { row[q] += values[q * laneCount] }
-                    }
-                    continue
-                }
-                for r in 0..<6 {
-                    let y = y0 - 1 + r
-                    guard y >= 0 && y < side else { continue }
-                    for q in 0..<6 {
-                        let x = x0 - 1 + q
-                        if x >= 0 && x < side { target[y * side + x] += d[(6 * r + q) * laneCount + lane] }
-                    }
+                let target = dInput + (c * batchStride + n) * plane, values = d + lane
+                forEachTilePixel(y0: y0, x0: x0, side: side) { pixel, value in
+                    if let pixel { target[pixel] += values[value] }
                 }
             }
         }
