@@ -4,10 +4,11 @@ import Tensor
 /// The ConvNet f(x): images in, embeddings [N, D] out, with a forward pass that caches what the
 /// backward pass needs and a backward pass that accumulates into the parameter store's gradients.
 ///
-/// Activations are CNHW (see the Tensor module). Per stage the cache holds the normalised
-/// convolution output `xhat` (the convolution writes there and batch norm normalises in place)
-/// and the pooled output with its argmax: batch norm, ReLU and max-pool run as one sweep, so the
-/// post-ReLU activations are never stored.
+/// Activations are CNHW (see the Tensor module). Per stage the cache holds the convolution output,
+/// batch norm's statistics, and the pooled output with its argmax: batch norm, ReLU and max-pool
+/// run as one sweep, so neither the normalised nor the post-ReLU activations are stored (the
+/// backward pass recomputes the normalised values it needs, see pooledBatchNormBackward).
+/// Statistics come from one sweep of shifted moments (shift: the running mean).
 ///
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
 /// F(4x4, 3x3) where the side is a multiple of 4 and F(2x2, 3x3) where it is only even (4x and
@@ -19,7 +20,8 @@ import Tensor
 /// through every layer with single-threaded OpenBLAS (a conv's sgemm works on a block of columns).
 /// Batch norm adds the workers' partial sums in worker order, and each worker accumulates its own
 /// weight gradients that are then added in worker order, so a run repeats exactly for a given
-/// worker count. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
+/// worker count. The workers meet once per stage in each direction (where batch norm needs the
+/// whole batch's sums), and once more at the end of the forward pass. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
 /// elementwise layers run on one core.
 public final class EmbeddingNetwork {
     public let shape: NetworkShape
@@ -44,7 +46,7 @@ public final class EmbeddingNetwork {
 
     private struct Stage {
         let inChannels, outChannels, side: Int
-        let xhat, pooled, rstd, mean: FloatBuffer
+        let convOutput, pooled, rstd, mean: FloatBuffer
         /// 1 / sqrt(running variance + epsilon), for inference.
         let runningRstd: FloatBuffer
         /// The Winograd tile and the transformed convolution weights [P, Cout, Cin], or nil for an
@@ -60,9 +62,10 @@ public final class EmbeddingNetwork {
     /// What each worker owns: its im2col columns and their gradient; per Winograd stage its
     /// transformed input (kept for the backward pass), and scratch for the products and the
     /// gradients of transformed inputs and weights; its weight-gradient accumulator and its
-    /// batch-norm partial sums.
+    /// batch-norm partial sums (the forward pass's moments in Double, [2C]).
     private struct WorkerBuffers {
         let col, dCol, dWeight, sums: FloatBuffer
+        let moments: UnsafeMutablePointer<Double>
         let transformedInputs: [FloatBuffer?]
         let products, dTransformedInputs, dTransformedWeights: FloatBuffer
     }
@@ -71,10 +74,12 @@ public final class EmbeddingNetwork {
     private var workerBuffers: [WorkerBuffers] = []
     private let input: FloatBuffer
     private let rows: FloatBuffer
-    private let scratchA: FloatBuffer, scratchB: FloatBuffer
+    /// The gradient of a stage's convolution output, one stage at a time.
+    private let scratch: FloatBuffer
     private let dRows: FloatBuffer
-    /// Whole-batch batch-norm sums in the backward pass, [2C].
+    /// Whole-batch batch-norm sums in the backward pass, [2C], and moments in the forward pass.
     private let scratchSums: FloatBuffer
+    private let scratchMoments: UnsafeMutablePointer<Double>
     private let dPooled: [FloatBuffer]
     public let embeddings: FloatBuffer
     private let fcWeight: Int, fcBias: Int
@@ -116,7 +121,7 @@ public final class EmbeddingNetwork {
             let pooledSize = cout * n * (side / 2) * (side / 2)
             stages.append(Stage(
                 inChannels: cin, outChannels: cout, side: side,
-                xhat: FloatBuffer(count: size),
+                convOutput: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
                 runningRstd: FloatBuffer(count: cout),
                 tile: tile,
@@ -130,6 +135,7 @@ public final class EmbeddingNetwork {
         workerBuffers = (0..<self.workers).map { _ in
             WorkerBuffers(col: FloatBuffer(count: largestCol), dCol: FloatBuffer(count: largestCol),
                           dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest),
+                          moments: .allocate(capacity: 2 * widest),
                           transformedInputs: winogradInputSizes.map { $0.map { FloatBuffer(count: $0) } },
                           products: FloatBuffer(count: largestProducts),
                           dTransformedInputs: FloatBuffer(count: largestTransformedInput),
@@ -141,15 +147,19 @@ public final class EmbeddingNetwork {
         input = FloatBuffer(count: shape.inputChannels * n * shape.imageSize * shape.imageSize)
         rows = FloatBuffer(count: n * shape.flattenedFeatures)
         dRows = FloatBuffer(count: n * shape.flattenedFeatures)
-        scratchA = FloatBuffer(count: largestStage)
-        scratchB = FloatBuffer(count: largestStage)
+        scratch = FloatBuffer(count: largestStage)
         scratchSums = FloatBuffer(count: 2 * widest)
+        scratchMoments = .allocate(capacity: 2 * widest)
         embeddings = FloatBuffer(count: n * shape.embeddingDimension)
         fcWeight = store.entry("\(prefix)fc.weight").offset
         fcBias = store.entry("\(prefix)fc.bias").offset
     }
 
-    deinit { for stage in stages { stage.argmax.deallocate() } }
+    deinit {
+        for stage in stages { stage.argmax.deallocate() }
+        for buffers in workerBuffers { buffers.moments.deallocate() }
+        scratchMoments.deallocate()
+    }
 
     /// Initialises this network's parameters as PyTorch does by default: convolution and linear
     /// weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)), the same for
@@ -228,51 +238,55 @@ public final class EmbeddingNetwork {
             if !training {
                 for c in 0..<cout { stage.runningRstd[c] = 1 / (runningVariances[s][c] + batchNormEpsilon).squareRoot() }
             }
+            // One sweep of the shards per stage: in training, the previous stage's batch norm
+            // (whose statistics are now known) makes this shard's input, then the convolution and
+            // its statistics; in inference, the convolution and its batch norm.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
+                if training && s > 0 { normaliseAndPool(stages[s - 1], r, center: stages[s - 1].mean.pointer, rstd: stages[s - 1].rstd.pointer) }
                 if let u = stage.transformedWeights, let v = buffers.transformedInputs[s], let tile = stage.tile {
                     forEachWinogradChunk(of: r, stage: stage, tile: tile) { images, cached in
                         let from = images.lowerBound * plane
-                        winogradConvForward(stage.xhat.pointer + from, transformedInput: v.pointer + cached, products: buffers.products.pointer,
+                        winogradConvForward(stage.convOutput.pointer + from, transformedInput: v.pointer + cached, products: buffers.products.pointer,
                                             stageInput + from, transformedWeights: u.pointer, inChannels: stage.inChannels,
                                             outChannels: cout, batch: images.count, side: stage.side, batchStride: n, tile: tile)
                     }
                 } else {
-                    conv2dForward(stage.xhat.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
+                    conv2dForward(stage.convOutput.pointer + at, buffers.col.pointer, stageInput + at, p + stage.convWeight,
                                   inChannels: stage.inChannels, outChannels: cout, batch: r.count,
                                   height: stage.side, width: stage.side, batchStride: n)
                 }
                 if training {
-                    buffers.sums.pointer.update(repeating: 0, count: cout)
-                    channelSums(buffers.sums.pointer, stage.xhat.pointer + at, channels: cout, count: r.count * plane, channelStride: stride)
+                    buffers.moments.update(repeating: 0, count: 2 * cout)
+                    channelShiftedMoments(buffers.moments, buffers.moments + cout, stage.convOutput.pointer + at, shift: runningMeans[s].pointer,
+                                          channels: cout, count: r.count * plane, channelStride: stride)
                 } else {
-                    normaliseAndPool(stage, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer, training: false)
+                    normaliseAndPool(stage, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer)
                 }
             }
             if training {
-                sumWorkers(into: stage.mean.pointer, count: cout)
-                for c in 0..<cout { stage.mean[c] /= Float(stride) }
-                forEachShard(count: n, workers: workers) { w, r in
-                    let sums = workerBuffers[w].sums.pointer
-                    sums.update(repeating: 0, count: cout)
-                    channelCenteredSquares(sums, stage.xhat.pointer + r.lowerBound * plane, stage.mean.pointer,
-                                           channels: cout, count: r.count * plane, channelStride: stride)
-                }
-                sumWorkers(into: stage.rstd.pointer, count: cout)
+                let moments = workerMoments(count: 2 * cout)
                 batchNormStatistics(stage.mean.pointer, stage.rstd.pointer, runningMeans[s].pointer, runningVariances[s].pointer,
-                                    sums: stage.mean.pointer, centeredSquares: stage.rstd.pointer, channels: cout, total: stride,
-                                    epsilon: batchNormEpsilon)
-                forEachShard(count: n, workers: workers) { _, r in
-                    normaliseAndPool(stage, r, center: stage.mean.pointer, rstd: stage.rstd.pointer, training: true)
-                }
+                                    shiftedSums: moments, shiftedSquares: moments + cout, shift: runningMeans[s].pointer,
+                                    channels: cout, total: stride, epsilon: batchNormEpsilon)
             }
             current = UnsafePointer(stage.pooled.pointer)
         }
         let last = stages[stages.count - 1]
+        if training {
+            forEachShard(count: n, workers: workers) { _, r in normaliseAndPool(last, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
+        }
         let finalSpatial = shape.finalSide * shape.finalSide
         channelMajorToRows(rows.pointer, current, channels: last.outChannels, batch: n, spatial: finalSpatial)
         linearForward(embeddings.pointer, rows.pointer, p + fcWeight, p + fcBias,
                       batch: n, inFeatures: shape.flattenedFeatures, outFeatures: shape.embeddingDimension)
+    }
+
+    /// The workers' first `count` moments added in worker order, in `scratchMoments`.
+    private func workerMoments(count: Int) -> UnsafePointer<Double> {
+        scratchMoments.update(repeating: 0, count: count)
+        for buffers in workerBuffers { for i in 0..<count { scratchMoments[i] += buffers.moments[i] } }
+        return UnsafePointer(scratchMoments)
     }
 
     /// Calls `body` for each chunk of `winogradChunk` images of a shard, with the chunk's images
@@ -284,14 +298,24 @@ public final class EmbeddingNetwork {
         }
     }
 
-    /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output. Training keeps
-    /// the normalised values in `xhat` for the backward pass.
-    private func normaliseAndPool(_ stage: Stage, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer, training: Bool) {
+    /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output.
+    private func normaliseAndPool(_ stage: Stage, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer) {
         let p = store.values.pointer
         batchNormReluPool(stage.pooled.pointer + r.lowerBound * stage.pooledPlane, stage.argmax + r.lowerBound * stage.pooledPlane,
-                          stage.xhat.pointer + r.lowerBound * stage.plane, center: center, rstd: rstd,
+                          stage.convOutput.pointer + r.lowerBound * stage.plane, center: center, rstd: rstd,
                           gamma: p + stage.bnWeight, beta: p + stage.bnBias, channels: stage.outChannels, images: r.count,
-                          height: stage.side, width: stage.side, batchStride: batch, storeNormalised: training)
+                          height: stage.side, width: stage.side, batchStride: batch)
+    }
+
+    /// Adds a shard's batch-norm backward sums of stage `s` (from its pooled output's gradient)
+    /// into the worker's `sums`: [sum dy | sum dy * xhat].
+    private func addBackwardSums(stage s: Int, worker w: Int, shard r: Range<Int>) {
+        let stage = stages[s], sums = workerBuffers[w].sums.pointer, at = r.lowerBound * stage.pooledPlane
+        sums.update(repeating: 0, count: 2 * stage.outChannels)
+        pooledBatchNormBackwardSums(sums, sums + stage.outChannels, dPooled: dPooled[s].pointer + at, pooled: stage.pooled.pointer + at,
+                                    argmax: stage.argmax + at, x: stage.convOutput.pointer + r.lowerBound * stage.plane,
+                                    mean: stage.mean.pointer, rstd: stage.rstd.pointer, channels: stage.outChannels,
+                                    images: r.count, plane: stage.plane, batchStride: batch)
     }
 
     /// Accumulates parameter gradients for dLoss/dEmbeddings [batch, D] after a training forward.
@@ -305,25 +329,12 @@ public final class EmbeddingNetwork {
         let finalSpatial = shape.finalSide * shape.finalSide
         dPooled[last].pointer.update(repeating: 0, count: stages[last].outChannels * n * finalSpatial)
         rowsToChannelMajorAccumulate(dPooled[last].pointer, dRows.pointer, channels: stages[last].outChannels, batch: n, spatial: finalSpatial)
+        forEachShard(count: n, workers: workers) { w, r in addBackwardSums(stage: last, worker: w, shard: r) }
         for s in stride(from: last, through: 0, by: -1) {
             let stage = stages[s]
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
-            let dNormalised = scratchB.pointer, dConv = scratchA.pointer
+            let dConv = scratch.pointer
             let stageInput = s == 0 ? UnsafePointer(input.pointer) : UnsafePointer(stages[s - 1].pooled.pointer)
-            // Pool and ReLU backward in one sweep (the gradient reaches each window's maximum if it
-            // was positive), then the shard's batch-norm sums.
-            forEachShard(count: n, workers: workers) { w, r in
-                zeroShard(dNormalised, channels: cout, plane: plane, range: r)
-                for c in 0..<cout {
-                    let out = (c * n + r.lowerBound) * stage.pooledPlane, at = (c * n + r.lowerBound) * plane
-                    maxPoolBackward(dNormalised + at, dPooled[s].pointer + out, stage.argmax + out, planes: r.count,
-                                    height: stage.side, width: stage.side, pooledOutput: stage.pooled.pointer + out)
-                }
-                let sums = workerBuffers[w].sums.pointer
-                sums.update(repeating: 0, count: 2 * cout)
-                batchNormBackwardSums(sums, sums + cout, dNormalised + r.lowerBound * plane, stage.xhat.pointer + r.lowerBound * plane,
-                                      channels: cout, count: r.count * plane, channelStride: stride)
-            }
             // Whole-batch sums: dBeta and dGamma, and the inputs of every shard's dx.
             let sumDy = scratchSums.pointer, sumDyXhat = scratchSums.pointer + cout
             sumWorkers(into: sumDy, count: cout)
@@ -332,11 +343,14 @@ public final class EmbeddingNetwork {
                 g[stage.bnBias + c] += sumDy[c]
                 g[stage.bnWeight + c] += sumDyXhat[c]
             }
+            // One sweep of the shards per stage: batch norm, ReLU and pool backward, the
+            // convolution's backward pass, and the previous stage's sums from the gradient just made.
             forEachShard(count: n, workers: workers) { w, r in
-                let buffers = workerBuffers[w], at = r.lowerBound * plane
-                zeroShard(dConv, channels: cout, plane: plane, range: r)
-                batchNormBackwardApply(dConv + at, dNormalised + at, stage.xhat.pointer + at, stage.rstd.pointer, p + stage.bnWeight,
-                                       sumDy, sumDyXhat, channels: cout, count: r.count * plane, channelStride: stride, total: stride)
+                let buffers = workerBuffers[w], at = r.lowerBound * plane, pooledAt = r.lowerBound * stage.pooledPlane
+                pooledBatchNormBackwardApply(dConv + at, dPooled: dPooled[s].pointer + pooledAt, pooled: stage.pooled.pointer + pooledAt,
+                                             argmax: stage.argmax + pooledAt, x: stage.convOutput.pointer + at, mean: stage.mean.pointer,
+                                             rstd: stage.rstd.pointer, gamma: p + stage.bnWeight, sumDy: sumDy, sumDyXhat: sumDyXhat,
+                                             channels: cout, images: r.count, plane: plane, batchStride: n, total: stride)
                 buffers.dWeight.pointer.update(repeating: 0, count: cout * stage.inChannels * 9)
                 // The previous stage's pooled-output gradient (the first stage has none to pass on).
                 let dInput: FloatPointer? = s > 0 ? dPooled[s - 1].pointer : nil
@@ -359,6 +373,7 @@ public final class EmbeddingNetwork {
                                    p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
                                    height: stage.side, width: stage.side, batchStride: n)
                 }
+                if s > 0 { addBackwardSums(stage: s - 1, worker: w, shard: r) }
             }
             let weightCount = cout * stage.inChannels * 9
             for buffers in workerBuffers {

@@ -21,6 +21,18 @@ public func channelCenteredSquares(_ squares: FloatPointer, _ input: ConstFloatP
     }
 }
 
+/// sums[c] += sum over the shard of (x - shift[c]), squares[c] += sum of (x - shift[c])^2: batch
+/// norm's statistics in one sweep (the network's forward pass). With the shift near the mean (the
+/// running mean), the variance taken from them keeps its accuracy; see batchNormStatistics(shift:).
+public func channelShiftedMoments(_ sums: UnsafeMutablePointer<Double>, _ squares: UnsafeMutablePointer<Double>,
+                                  _ input: ConstFloatPointer, shift: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {
+    for c in 0..<channels {
+        let (first, second) = shiftedMoments(input + c * channelStride, shift: shift[c], count: count)
+        sums[c] += first
+        squares[c] += second
+    }
+}
+
 /// xhat = (x - mean) * rstd; out = gamma * xhat + beta, or max(0, ...) with `relu` (one sweep for
 /// both layers). `input` and `xhat` may be the same buffer.
 public func batchNormApply(_ out: FloatPointer, _ xhat: FloatPointer, _ input: ConstFloatPointer,
@@ -45,6 +57,23 @@ public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ ru
                                 channels: Int, total: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
     for c in 0..<channels {
         let variance = centeredSquares[c] / Float(total)
+        rstd[c] = 1 / (variance + epsilon).squareRoot()
+        runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c]
+        let unbiased = total > 1 ? variance * Float(total) / Float(total - 1) : variance
+        runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * unbiased
+    }
+}
+
+/// The same from the whole batch's shifted moments (channelShiftedMoments): `shift` is the running
+/// mean before this update, which it may alias. Overwrites mean and rstd.
+public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ runningMean: FloatPointer,
+                                _ runningVariance: FloatPointer, shiftedSums: UnsafePointer<Double>,
+                                shiftedSquares: UnsafePointer<Double>, shift: ConstFloatPointer, channels: Int, total: Int,
+                                epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    for c in 0..<channels {
+        let offset = shiftedSums[c] / Double(total)
+        mean[c] = shift[c] + Float(offset)
+        let variance = Float(max(0, shiftedSquares[c] / Double(total) - offset * offset))
         rstd[c] = 1 / (variance + epsilon).squareRoot()
         runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c]
         let unbiased = total > 1 ? variance * Float(total) / Float(total - 1) : variance

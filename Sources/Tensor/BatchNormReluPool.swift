@@ -4,16 +4,17 @@
 /// ReLU and max commute (both are monotone), so the window's maximum is taken before the ReLU and
 /// the ReLU applied to the pooled value. The post-ReLU activations are then never written, which
 /// saves the largest buffers of the network and two passes over them; the backward pass gates on
-/// the pooled output instead (see `maxPoolBackward(pooledOutput:)`).
+/// the pooled output instead (see pooledBatchNormBackward).
 
-/// For each channel c and value x: v = (x - center[c]) * rstd[c], stored back into `x` when
-/// `storeNormalised` (training keeps x-hat for batch norm's backward pass); y = gamma[c] * v + beta[c].
+/// For each channel c and value x: v = (x - center[c]) * rstd[c], y = gamma[c] * v + beta[c]. `x`
+/// is left as it is: training's backward pass recomputes v from it (pooledBatchNormBackward), which
+/// saves writing the network's largest buffers back in the forward pass.
 /// pooled = max(0, the window's maximum of y); argmax = the index in its plane of the window's
 /// first maximum of y. Works on a shard of `images` images inside a buffer of `batchStride` images
 /// per channel; `pooled` and `argmax` point at the shard's first pooled value of channel 0.
-public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, _ x: FloatPointer,
+public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, _ x: ConstFloatPointer,
                               center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
-                              channels: Int, images: Int, height: Int, width: Int, batchStride: Int, storeNormalised: Bool) {
+                              channels: Int, images: Int, height: Int, width: Int, batchStride: Int) {
     let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
     for c in 0..<channels {
         let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
@@ -30,10 +31,6 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     let i = 2 * ox
                     var upper = (UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
                     var lower = (UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
-                    if storeNormalised {
-                        UnsafeMutableRawPointer(top + i).storeBytes(of: upper, as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(bottom + i).storeBytes(of: lower, as: SIMD8<Float>.self)
-                    }
                     upper = g * upper + b
                     lower = g * lower + b
                     let topLeft = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(2 * oy * width + i)
@@ -52,9 +49,6 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     let i = 2 * ox
                     let v0 = (top[i] - m) * r, v1 = (top[i + 1] - m) * r
                     let v2 = (bottom[i] - m) * r, v3 = (bottom[i + 1] - m) * r
-                    if storeNormalised {
-                        top[i] = v0; top[i + 1] = v1; bottom[i] = v2; bottom[i + 1] = v3
-                    }
                     let y0 = g * v0 + b, y1 = g * v1 + b, y2 = g * v2 + b, y3 = g * v3 + b
                     let topLeft = 2 * oy * width + i
                     var best = y0, at = topLeft

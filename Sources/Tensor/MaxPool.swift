@@ -22,17 +22,14 @@ public func maxPoolForward(_ out: FloatPointer, _ argmax: UnsafeMutablePointer<I
     }
 }
 
-/// dInput += dOut routed to each window's maximum. Given the pooled output of a ReLU layer (or of
-/// batchNormReluPool), a window whose output is 0 passes no gradient: the ReLU's backward pass
-/// folded into the same sweep.
+/// dInput += dOut routed to each window's maximum.
 public func maxPoolBackward(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, _ argmax: UnsafePointer<Int32>,
-                            planes: Int, height: Int, width: Int, pooledOutput: ConstFloatPointer? = nil) {
+                            planes: Int, height: Int, width: Int) {
     let outArea = (height / 2) * (width / 2)
     for p in 0..<planes {
         let dx = dInput + p * height * width
         for i in 0..<outArea {
             let o = p * outArea + i
-            if let pooledOutput, pooledOutput[o] <= 0 { continue }
             dx[Int(argmax[o])] += dOut[o]
         }
     }

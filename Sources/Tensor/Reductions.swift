@@ -45,3 +45,24 @@ public func sumAndDot(_ a: ConstFloatPointer, _ b: ConstFloatPointer, count: Int
     while i < count { totalA += a[i]; totalAB += a[i] * b[i]; i += 1 }
     return (totalA, totalAB)
 }
+
+/// (sum of (x - shift), sum of (x - shift)^2) in one sweep: eight Float lanes over blocks of 4,096
+/// values, the blocks added in Double, so long channels keep their accuracy.
+@inline(__always)
+public func shiftedMoments(_ x: ConstFloatPointer, shift: Float, count: Int) -> (Double, Double) {
+    let s = SIMD8<Float>(repeating: shift)
+    var first = 0.0, second = 0.0
+    var start = 0
+    while start < count {
+        let end = min(start + 4096, count)
+        var acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>()
+        var i = start
+        while i + 8 <= end { let d = lanes(x, i) - s; acc1 += d; acc2 += d * d; i += 8 }
+        var block1 = acc1.sum(), block2 = acc2.sum()
+        while i < end { let d = x[i] - shift; block1 += d; block2 += d * d; i += 1 }
+        first += Double(block1)
+        second += Double(block2)
+        start = end
+    }
+    return (first, second)
+}

@@ -216,31 +216,90 @@ import TestSupport
         maxPoolBackward(routed.pointer, dOut.pointer, argmax, planes: c * n, height: h, width: w)
         reluBackward(gated.pointer, routed.pointer, fused.pointer, count: input.count)
 
-        // One sweep, run as two shards of one image each: the same pooled values and x-hat, and
-        // the pool backward gated on the pooled output gives the same gradient.
-        let normalised = FloatBuffer(input.array), onePass = FloatBuffer(count: outCount)
+        // One sweep, run as two shards of one image each: the same pooled values, the input left
+        // as it was (training recomputes x-hat from it).
+        let untouched = FloatBuffer(input.array), onePass = FloatBuffer(count: outCount)
         let onePassArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
         defer { onePassArgmax.deallocate() }
         let pooledPlane = (h / 2) * (w / 2)
         for image in 0..<n {
             batchNormReluPool(onePass.pointer + image * pooledPlane, onePassArgmax + image * pooledPlane,
-                              normalised.pointer + image * h * w, center: batchMean.pointer, rstd: rstd.pointer,
-                              gamma: gamma.pointer, beta: beta.pointer, channels: c, images: 1, height: h, width: w,
-                              batchStride: n, storeNormalised: true)
+                              untouched.pointer + image * h * w, center: batchMean.pointer, rstd: rstd.pointer,
+                              gamma: gamma.pointer, beta: beta.pointer, channels: c, images: 1, height: h, width: w, batchStride: n)
         }
         #expect(onePass.array == pooled.array)
-        #expect(normalised.array == xhat.array)
-        let fusedGradient = FloatBuffer(count: input.count)
-        maxPoolBackward(fusedGradient.pointer, dOut.pointer, onePassArgmax, planes: c * n, height: h, width: w,
-                        pooledOutput: onePass.pointer)
-        #expect(fusedGradient.array == gated.array)
+        #expect(untouched.array == input.array)
+
+        // The separate backward passes: pool, ReLU, batch norm.
+        let expected = FloatBuffer(count: input.count), dGamma = FloatBuffer(count: c), dBeta = FloatBuffer(count: c)
+        let sums = FloatBuffer(count: 2 * c)
+        batchNormBackward(expected.pointer, dGamma.pointer, dBeta.pointer, sums.pointer, gated.pointer, xhat.pointer, rstd.pointer,
+                          gamma.pointer, channels: c, spatial: spatial)
+        // The fused one, in the same two shards: sums over the pooled windows, then dx written.
+        let sumDy = FloatBuffer(count: c), sumDyXhat = FloatBuffer(count: c)
+        for image in 0..<n {
+            pooledBatchNormBackwardSums(sumDy.pointer, sumDyXhat.pointer, dPooled: dOut.pointer + image * pooledPlane,
+                                        pooled: onePass.pointer + image * pooledPlane, argmax: onePassArgmax + image * pooledPlane,
+                                        x: input.pointer + image * h * w, mean: batchMean.pointer, rstd: rstd.pointer,
+                                        channels: c, images: 1, plane: h * w, batchStride: n)
+        }
+        for channel in 0..<c {
+            #expect(abs(sumDy[channel] - dBeta[channel]) < 1e-5 && abs(sumDyXhat[channel] - dGamma[channel]) < 1e-5)
+        }
+        let fusedGradient = FloatBuffer(count: input.count, repeating: .nan)  // written, not accumulated
+        for image in 0..<n {
+            pooledBatchNormBackwardApply(fusedGradient.pointer + image * h * w, dPooled: dOut.pointer + image * pooledPlane,
+                                         pooled: onePass.pointer + image * pooledPlane, argmax: onePassArgmax + image * pooledPlane,
+                                         x: input.pointer + image * h * w, mean: batchMean.pointer, rstd: rstd.pointer,
+                                         gamma: gamma.pointer, sumDy: sumDy.pointer, sumDyXhat: sumDyXhat.pointer,
+                                         channels: c, images: 1, plane: h * w, batchStride: n, total: spatial)
+        }
+        let gap = (0..<input.count).map { abs(fusedGradient[$0] - expected[$0]) }.max()!
+        #expect(gap < 1e-5, "fused against separate backward passes: \(gap)")
 
         // Inference leaves its input as it was.
-        let untouched = FloatBuffer(input.array)
         batchNormReluPool(onePass.pointer, onePassArgmax, untouched.pointer, center: batchMean.pointer, rstd: rstd.pointer,
-                          gamma: gamma.pointer, beta: beta.pointer, channels: c, images: n, height: h, width: w,
-                          batchStride: n, storeNormalised: false)
+                          gamma: gamma.pointer, beta: beta.pointer, channels: c, images: n, height: h, width: w, batchStride: n)
         #expect(untouched.array == input.array && onePass.array == pooled.array)
+    }
+
+    /// Batch norm's statistics from one sweep of shifted moments, in shards, against the two-pass
+    /// mean and variance, for shifts at, near and far from the mean; the running statistics too.
+    @Test(arguments: [0, 0.3, -4] as [Float])
+    func shiftedMomentsGiveTheTwoPassStatistics(shiftFromMean: Float) {
+        let (c, n, plane) = (3, 4, 1100)  // a channel's shard spans more than one 4,096-value block
+        let spatial = n * plane
+        var values = GradientCheck.random(c * spatial, seed: 42, scale: 0.5)
+        for i in values.indices { values[i] += Float(i / spatial) + 2 }  // channel means 2, 3, 4
+        let input = FloatBuffer(values)
+        let out = FloatBuffer(count: input.count), xhat = FloatBuffer(count: input.count)
+        let twoPassRstd = FloatBuffer(count: c), twoPassMean = FloatBuffer(count: c)
+        let twoPassRunningMean = FloatBuffer(count: c), twoPassRunningVariance = FloatBuffer(count: c, repeating: 1)
+        let gamma = FloatBuffer(count: c, repeating: 1), beta = FloatBuffer(count: c)
+        batchNormForward(out.pointer, xhat.pointer, twoPassRstd.pointer, twoPassMean.pointer, twoPassRunningMean.pointer,
+                         twoPassRunningVariance.pointer, input.pointer, gamma.pointer, beta.pointer, channels: c, spatial: spatial)
+
+        let runningMean = FloatBuffer((0..<c).map { twoPassMean[$0] + shiftFromMean })
+        let runningVariance = FloatBuffer(count: c, repeating: 1)
+        let startMean = runningMean.array
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 2 * c)
+        for shard in [0..<3, 3..<4] {
+            channelShiftedMoments(sums, sums + c, input.pointer + shard.lowerBound * plane, shift: runningMean.pointer,
+                                  channels: c, count: shard.count * plane, channelStride: spatial)
+        }
+        let mean = FloatBuffer(count: c), rstd = FloatBuffer(count: c)
+        batchNormStatistics(mean.pointer, rstd.pointer, runningMean.pointer, runningVariance.pointer, shiftedSums: sums,
+                            shiftedSquares: sums + c, shift: runningMean.pointer, channels: c, total: spatial)
+        for channel in 0..<c {
+            #expect(abs(mean[channel] - twoPassMean[channel]) < 1e-5, "mean \(mean[channel]) vs \(twoPassMean[channel])")
+            #expect(abs(rstd[channel] / twoPassRstd[channel] - 1) < 1e-4, "rstd \(rstd[channel]) vs \(twoPassRstd[channel])")
+            // The running mean moves a tenth of the way from where it was (the shift) to the batch's.
+            let expectedRunning = 0.9 * startMean[channel] + 0.1 * mean[channel]
+            #expect(abs(runningMean[channel] - expectedRunning) < 1e-5)
+            #expect(abs(runningVariance[channel] - twoPassRunningVariance[channel]) < 1e-4)
+        }
     }
 
     @Test func linearLayerBackward() {

@@ -31,7 +31,7 @@ enum KernelBench {
                 ("batch norm + ReLU + max-pool", {
                     batchNormReluPool(pooled.pointer, argmax, out.pointer, center: center.pointer, rstd: scale.pointer,
                                       gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
-                                      height: side, width: side, batchStride: images, storeNormalised: false) }),
+                                      height: side, width: side, batchStride: images) }),
             ]
             if cin >= EmbeddingNetwork.winogradMinimumChannels {
                 for tile in WinogradTile.allCases where side % tile.rawValue == 0 {

@@ -1,0 +1,65 @@
+/// The backward pass of `batchNormReluPool` in training, from the gradient of the pooled output.
+///
+/// Below the pool the gradient is nonzero only at each window's maximum, and only where the pooled
+/// output is positive (ReLU), so it is never written out: the sums visit the pooled windows alone,
+/// and the input gradient is written dense in one sweep (batch norm's part is affine in x) before
+/// the windows add their share. This replaced a zeroed buffer of the convolution's size, a
+/// scatter into it, and two dense sweeps over it.
+///
+/// `x` is the convolution output (batch norm's input), xhat = (x - mean) * rstd; dy is batch
+/// norm's output gradient: dPooled at the maximum of each window with a positive pooled value, 0
+/// elsewhere. Pointers are at the shard's first value of channel 0 (as in batchNormReluPool), and
+/// a channel's shard starts at c * batchStride images.
+
+/// sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat, over the shard's windows.
+public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: ConstFloatPointer,
+                                        pooled: ConstFloatPointer, argmax: UnsafePointer<Int32>, x: ConstFloatPointer,
+                                        mean: ConstFloatPointer, rstd: ConstFloatPointer,
+                                        channels: Int, images: Int, plane: Int, batchStride: Int) {
+    let pooledPlane = plane / 4
+    for c in 0..<channels {
+        // Double: a channel's shard has up to hundreds of thousands of windows, summed in order.
+        var dySum = 0.0, dyCenteredSum = 0.0
+        let m = mean[c]
+        for n in 0..<images {
+            let o = (c * batchStride + n) * pooledPlane, input = x + (c * batchStride + n) * plane
+            for i in 0..<pooledPlane where pooled[o + i] > 0 {
+                let g = dPooled[o + i]
+                dySum += Double(g)
+                dyCenteredSum += Double(g * (input[Int(argmax[o + i])] - m))
+            }
+        }
+        sumDy[c] += Float(dySum)
+        sumDyXhat[c] += Float(dyCenteredSum) * rstd[c]
+    }
+}
+
+/// dx = rstd * gamma / m * (m * dy - sumDy - xhat * sumDyXhat) over the shard, written (not
+/// accumulated), with the whole batch's sums; m = `total` values per channel.
+public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloatPointer, pooled: ConstFloatPointer,
+                                         argmax: UnsafePointer<Int32>, x: ConstFloatPointer, mean: ConstFloatPointer,
+                                         rstd: ConstFloatPointer, gamma: ConstFloatPointer, sumDy: ConstFloatPointer,
+                                         sumDyXhat: ConstFloatPointer, channels: Int, images: Int, plane: Int,
+                                         batchStride: Int, total: Int) {
+    let pooledPlane = plane / 4, count = images * plane
+    for c in 0..<channels {
+        let r = rstd[c], scale = gamma[c] * r / Float(total), b = sumDyXhat[c]
+        // scale * (-sumDy - (x - mean) * r * b) = offset + slope * x
+        let slope = -scale * r * b, offset = scale * (r * b * mean[c] - sumDy[c])
+        let input = x + c * batchStride * plane, out = dx + c * batchStride * plane
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: offset + slope * v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { out[i] = offset + slope * input[i]; i += 1 }
+        let windowScale = gamma[c] * r
+        for n in 0..<images {
+            let o = (c * batchStride + n) * pooledPlane, image = out + n * plane
+            for k in 0..<pooledPlane where pooled[o + k] > 0 {
+                image[Int(argmax[o + k])] += windowScale * dPooled[o + k]
+            }
+        }
+    }
+}
