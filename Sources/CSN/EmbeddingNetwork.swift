@@ -47,6 +47,8 @@ public final class EmbeddingNetwork {
     private struct Stage {
         let inChannels, outChannels, side: Int
         let convOutput, pooled, rstd, mean: FloatBuffer
+        /// The convolution output at each window's maximum (see batchNormReluPool).
+        let windowInput: FloatBuffer
         /// 1 / sqrt(running variance + epsilon), for inference.
         let runningRstd: FloatBuffer
         /// The Winograd tile and the transformed convolution weights [P, Cout, Cin], or nil for an
@@ -123,6 +125,7 @@ public final class EmbeddingNetwork {
                 inChannels: cin, outChannels: cout, side: side,
                 convOutput: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
+                windowInput: FloatBuffer(count: pooledSize),
                 runningRstd: FloatBuffer(count: cout),
                 tile: tile,
                 transformedWeights: tile.map { FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: $0)) },
@@ -301,7 +304,8 @@ public final class EmbeddingNetwork {
     /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output.
     private func normaliseAndPool(_ stage: Stage, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer) {
         let p = store.values.pointer
-        batchNormReluPool(stage.pooled.pointer + r.lowerBound * stage.pooledPlane, stage.argmax + r.lowerBound * stage.pooledPlane,
+        let at = r.lowerBound * stage.pooledPlane
+        batchNormReluPool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,
                           stage.convOutput.pointer + r.lowerBound * stage.plane, center: center, rstd: rstd,
                           gamma: p + stage.bnWeight, beta: p + stage.bnBias, channels: stage.outChannels, images: r.count,
                           height: stage.side, width: stage.side, batchStride: batch)
@@ -313,8 +317,7 @@ public final class EmbeddingNetwork {
         let stage = stages[s], sums = workerBuffers[w].sums.pointer, at = r.lowerBound * stage.pooledPlane
         sums.update(repeating: 0, count: 2 * stage.outChannels)
         pooledBatchNormBackwardSums(sums, sums + stage.outChannels, dPooled: dPooled[s].pointer + at, pooled: stage.pooled.pointer + at,
-                                    argmax: stage.argmax + at, x: stage.convOutput.pointer + r.lowerBound * stage.plane,
-                                    mean: stage.mean.pointer, rstd: stage.rstd.pointer, channels: stage.outChannels,
+                                    windowInput: stage.windowInput.pointer + at, mean: stage.mean.pointer, rstd: stage.rstd.pointer, channels: stage.outChannels,
                                     images: r.count, plane: stage.plane, batchStride: batch)
     }
 

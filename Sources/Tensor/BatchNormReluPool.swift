@@ -10,9 +10,11 @@
 /// is left as it is: training's backward pass recomputes v from it (pooledBatchNormBackward), which
 /// saves writing the network's largest buffers back in the forward pass.
 /// pooled = max(0, the window's maximum of y); argmax = the index in its plane of the window's
-/// first maximum of y. Works on a shard of `images` images inside a buffer of `batchStride` images
-/// per channel; `pooled` and `argmax` point at the shard's first pooled value of channel 0.
-public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, _ x: ConstFloatPointer,
+/// first maximum of y; windowInput = x at argmax (the backward pass's sums read it contiguously
+/// instead of gathering it). Works on a shard of `images` images inside a buffer of `batchStride`
+/// images per channel; `pooled`, `argmax` and `windowInput` point at the shard's first pooled value
+/// of channel 0.
+public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, windowInput: FloatPointer, _ x: ConstFloatPointer,
                               center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
                               channels: Int, images: Int, height: Int, width: Int, batchStride: Int) {
     let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
@@ -20,29 +22,34 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
         let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
         for n in 0..<images {
             let input = x + (c * batchStride + n) * plane
-            let out = pooled + (c * batchStride + n) * outPlane, arg = argmax + (c * batchStride + n) * outPlane
+            let first = (c * batchStride + n) * outPlane
+            let out = pooled + first, arg = argmax + first, inputs = windowInput + first
             for oy in 0..<height / 2 {
                 let top = input + 2 * oy * width, bottom = top + width
-                let outRow = out + oy * outWidth, argRow = arg + oy * outWidth
+                let outRow = out + oy * outWidth, argRow = arg + oy * outWidth, inputRow = inputs + oy * outWidth
                 var ox = 0
                 // Four windows at a time: two rows of eight values, the windows' left and right
                 // columns as the even and odd lanes.
                 while ox + 4 <= outWidth {
                     let i = 2 * ox
-                    var upper = (UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
-                    var lower = (UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self) - m) * r
-                    upper = g * upper + b
-                    lower = g * lower + b
+                    let upperX = UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let lowerX = UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let upper = g * ((upperX - m) * r) + b, lower = g * ((lowerX - m) * r) + b
                     let topLeft = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(2 * oy * width + i)
-                    var best = upper.evenHalf, at = topLeft
+                    var best = upper.evenHalf, at = topLeft, bestX = upperX.evenHalf
                     var better = upper.oddHalf .> best
                     best.replace(with: upper.oddHalf, where: better); at.replace(with: topLeft &+ 1, where: better)
+                    bestX.replace(with: upperX.oddHalf, where: better)
                     better = lower.evenHalf .> best
                     best.replace(with: lower.evenHalf, where: better); at.replace(with: topLeft &+ Int32(width), where: better)
+                    bestX.replace(with: lowerX.evenHalf, where: better)
                     better = lower.oddHalf .> best
                     best.replace(with: lower.oddHalf, where: better); at.replace(with: topLeft &+ Int32(width + 1), where: better)
+                    bestX.replace(with: lowerX.oddHalf, where: better)
                     best.replace(with: 0, where: best .< 0)
-                    for lane in 0..<4 { outRow[ox + lane] = best[lane]; argRow[ox + lane] = at[lane] }
+                    UnsafeMutableRawPointer(outRow + ox).storeBytes(of: best, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(argRow + ox).storeBytes(of: at, as: SIMD4<Int32>.self)
+                    UnsafeMutableRawPointer(inputRow + ox).storeBytes(of: bestX, as: SIMD4<Float>.self)
                     ox += 4
                 }
                 while ox < outWidth {
@@ -57,6 +64,7 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     if y3 > best { best = y3; at = topLeft + width + 1 }
                     outRow[ox] = max(best, 0)
                     argRow[ox] = Int32(at)
+                    inputRow[ox] = input[at]
                     ox += 1
                 }
             }

@@ -11,24 +11,16 @@
 /// elsewhere. Pointers are at the shard's first value of channel 0 (as in batchNormReluPool), and
 /// a channel's shard starts at c * batchStride images.
 
-/// sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat, over the shard's windows.
+/// sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat, over the shard's windows, from the
+/// windows' inputs (batchNormReluPool's `windowInput`): contiguous, without a gather or a branch.
 public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: ConstFloatPointer,
-                                        pooled: ConstFloatPointer, argmax: UnsafePointer<Int32>, x: ConstFloatPointer,
+                                        pooled: ConstFloatPointer, windowInput: ConstFloatPointer,
                                         mean: ConstFloatPointer, rstd: ConstFloatPointer,
                                         channels: Int, images: Int, plane: Int, batchStride: Int) {
-    let pooledPlane = plane / 4
+    let pooledPlane = plane / 4, count = images * pooledPlane
     for c in 0..<channels {
-        // Double: a channel's shard has up to hundreds of thousands of windows, summed in order.
-        var dySum = 0.0, dyCenteredSum = 0.0
-        let m = mean[c]
-        for n in 0..<images {
-            let o = (c * batchStride + n) * pooledPlane, input = x + (c * batchStride + n) * plane
-            for i in 0..<pooledPlane where pooled[o + i] > 0 {
-                let g = dPooled[o + i]
-                dySum += Double(g)
-                dyCenteredSum += Double(g * (input[Int(argmax[o + i])] - m))
-            }
-        }
+        let at = c * batchStride * pooledPlane
+        let (dySum, dyCenteredSum) = gatedSums(dPooled + at, gate: pooled + at, windowInput + at, center: mean[c], count: count)
         sumDy[c] += Float(dySum)
         sumDyXhat[c] += Float(dyCenteredSum) * rstd[c]
     }
@@ -54,11 +46,13 @@ public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloat
             i += 8
         }
         while i < count { out[i] = offset + slope * input[i]; i += 1 }
+        // Every window adds its share, zero where the pooled output is not positive: no branch
+        // for the processor to mispredict on half the windows.
         let windowScale = gamma[c] * r
         for n in 0..<images {
             let o = (c * batchStride + n) * pooledPlane, image = out + n * plane
-            for k in 0..<pooledPlane where pooled[o + k] > 0 {
-                image[Int(argmax[o + k])] += windowScale * dPooled[o + k]
+            for k in 0..<pooledPlane {
+                image[Int(argmax[o + k])] += pooled[o + k] > 0 ? windowScale * dPooled[o + k] : 0
             }
         }
     }

@@ -66,3 +66,35 @@ public func shiftedMoments(_ x: ConstFloatPointer, shift: Float, count: Int) -> 
     }
     return (first, second)
 }
+
+/// (sum of g, sum of g * (x - center)) over the values whose gate is positive (g = 0 elsewhere),
+/// in blocks of eight Float lanes added in Double, as shiftedMoments.
+@inline(__always)
+public func gatedSums(_ g: ConstFloatPointer, gate: ConstFloatPointer, _ x: ConstFloatPointer, center: Float, count: Int) -> (Double, Double) {
+    let c = SIMD8<Float>(repeating: center)
+    var first = 0.0, second = 0.0
+    var start = 0
+    while start < count {
+        let end = min(start + 4096, count)
+        var acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>()
+        var i = start
+        while i + 8 <= end {
+            let open = lanes(gate, i) .> 0
+            let v = lanes(g, i).replacing(with: 0, where: .!open)
+            acc1 += v
+            acc2 += v * (lanes(x, i) - c)
+            i += 8
+        }
+        var block1 = acc1.sum(), block2 = acc2.sum()
+        while i < end {
+            let v = gate[i] > 0 ? g[i] : 0
+            block1 += v
+            block2 += v * (x[i] - center)
+            i += 1
+        }
+        first += Double(block1)
+        second += Double(block2)
+        start = end
+    }
+    return (first, second)
+}

@@ -221,14 +221,16 @@ import TestSupport
         let untouched = FloatBuffer(input.array), onePass = FloatBuffer(count: outCount)
         let onePassArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
         defer { onePassArgmax.deallocate() }
+        let windowInput = FloatBuffer(count: outCount)
         let pooledPlane = (h / 2) * (w / 2)
         for image in 0..<n {
             batchNormReluPool(onePass.pointer + image * pooledPlane, onePassArgmax + image * pooledPlane,
-                              untouched.pointer + image * h * w, center: batchMean.pointer, rstd: rstd.pointer,
+                              windowInput: windowInput.pointer + image * pooledPlane, untouched.pointer + image * h * w, center: batchMean.pointer, rstd: rstd.pointer,
                               gamma: gamma.pointer, beta: beta.pointer, channels: c, images: 1, height: h, width: w, batchStride: n)
         }
         #expect(onePass.array == pooled.array)
         #expect(untouched.array == input.array)
+        #expect((0..<outCount).allSatisfy { windowInput[$0] == input[($0 / pooledPlane) * h * w + Int(onePassArgmax[$0])] })
 
         // The separate backward passes: pool, ReLU, batch norm.
         let expected = FloatBuffer(count: input.count), dGamma = FloatBuffer(count: c), dBeta = FloatBuffer(count: c)
@@ -239,9 +241,8 @@ import TestSupport
         let sumDy = FloatBuffer(count: c), sumDyXhat = FloatBuffer(count: c)
         for image in 0..<n {
             pooledBatchNormBackwardSums(sumDy.pointer, sumDyXhat.pointer, dPooled: dOut.pointer + image * pooledPlane,
-                                        pooled: onePass.pointer + image * pooledPlane, argmax: onePassArgmax + image * pooledPlane,
-                                        x: input.pointer + image * h * w, mean: batchMean.pointer, rstd: rstd.pointer,
-                                        channels: c, images: 1, plane: h * w, batchStride: n)
+                                        pooled: onePass.pointer + image * pooledPlane, windowInput: windowInput.pointer + image * pooledPlane,
+                                        mean: batchMean.pointer, rstd: rstd.pointer, channels: c, images: 1, plane: h * w, batchStride: n)
         }
         for channel in 0..<c {
             #expect(abs(sumDy[channel] - dBeta[channel]) < 1e-5 && abs(sumDyXhat[channel] - dGamma[channel]) < 1e-5)
@@ -258,7 +259,7 @@ import TestSupport
         #expect(gap < 1e-5, "fused against separate backward passes: \(gap)")
 
         // Inference leaves its input as it was.
-        batchNormReluPool(onePass.pointer, onePassArgmax, untouched.pointer, center: batchMean.pointer, rstd: rstd.pointer,
+        batchNormReluPool(onePass.pointer, onePassArgmax, windowInput: windowInput.pointer, untouched.pointer, center: batchMean.pointer, rstd: rstd.pointer,
                           gamma: gamma.pointer, beta: beta.pointer, channels: c, images: n, height: h, width: w, batchStride: n)
         #expect(untouched.array == input.array && onePass.array == pooled.array)
     }

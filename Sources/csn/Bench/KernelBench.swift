@@ -16,7 +16,7 @@ enum KernelBench {
             let out = FloatBuffer(count: cout * images * plane), dOut = FloatBuffer(count: out.count, repeating: 0.1)
             let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count)
             let col = FloatBuffer(count: cin * 9 * images * plane), dCol = FloatBuffer(count: col.count)
-            let pooled = FloatBuffer(count: out.count / 4), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: out.count / 4)
+            let pooled = FloatBuffer(count: out.count / 4), windowInput = FloatBuffer(count: out.count / 4), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: out.count / 4)
             defer { argmax.deallocate() }
             let center = FloatBuffer(count: cout, repeating: 0.1), scale = FloatBuffer(count: cout, repeating: 1)
             print("stage \(cin) -> \(cout) channels, \(side)x\(side), \(images) images:")
@@ -29,7 +29,7 @@ enum KernelBench {
                     conv2dBackward(dInput.pointer, dWeight.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
                                    inChannels: cin, outChannels: cout, batch: images, height: side, width: side) }),
                 ("batch norm + ReLU + max-pool", {
-                    batchNormReluPool(pooled.pointer, argmax, out.pointer, center: center.pointer, rstd: scale.pointer,
+                    batchNormReluPool(pooled.pointer, argmax, windowInput: windowInput.pointer, out.pointer, center: center.pointer, rstd: scale.pointer,
                                       gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
                                       height: side, width: side, batchStride: images) }),
             ]
