@@ -350,8 +350,7 @@ public final class EmbeddingNetwork {
             // convolution's backward pass, and the previous stage's sums from the gradient just made.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane, pooledAt = r.lowerBound * stage.pooledPlane
-                pooledBatchNormBackwardApply(dConv + at, dPooled: dPooled[s].pointer + pooledAt, pooled: stage.pooled.pointer + pooledAt,
-                                             argmax: stage.argmax + pooledAt, x: stage.convOutput.pointer + at, mean: stage.mean.pointer,
+                pooledBatchNormBackwardApply(dConv + at, dPooled: dPooled[s].pointer + pooledAt, argmax: stage.argmax + pooledAt, x: stage.convOutput.pointer + at, mean: stage.mean.pointer,
                                              rstd: stage.rstd.pointer, gamma: p + stage.bnWeight, sumDy: sumDy, sumDyXhat: sumDyXhat,
                                              channels: cout, images: r.count, plane: plane, batchStride: n, total: stride)
                 buffers.dWeight.pointer.update(repeating: 0, count: cout * stage.inChannels * 9)

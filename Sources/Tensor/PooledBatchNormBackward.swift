@@ -13,23 +13,24 @@
 
 /// sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat, over the shard's windows, from the
 /// windows' inputs (batchNormReluPool's `windowInput`): contiguous, without a gather or a branch.
-public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: ConstFloatPointer,
+/// Gates `dPooled` in place (0 where the pooled output is not positive) for the apply step.
+public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: FloatPointer,
                                         pooled: ConstFloatPointer, windowInput: ConstFloatPointer,
                                         mean: ConstFloatPointer, rstd: ConstFloatPointer,
                                         channels: Int, images: Int, plane: Int, batchStride: Int) {
     let pooledPlane = plane / 4, count = images * pooledPlane
     for c in 0..<channels {
         let at = c * batchStride * pooledPlane
-        let (dySum, dyCenteredSum) = gatedSums(dPooled + at, gate: pooled + at, windowInput + at, center: mean[c], count: count)
+        let (dySum, dyCenteredSum) = gateAndSum(dPooled + at, gate: pooled + at, windowInput + at, center: mean[c], count: count)
         sumDy[c] += Float(dySum)
         sumDyXhat[c] += Float(dyCenteredSum) * rstd[c]
     }
 }
 
 /// dx = rstd * gamma / m * (m * dy - sumDy - xhat * sumDyXhat) over the shard, written (not
-/// accumulated), with the whole batch's sums; m = `total` values per channel.
-public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloatPointer, pooled: ConstFloatPointer,
-                                         argmax: UnsafePointer<Int32>, x: ConstFloatPointer, mean: ConstFloatPointer,
+/// accumulated), with the whole batch's sums; m = `total` values per channel. `dPooled` is gated
+/// (by pooledBatchNormBackwardSums).
+public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloatPointer, argmax: UnsafePointer<Int32>, x: ConstFloatPointer, mean: ConstFloatPointer,
                                          rstd: ConstFloatPointer, gamma: ConstFloatPointer, sumDy: ConstFloatPointer,
                                          sumDyXhat: ConstFloatPointer, channels: Int, images: Int, plane: Int,
                                          batchStride: Int, total: Int) {
@@ -46,14 +47,12 @@ public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloat
             i += 8
         }
         while i < count { out[i] = offset + slope * input[i]; i += 1 }
-        // Every window adds its share, zero where the pooled output is not positive: no branch
-        // for the processor to mispredict on half the windows.
+        // Every window adds its share (zero where gated): no branch for the processor to
+        // mispredict on half the windows.
         let windowScale = gamma[c] * r
         for n in 0..<images {
             let o = (c * batchStride + n) * pooledPlane, image = out + n * plane
-            for k in 0..<pooledPlane {
-                image[Int(argmax[o + k])] += pooled[o + k] > 0 ? windowScale * dPooled[o + k] : 0
-            }
+            for k in 0..<pooledPlane { image[Int(argmax[o + k])] += windowScale * dPooled[o + k] }
         }
     }
 }

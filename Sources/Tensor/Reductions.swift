@@ -67,10 +67,10 @@ public func shiftedMoments(_ x: ConstFloatPointer, shift: Float, count: Int) -> 
     return (first, second)
 }
 
-/// (sum of g, sum of g * (x - center)) over the values whose gate is positive (g = 0 elsewhere),
+/// Sets g to 0 where the gate is not positive, and returns (sum of g, sum of g * (x - center)),
 /// in blocks of eight Float lanes added in Double, as shiftedMoments.
 @inline(__always)
-public func gatedSums(_ g: ConstFloatPointer, gate: ConstFloatPointer, _ x: ConstFloatPointer, center: Float, count: Int) -> (Double, Double) {
+public func gateAndSum(_ g: FloatPointer, gate: ConstFloatPointer, _ x: ConstFloatPointer, center: Float, count: Int) -> (Double, Double) {
     let c = SIMD8<Float>(repeating: center)
     var first = 0.0, second = 0.0
     var start = 0
@@ -81,6 +81,7 @@ public func gatedSums(_ g: ConstFloatPointer, gate: ConstFloatPointer, _ x: Cons
         while i + 8 <= end {
             let open = lanes(gate, i) .> 0
             let v = lanes(g, i).replacing(with: 0, where: .!open)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: v, as: SIMD8<Float>.self)
             acc1 += v
             acc2 += v * (lanes(x, i) - c)
             i += 8
@@ -88,6 +89,7 @@ public func gatedSums(_ g: ConstFloatPointer, gate: ConstFloatPointer, _ x: Cons
         var block1 = acc1.sum(), block2 = acc2.sum()
         while i < end {
             let v = gate[i] > 0 ? g[i] : 0
+            g[i] = v
             block1 += v
             block2 += v * (x[i] - center)
             i += 1

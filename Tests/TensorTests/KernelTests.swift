@@ -244,13 +244,13 @@ import TestSupport
                                         pooled: onePass.pointer + image * pooledPlane, windowInput: windowInput.pointer + image * pooledPlane,
                                         mean: batchMean.pointer, rstd: rstd.pointer, channels: c, images: 1, plane: h * w, batchStride: n)
         }
+        #expect((0..<outCount).allSatisfy { onePass[$0] > 0 || dOut[$0] == 0 }, "the sums gate the pooled gradient in place")
         for channel in 0..<c {
             #expect(abs(sumDy[channel] - dBeta[channel]) < 1e-5 && abs(sumDyXhat[channel] - dGamma[channel]) < 1e-5)
         }
         let fusedGradient = FloatBuffer(count: input.count, repeating: .nan)  // written, not accumulated
         for image in 0..<n {
-            pooledBatchNormBackwardApply(fusedGradient.pointer + image * h * w, dPooled: dOut.pointer + image * pooledPlane,
-                                         pooled: onePass.pointer + image * pooledPlane, argmax: onePassArgmax + image * pooledPlane,
+            pooledBatchNormBackwardApply(fusedGradient.pointer + image * h * w, dPooled: dOut.pointer + image * pooledPlane, argmax: onePassArgmax + image * pooledPlane,
                                          x: input.pointer + image * h * w, mean: batchMean.pointer, rstd: rstd.pointer,
                                          gamma: gamma.pointer, sumDy: sumDy.pointer, sumDyXhat: sumDyXhat.pointer,
                                          channels: c, images: 1, plane: h * w, batchStride: n, total: spatial)
