@@ -5,7 +5,7 @@ import Tensor
 /// backward pass needs and a backward pass that accumulates into the parameter store's gradients.
 ///
 /// Activations are CNHW (see the Tensor module). Per stage the cache holds the convolution output,
-/// batch norm's statistics, and the pooled output with its argmax: batch norm, ReLU and max-pool
+/// batch norm's statistics, and the pooled output with its argmax and each window's input: batch norm, ReLU and max-pool
 /// run as one sweep, so neither the normalised nor the post-ReLU activations are stored (the
 /// backward pass recomputes the normalised values it needs, see pooledBatchNormBackward).
 /// Statistics come from one sweep of shifted moments (shift: the running mean).
@@ -21,7 +21,8 @@ import Tensor
 /// Batch norm adds the workers' partial sums in worker order, and each worker accumulates its own
 /// weight gradients that are then added in worker order, so a run repeats exactly for a given
 /// worker count. The workers meet once per stage in each direction (where batch norm needs the
-/// whole batch's sums), and once more at the end of the forward pass. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
+/// whole batch's sums), once more at the end of the forward pass and once at the start of the
+/// backward pass. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
 /// elementwise layers run on one core.
 public final class EmbeddingNetwork {
     public let shape: NetworkShape
@@ -79,8 +80,9 @@ public final class EmbeddingNetwork {
     /// The gradient of a stage's convolution output, one stage at a time.
     private let scratch: FloatBuffer
     private let dRows: FloatBuffer
-    /// Whole-batch batch-norm sums in the backward pass, [2C], and moments in the forward pass.
+    /// Whole-batch batch-norm sums in the backward pass, [2C].
     private let scratchSums: FloatBuffer
+    /// Whole-batch shifted moments in the forward pass, [2C].
     private let scratchMoments: UnsafeMutablePointer<Double>
     private let dPooled: [FloatBuffer]
     public let embeddings: FloatBuffer
@@ -138,7 +140,7 @@ public final class EmbeddingNetwork {
         workerBuffers = (0..<self.workers).map { _ in
             WorkerBuffers(col: FloatBuffer(count: largestCol), dCol: FloatBuffer(count: largestCol),
                           dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest),
-                          moments: .allocate(capacity: 2 * widest),
+                          moments: Self.zeroedDoubles(2 * widest),
                           transformedInputs: winogradInputSizes.map { $0.map { FloatBuffer(count: $0) } },
                           products: FloatBuffer(count: largestProducts),
                           dTransformedInputs: FloatBuffer(count: largestTransformedInput),
@@ -152,10 +154,16 @@ public final class EmbeddingNetwork {
         dRows = FloatBuffer(count: n * shape.flattenedFeatures)
         scratch = FloatBuffer(count: largestStage)
         scratchSums = FloatBuffer(count: 2 * widest)
-        scratchMoments = .allocate(capacity: 2 * widest)
+        scratchMoments = Self.zeroedDoubles(2 * widest)
         embeddings = FloatBuffer(count: n * shape.embeddingDimension)
         fcWeight = store.entry("\(prefix)fc.weight").offset
         fcBias = store.entry("\(prefix)fc.bias").offset
+    }
+
+    private static func zeroedDoubles(_ count: Int) -> UnsafeMutablePointer<Double> {
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+        return pointer
     }
 
     deinit {
@@ -206,8 +214,12 @@ public final class EmbeddingNetwork {
     /// Adds the workers' first `count` partial sums into `target`, in worker order.
     private func sumWorkers(into target: FloatPointer, count: Int, offset: Int = 0) {
         target.update(repeating: 0, count: count)
-        for buffers in workerBuffers { for i in 0..<count { target[i] += buffers.sums[offset + i] } }
+        for buffers in activeWorkers { for i in 0..<count { target[i] += buffers.sums[offset + i] } }
     }
+
+    /// The buffers of the workers that ran: forEachShard runs no more shards than images, and a
+    /// smaller batch must not add in what an idle worker kept from a larger one.
+    private var activeWorkers: ArraySlice<WorkerBuffers> { workerBuffers.prefix(max(1, min(workers, batch))) }
 
     /// Runs the loaded batch through the network; the result is `embeddings` [batch, D].
     /// `training` uses batch statistics (and updates the running ones) and caches for backward.
@@ -288,7 +300,7 @@ public final class EmbeddingNetwork {
     /// The workers' first `count` moments added in worker order, in `scratchMoments`.
     private func workerMoments(count: Int) -> UnsafePointer<Double> {
         scratchMoments.update(repeating: 0, count: count)
-        for buffers in workerBuffers { for i in 0..<count { scratchMoments[i] += buffers.moments[i] } }
+        for buffers in activeWorkers { for i in 0..<count { scratchMoments[i] += buffers.moments[i] } }
         return UnsafePointer(scratchMoments)
     }
 
@@ -311,12 +323,12 @@ public final class EmbeddingNetwork {
                           height: stage.side, width: stage.side, batchStride: batch)
     }
 
-    /// Adds a shard's batch-norm backward sums of stage `s` (from its pooled output's gradient)
-    /// into the worker's `sums`: [sum dy | sum dy * xhat].
-    private func addBackwardSums(stage s: Int, worker w: Int, shard r: Range<Int>) {
+    /// Sets the worker's `sums` to a shard's batch-norm backward sums of stage `s`, [sum dy | sum
+    /// dy * xhat], and gates the shard's pooled-output gradient (see gateAndSumPooledGradient).
+    private func setBackwardSums(stage s: Int, worker w: Int, shard r: Range<Int>) {
         let stage = stages[s], sums = workerBuffers[w].sums.pointer, at = r.lowerBound * stage.pooledPlane
         sums.update(repeating: 0, count: 2 * stage.outChannels)
-        pooledBatchNormBackwardSums(sums, sums + stage.outChannels, dPooled: dPooled[s].pointer + at, pooled: stage.pooled.pointer + at,
+        gateAndSumPooledGradient(sums, sums + stage.outChannels, dPooled: dPooled[s].pointer + at, pooled: stage.pooled.pointer + at,
                                     windowInput: stage.windowInput.pointer + at, mean: stage.mean.pointer, rstd: stage.rstd.pointer, channels: stage.outChannels,
                                     images: r.count, plane: stage.plane, batchStride: batch)
     }
@@ -332,7 +344,7 @@ public final class EmbeddingNetwork {
         let finalSpatial = shape.finalSide * shape.finalSide
         dPooled[last].pointer.update(repeating: 0, count: stages[last].outChannels * n * finalSpatial)
         rowsToChannelMajorAccumulate(dPooled[last].pointer, dRows.pointer, channels: stages[last].outChannels, batch: n, spatial: finalSpatial)
-        forEachShard(count: n, workers: workers) { w, r in addBackwardSums(stage: last, worker: w, shard: r) }
+        forEachShard(count: n, workers: workers) { w, r in setBackwardSums(stage: last, worker: w, shard: r) }
         for s in stride(from: last, through: 0, by: -1) {
             let stage = stages[s]
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
@@ -375,10 +387,10 @@ public final class EmbeddingNetwork {
                                    p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, batch: r.count,
                                    height: stage.side, width: stage.side, batchStride: n)
                 }
-                if s > 0 { addBackwardSums(stage: s - 1, worker: w, shard: r) }
+                if s > 0 { setBackwardSums(stage: s - 1, worker: w, shard: r) }
             }
             let weightCount = cout * stage.inChannels * 9
-            for buffers in workerBuffers {
+            for buffers in activeWorkers {
                 for i in 0..<weightCount { g[stage.convWeight + i] += buffers.dWeight[i] }
             }
         }

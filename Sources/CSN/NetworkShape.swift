@@ -74,7 +74,7 @@ public struct NetworkShape: Codable, Sendable, Equatable {
     }
 
     /// Floats one image needs during a training step, generously: each stage's input unfolded for
-    /// the convolution (9 x) and four maps of its output (convolution, normalised, gradients).
+    /// the convolution (9 x) and four maps of its output (convolution, gradients, scratch).
     public var activationFloatsPerImage: Int {
         widths.indices.reduce(embeddingDimension * 4) { total, s in
             total + side(atStage: s) * side(atStage: s) * (9 * inputChannels(atStage: s) + 4 * widths[s])

@@ -2,11 +2,12 @@
 /// variance; inference the running ones.
 ///
 /// The training pass is built from parts that also work on shards of the batch, so that several
-/// threads can each take a slice: per-channel partial sums (`channelSums`,
-/// `channelCenteredSquares`, `batchNormBackwardSums`) that the caller adds up in a fixed order,
-/// then per-shard applications. A shard is `count` values per channel, channel c starting at
-/// c * channelStride. `batchNormForward` and `batchNormBackward` run the parts on the whole batch in
-/// one call: the plain reference that tests check the sharded network against.
+/// threads can each take a slice: per-channel partial sums that the caller adds up in a fixed
+/// order, then per-shard applications. A shard is `count` values per channel, channel c starting at
+/// c * channelStride. The network uses `channelShiftedMoments` with the statistics from them, and
+/// pooledBatchNormBackward for the backward pass; `batchNormForward` and `batchNormBackward` run
+/// the two-pass parts on the whole batch in one call: the plain reference that tests check the
+/// network's kernels against.
 
 /// sums[c] += the shard's values of channel c.
 public func channelSums(_ sums: FloatPointer, _ input: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {
@@ -27,7 +28,7 @@ public func channelCenteredSquares(_ squares: FloatPointer, _ input: ConstFloatP
 public func channelShiftedMoments(_ sums: UnsafeMutablePointer<Double>, _ squares: UnsafeMutablePointer<Double>,
                                   _ input: ConstFloatPointer, shift: ConstFloatPointer, channels: Int, count: Int, channelStride: Int) {
     for c in 0..<channels {
-        let (first, second) = shiftedMoments(input + c * channelStride, shift: shift[c], count: count)
+        let (first, second) = shiftedMoments(input + c * channelStride, shift: shiftOrZero(shift[c]), count: count)
         sums[c] += first
         squares[c] += second
     }
@@ -64,6 +65,9 @@ public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ ru
     }
 }
 
+/// A shift that is not finite (a damaged running mean) would poison every statistic: 0 instead.
+@inline(__always) func shiftOrZero(_ shift: Float) -> Float { shift.isFinite ? shift : 0 }
+
 /// The same from the whole batch's shifted moments (channelShiftedMoments): `shift` is the running
 /// mean before this update, which it may alias. Overwrites mean and rstd.
 public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ runningMean: FloatPointer,
@@ -72,7 +76,7 @@ public func batchNormStatistics(_ mean: FloatPointer, _ rstd: FloatPointer, _ ru
                                 epsilon: Float = 1e-5, momentum: Float = 0.1) {
     for c in 0..<channels {
         let offset = shiftedSums[c] / Double(total)
-        mean[c] = shift[c] + Float(offset)
+        mean[c] = shiftOrZero(shift[c]) + Float(offset)
         let variance = Float(max(0, shiftedSquares[c] / Double(total) - offset * offset))
         rstd[c] = 1 / (variance + epsilon).squareRoot()
         runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c]

@@ -11,13 +11,15 @@
 /// elsewhere. Pointers are at the shard's first value of channel 0 (as in batchNormReluPool), and
 /// a channel's shard starts at c * batchStride images.
 
-/// sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat, over the shard's windows, from the
-/// windows' inputs (batchNormReluPool's `windowInput`): contiguous, without a gather or a branch.
-/// Gates `dPooled` in place (0 where the pooled output is not positive) for the apply step.
-public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: FloatPointer,
+/// Gates `dPooled` in place (0 where the pooled output is not positive), which the apply step
+/// needs, and adds sumDy[c] += sum of dy, sumDyXhat[c] += sum of dy * xhat over the shard's
+/// windows, from the windows' inputs (batchNormReluPool's `windowInput`): contiguous, without a
+/// gather or a branch. `plane` is an even side squared.
+public func gateAndSumPooledGradient(_ sumDy: FloatPointer, _ sumDyXhat: FloatPointer, dPooled: FloatPointer,
                                         pooled: ConstFloatPointer, windowInput: ConstFloatPointer,
                                         mean: ConstFloatPointer, rstd: ConstFloatPointer,
                                         channels: Int, images: Int, plane: Int, batchStride: Int) {
+    precondition(plane % 4 == 0, "pooling needs even sides")
     let pooledPlane = plane / 4, count = images * pooledPlane
     for c in 0..<channels {
         let at = c * batchStride * pooledPlane
@@ -29,11 +31,12 @@ public func pooledBatchNormBackwardSums(_ sumDy: FloatPointer, _ sumDyXhat: Floa
 
 /// dx = rstd * gamma / m * (m * dy - sumDy - xhat * sumDyXhat) over the shard, written (not
 /// accumulated), with the whole batch's sums; m = `total` values per channel. `dPooled` is gated
-/// (by pooledBatchNormBackwardSums).
+/// (by gateAndSumPooledGradient).
 public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloatPointer, argmax: UnsafePointer<Int32>, x: ConstFloatPointer, mean: ConstFloatPointer,
                                          rstd: ConstFloatPointer, gamma: ConstFloatPointer, sumDy: ConstFloatPointer,
                                          sumDyXhat: ConstFloatPointer, channels: Int, images: Int, plane: Int,
                                          batchStride: Int, total: Int) {
+    precondition(plane % 4 == 0, "pooling needs even sides")
     let pooledPlane = plane / 4, count = images * plane
     for c in 0..<channels {
         let r = rstd[c], scale = gamma[c] * r / Float(total), b = sumDyXhat[c]
@@ -54,5 +57,32 @@ public func pooledBatchNormBackwardApply(_ dx: FloatPointer, dPooled: ConstFloat
             let o = (c * batchStride + n) * pooledPlane, image = out + n * plane
             for k in 0..<pooledPlane { image[Int(argmax[o + k])] += windowScale * dPooled[o + k] }
         }
+    }
+}
+
+/// Sets g to 0 where the gate is not positive, and returns (sum of g, sum of g * (x - center)).
+@inline(__always)
+private func gateAndSum(_ g: FloatPointer, gate: ConstFloatPointer, _ x: ConstFloatPointer, center: Float, count: Int) -> (Double, Double) {
+    let c = SIMD8<Float>(repeating: center)
+    return sumsInDoubleBlocks(count: count) { range in
+        var acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>()
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let open = lanes(gate, i) .> 0
+            let v = lanes(g, i).replacing(with: 0, where: .!open)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            acc1 += v
+            acc2 += v * (lanes(x, i) - c)
+            i += 8
+        }
+        var block1 = acc1.sum(), block2 = acc2.sum()
+        while i < range.upperBound {
+            let v = gate[i] > 0 ? g[i] : 0
+            g[i] = v
+            block1 += v
+            block2 += v * (x[i] - center)
+            i += 1
+        }
+        return (block1, block2)
     }
 }

@@ -46,57 +46,32 @@ public func sumAndDot(_ a: ConstFloatPointer, _ b: ConstFloatPointer, count: Int
     return (totalA, totalAB)
 }
 
-/// (sum of (x - shift), sum of (x - shift)^2) in one sweep: eight Float lanes over blocks of 4,096
-/// values, the blocks added in Double, so long channels keep their accuracy.
+/// Sums over `count` values in blocks of 4,096: `block(range)` sums its block in Float lanes, and the
+/// blocks are added in Double, so long channels keep their accuracy.
 @inline(__always)
-public func shiftedMoments(_ x: ConstFloatPointer, shift: Float, count: Int) -> (Double, Double) {
-    let s = SIMD8<Float>(repeating: shift)
+func sumsInDoubleBlocks(count: Int, _ block: (Range<Int>) -> (Float, Float)) -> (Double, Double) {
     var first = 0.0, second = 0.0
     var start = 0
     while start < count {
         let end = min(start + 4096, count)
-        var acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>()
-        var i = start
-        while i + 8 <= end { let d = lanes(x, i) - s; acc1 += d; acc2 += d * d; i += 8 }
-        var block1 = acc1.sum(), block2 = acc2.sum()
-        while i < end { let d = x[i] - shift; block1 += d; block2 += d * d; i += 1 }
-        first += Double(block1)
-        second += Double(block2)
+        let (a, b) = block(start..<end)
+        first += Double(a)
+        second += Double(b)
         start = end
     }
     return (first, second)
 }
 
-/// Sets g to 0 where the gate is not positive, and returns (sum of g, sum of g * (x - center)),
-/// in blocks of eight Float lanes added in Double, as shiftedMoments.
+/// (sum of (x - shift), sum of (x - shift)^2) in one sweep.
 @inline(__always)
-public func gateAndSum(_ g: FloatPointer, gate: ConstFloatPointer, _ x: ConstFloatPointer, center: Float, count: Int) -> (Double, Double) {
-    let c = SIMD8<Float>(repeating: center)
-    var first = 0.0, second = 0.0
-    var start = 0
-    while start < count {
-        let end = min(start + 4096, count)
+public func shiftedMoments(_ x: ConstFloatPointer, shift: Float, count: Int) -> (Double, Double) {
+    let s = SIMD8<Float>(repeating: shift)
+    return sumsInDoubleBlocks(count: count) { range in
         var acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>()
-        var i = start
-        while i + 8 <= end {
-            let open = lanes(gate, i) .> 0
-            let v = lanes(g, i).replacing(with: 0, where: .!open)
-            UnsafeMutableRawPointer(g + i).storeBytes(of: v, as: SIMD8<Float>.self)
-            acc1 += v
-            acc2 += v * (lanes(x, i) - c)
-            i += 8
-        }
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound { let d = lanes(x, i) - s; acc1 += d; acc2 += d * d; i += 8 }
         var block1 = acc1.sum(), block2 = acc2.sum()
-        while i < end {
-            let v = gate[i] > 0 ? g[i] : 0
-            g[i] = v
-            block1 += v
-            block2 += v * (x[i] - center)
-            i += 1
-        }
-        first += Double(block1)
-        second += Double(block2)
-        start = end
+        while i < range.upperBound { let d = x[i] - shift; block1 += d; block2 += d * d; i += 1 }
+        return (block1, block2)
     }
-    return (first, second)
 }

@@ -84,7 +84,8 @@ private struct PaddedFrames {
     var padded: Int { side &+ 2 }
     var frame: Int { padded &* padded }
 
-    /// Runs `body` with zeroed frames for `batch` images of side `side`.
+    /// Runs `body` with zeroed frames for `batch` images of side `side`: scratch of the call, on
+    /// the heap at any real size (one allocation per transform of a chunk).
     static func with(batch: Int, side: Int, _ body: (PaddedFrames) -> Void) {
         let count = batch * (side + 2) * (side + 2)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { scratch in

@@ -86,34 +86,46 @@ import TestSupport
 /// Sharding the batch over workers, and the Winograd convolution's chunks, change only the order
 /// of additions (in both convolutions: im2col in the first stage, Winograd in the second).
 @Suite struct ShardingTests {
-    @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {
+    /// Embeddings (training and inference), gradients and running means of one seeded network
+    /// after a warm-up step on `warmUp` images (0: none), then a step on `count` images.
+    private func step(workers: Int, winogradChunk: Int, warmUp: Int = 0, count: Int) -> [(String, [Float])] {
         let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 6], embeddingDimension: 8)
-        var results: [(embeddings: [Float], gradients: [Float], running: [Float])] = []
         var images = [UInt8](repeating: 0, count: 7 * 256)
         var generator = SeededGenerator(seed: 50)
         for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
-        for workers in [1, 2] {
-            let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-            let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers,
-                                           winogradChunk: workers == 1 ? 8 : 2)
-            var parameters = SeededGenerator(seed: 51)
-            network.initialize(using: &parameters)
-            images.withUnsafeBufferPointer { pixels in network.loadImages(count: 7, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 } }
+        let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers, winogradChunk: winogradChunk)
+        var parameters = SeededGenerator(seed: 51)
+        network.initialize(using: &parameters)
+        for n in [warmUp, count] where n > 0 {
+            images.withUnsafeBufferPointer { pixels in network.loadImages(count: n, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 } }
             network.forward(training: true)
-            let dOut = FloatBuffer(GradientCheck.random(7 * 8, seed: 52))
+            let dOut = FloatBuffer(GradientCheck.random(n * 8, seed: 52))
             store.gradients.zero()
             withExtendedLifetime(dOut) { network.backward(dOut.pointer) }
-            let trained = network.embeddings.array
-            network.forward(training: false)
-            results.append((trained + network.embeddings.array, store.gradients.array, network.runningMeans[1].array))
         }
-        for (name, a, b) in [("embeddings", results[0].embeddings, results[1].embeddings),
-                             ("gradients", results[0].gradients, results[1].gradients),
-                             ("running means", results[0].running, results[1].running)] {
-            // |a - b| / |a| over the whole vector: sums in another order differ by rounding only.
+        let trained = network.embeddings.array
+        network.forward(training: false)
+        return [("embeddings", trained + network.embeddings.array), ("gradients", store.gradients.array),
+                ("running means", network.runningMeans[1].array)]
+    }
+
+    /// |a - b| / |a| over each whole vector: sums in another order differ by rounding only.
+    private func expectClose(_ first: [(String, [Float])], _ second: [(String, [Float])]) {
+        for ((name, a), (_, b)) in zip(first, second) {
             let difference = zip(a, b).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
             let size = a.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
             #expect(difference / size < 1e-5, "\(name): relative difference \(difference / size)")
         }
+    }
+
+    @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {
+        expectClose(step(workers: 1, winogradChunk: 8, count: 7), step(workers: 2, winogradChunk: 2, count: 7))
+    }
+
+    /// A batch with fewer images than workers leaves some idle; what they kept from a larger batch
+    /// must not be added in.
+    @Test func idleWorkersAddNothing() {
+        expectClose(step(workers: 1, winogradChunk: 8, warmUp: 7, count: 3), step(workers: 5, winogradChunk: 2, warmUp: 7, count: 3))
     }
 }
