@@ -22,7 +22,7 @@ import Tensor
 /// weight gradients that are then added in worker order, so a run repeats exactly for a given
 /// worker count. The workers meet once per stage in each direction (where batch norm needs the
 /// whole batch's sums), once more at the end of the forward pass and once at the start of the
-/// backward pass. On 2 cores this beats a multi-threaded BLAS whose threads spin while the
+/// backward pass (the linear layer, split by samples, and for its weight gradient by outputs). On 2 cores this beats a multi-threaded BLAS whose threads spin while the
 /// elementwise layers run on one core.
 public final class EmbeddingNetwork {
     public let shape: NetworkShape
@@ -287,14 +287,15 @@ public final class EmbeddingNetwork {
             }
             current = UnsafePointer(stage.pooled.pointer)
         }
-        let last = stages[stages.count - 1]
-        if training {
-            forEachShard(count: n, workers: workers) { _, r in normaliseAndPool(last, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
+        let last = stages[stages.count - 1], pooled = current
+        let finalSpatial = shape.finalSide * shape.finalSide, features = shape.flattenedFeatures, d = shape.embeddingDimension
+        // The last stage's batch norm (in training) and the linear layer, each worker on its samples.
+        forEachShard(count: n, workers: workers) { _, r in
+            if training { normaliseAndPool(last, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
+            channelMajorToRows(rows.pointer, pooled, channels: last.outChannels, batch: n, spatial: finalSpatial, images: r)
+            linearForward(embeddings.pointer + r.lowerBound * d, rows.pointer + r.lowerBound * features, p + fcWeight, p + fcBias,
+                          batch: r.count, inFeatures: features, outFeatures: d)
         }
-        let finalSpatial = shape.finalSide * shape.finalSide
-        channelMajorToRows(rows.pointer, current, channels: last.outChannels, batch: n, spatial: finalSpatial)
-        linearForward(embeddings.pointer, rows.pointer, p + fcWeight, p + fcBias,
-                      batch: n, inFeatures: shape.flattenedFeatures, outFeatures: shape.embeddingDimension)
     }
 
     /// The workers' first `count` moments added in worker order, in `scratchMoments`.
@@ -336,15 +337,21 @@ public final class EmbeddingNetwork {
     /// Accumulates parameter gradients for dLoss/dEmbeddings [batch, D] after a training forward.
     public func backward(_ dEmbeddings: ConstFloatPointer) {
         let n = batch, p = store.values.pointer, g = store.gradients.pointer
-        let features = shape.flattenedFeatures
-        dRows.pointer.update(repeating: 0, count: n * features)
-        linearBackward(dRows.pointer, g + fcWeight, g + fcBias, dEmbeddings, rows.pointer, p + fcWeight,
-                       batch: n, inFeatures: features, outFeatures: shape.embeddingDimension)
-        let last = stages.count - 1
+        let features = shape.flattenedFeatures, d = shape.embeddingDimension
+        let last = stages.count - 1, lastChannels = stages[last].outChannels
         let finalSpatial = shape.finalSide * shape.finalSide
-        dPooled[last].pointer.update(repeating: 0, count: stages[last].outChannels * n * finalSpatial)
-        rowsToChannelMajorAccumulate(dPooled[last].pointer, dRows.pointer, channels: stages[last].outChannels, batch: n, spatial: finalSpatial)
-        forEachShard(count: n, workers: workers) { w, r in setBackwardSums(stage: last, worker: w, shard: r) }
+        // The linear layer's backward pass and the last stage's sums: each worker takes its samples
+        // for the input gradient, and its share of the output features for the weight gradient.
+        let shards = max(1, min(workers, n))
+        forEachShard(count: n, workers: workers) { w, r in
+            linearWeightGradient(g + fcWeight, g + fcBias, dEmbeddings, rows.pointer, batch: n, inFeatures: features, outFeatures: d,
+                                 outputs: (w * d / shards)..<((w + 1) * d / shards))
+            (dRows.pointer + r.lowerBound * features).update(repeating: 0, count: r.count * features)
+            linearInputGradient(dRows.pointer, dEmbeddings, p + fcWeight, rows: r, inFeatures: features, outFeatures: d)
+            zeroShard(dPooled[last].pointer, channels: lastChannels, plane: finalSpatial, range: r)
+            rowsToChannelMajorAccumulate(dPooled[last].pointer, dRows.pointer, channels: lastChannels, batch: n, spatial: finalSpatial, images: r)
+            setBackwardSums(stage: last, worker: w, shard: r)
+        }
         for s in stride(from: last, through: 0, by: -1) {
             let stage = stages[s]
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)

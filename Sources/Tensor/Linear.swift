@@ -10,29 +10,50 @@ public func linearForward(_ out: FloatPointer, _ input: ConstFloatPointer, _ wei
 public func linearBackward(_ dInput: FloatPointer?, _ dWeight: FloatPointer, _ dBias: FloatPointer,
                            _ dOut: ConstFloatPointer, _ input: ConstFloatPointer, _ weight: ConstFloatPointer,
                            batch: Int, inFeatures: Int, outFeatures: Int) {
-    sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch, a: dOut, b: input, beta: 1, c: dWeight)
-    for n in 0..<batch {
-        let row = dOut + n * outFeatures
-        for o in 0..<outFeatures { dBias[o] += row[o] }
-    }
+    linearWeightGradient(dWeight, dBias, dOut, input, batch: batch, inFeatures: inFeatures, outFeatures: outFeatures,
+                         outputs: 0..<outFeatures)
     if let dInput {
-        sgemm(m: batch, n: inFeatures, k: outFeatures, a: dOut, b: weight, beta: 1, c: dInput)
+        linearInputGradient(dInput, dOut, weight, rows: 0..<batch, inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }
 
-/// [C, N, S] (channel-major) to [N, C*S] rows, so that sample n's features are contiguous.
-public func channelMajorToRows(_ out: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, spatial: Int) {
+/// The part of linearBackward's weight and bias gradients for the output features `outputs`:
+/// threads that take disjoint ranges write disjoint memory.
+public func linearWeightGradient(_ dWeight: FloatPointer, _ dBias: FloatPointer, _ dOut: ConstFloatPointer, _ input: ConstFloatPointer,
+                                 batch: Int, inFeatures: Int, outFeatures: Int, outputs: Range<Int>) {
+    guard !outputs.isEmpty else { return }
+    sgemm(transposeA: true, m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, lda: outFeatures,
+          b: input, beta: 1, c: dWeight + outputs.lowerBound * inFeatures)
+    for n in 0..<batch {
+        let row = dOut + n * outFeatures
+        for o in outputs { dBias[o] += row[o] }
+    }
+}
+
+/// The part of linearBackward's input gradient for the samples `rows`.
+public func linearInputGradient(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, _ weight: ConstFloatPointer,
+                                rows: Range<Int>, inFeatures: Int, outFeatures: Int) {
+    guard !rows.isEmpty else { return }
+    sgemm(m: rows.count, n: inFeatures, k: outFeatures, a: dOut + rows.lowerBound * outFeatures, b: weight, beta: 1,
+          c: dInput + rows.lowerBound * inFeatures)
+}
+
+/// [C, N, S] (channel-major) to [N, C*S] rows, so that sample n's features are contiguous; only the
+/// samples `images` when given.
+public func channelMajorToRows(_ out: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, spatial: Int,
+                               images: Range<Int>? = nil) {
     for c in 0..<channels {
-        for n in 0..<batch {
+        for n in images ?? 0..<batch {
             (out + n * channels * spatial + c * spatial).update(from: input + (c * batch + n) * spatial, count: spatial)
         }
     }
 }
 
-/// The adjoint: dInput[C, N, S] += dOut[N, C*S].
-public func rowsToChannelMajorAccumulate(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, channels: Int, batch: Int, spatial: Int) {
+/// The adjoint: dInput[C, N, S] += dOut[N, C*S] (the samples `images` when given).
+public func rowsToChannelMajorAccumulate(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, channels: Int, batch: Int, spatial: Int,
+                                         images: Range<Int>? = nil) {
     for c in 0..<channels {
-        for n in 0..<batch {
+        for n in images ?? 0..<batch {
             let target = dInput + (c * batch + n) * spatial, source = dOut + n * channels * spatial + c * spatial
             for i in 0..<spatial { target[i] += source[i] }
         }

@@ -117,8 +117,8 @@ private struct PaddedFrames {
     }
 }
 
-/// Runs `body` on each group of up to 16 consecutive tiles (first tile, count) with `count`
-/// vectors of scratch.
+/// Runs `body` on each group of up to 16 consecutive tiles (or filters), as (first, count), with
+/// `vectors` vectors of scratch.
 @inline(__always) private func forEachTileGroup(tiles: Int, vectors: Int, _ body: (Int, Int, UnsafeMutablePointer<Lanes>) -> Void) {
     withUnsafeTemporaryAllocation(of: Lanes.self, capacity: vectors) { scratch in
         guard let patch = scratch.baseAddress else { return }
@@ -151,47 +151,54 @@ private struct PaddedFrames {
     }
 }
 
-/// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci].
+/// G x for three values `s` apart, written as six values `w` apart.
+@inline(__always) private func weightTransform(_ x: UnsafePointer<Lanes>, _ s: Int, _ out: UnsafeMutablePointer<Lanes>, _ w: Int) {
+    let x0 = x[0], x1 = x[s], x2 = x[2 * s], outer = x0 + x2
+    out[0] = x0 / 4; out[w] = -(outer + x1) / 6; out[2 * w] = -(outer - x1) / 6
+    out[3 * w] = x0 / 24 + x1 / 12 + x2 / 6; out[4 * w] = x0 / 24 - x1 / 12 + x2 / 6; out[5 * w] = x2
+}
+
+/// G^T z for six values `s` apart, written as three values `w` apart.
+@inline(__always) private func weightTransformAdjoint(_ z: UnsafePointer<Lanes>, _ s: Int, _ out: UnsafeMutablePointer<Lanes>, _ w: Int) {
+    let z1 = z[s], z2 = z[2 * s], z3 = z[3 * s], z4 = z[4 * s]
+    out[0] = z[0] / 4 - (z1 + z2) / 6 + (z3 + z4) / 24
+    out[w] = (z2 - z1) / 6 + (z3 - z4) / 12
+    out[2 * w] = (z3 + z4 - z1 - z2) / 6 + z[5 * s]
+}
+
+/// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci], 16 filters at a time, one
+/// per lane, so that each of the 36 positions is stored as one vector. (One filter at a time, the
+/// stores went 36 ways at a stride of the filter count, and the transform was 2.5% of a step on
+/// one thread while the other waited.)
 func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int) {
     let pairs = outChannels * inChannels
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { half in
-        guard let t = half.baseAddress else { return }
-        // G x for three values x0, x1, x2 (`s` apart), written as six values `w` apart.
-        func filter(_ x: UnsafePointer<Float>, _ s: Int, _ out: FloatPointer, _ w: Int) {
-            let x0 = x[0], x1 = x[s], x2 = x[2 * s], outer = x0 + x2
-            out[0] = x0 / 4; out[w] = -(outer + x1) / 6; out[2 * w] = -(outer - x1) / 6
-            out[3 * w] = x0 / 24 + x1 / 12 + x2 / 6; out[4 * w] = x0 / 24 - x1 / 12 + x2 / 6; out[5 * w] = x2
+    // Vectors 0..<9: the filters; 9..<27: G g (6x3); 27..<63: (G g) G^T (6x6).
+    forEachTileGroup(tiles: pairs, vectors: 63) { first, count, patch in
+        let g = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
+        for lane in 0..<count {
+            let filter = weight + (first + lane) * 9
+            for k in 0..<9 { g[k &* laneCount &+ lane] = filter[k] }
         }
-        for pair in 0..<pairs {
-            let g = weight + pair * 9
-            for c in 0..<3 { filter(g + c, 3, t + c, 3) }                             // G g: 6x3
-            for r in 0..<6 { filter(t + 3 * r, 1, u + (6 * r) * pairs + pair, pairs) }  // (G g) G^T: 6x6
-        }
+        let half = patch + 9, result = patch + 27
+        for c in 0..<3 { weightTransform(patch + c, 3, half + c, 3) }
+        for r in 0..<6 { weightTransform(half + 3 * r, 1, result + 6 * r, 1) }
+        storeLanes(result, vectors: 36, to: u + first, positions: pairs, lanes: count)
     }
 }
 
-/// dWeight[co, ci] += G^T dU[., co, ci] G.
+/// dWeight[co, ci] += G^T dU[., co, ci] G, 16 filters at a time as winogradF4TransformWeights.
 func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int) {
     let pairs = outChannels * inChannels
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { half in
-        guard let t = half.baseAddress else { return }
-        // G^T z for six values `s` apart, to three.
-        func filterAdjoint(_ z: UnsafePointer<Float>, _ s: Int) -> SIMD3<Float> {
-            let z1 = z[s], z2 = z[2 * s], z3 = z[3 * s], z4 = z[4 * s]
-            return SIMD3(z[0] / 4 - (z1 + z2) / 6 + (z3 + z4) / 24,
-                         (z2 - z1) / 6 + (z3 - z4) / 12,
-                         (z3 + z4 - z1 - z2) / 6 + z[5 * s])
-        }
-        for pair in 0..<pairs {
-            for r in 0..<6 {  // dU G: 6x3
-                let row = filterAdjoint(du + (6 * r) * pairs + pair, pairs)
-                t[3 * r] = row[0]; t[3 * r + 1] = row[1]; t[3 * r + 2] = row[2]
-            }
-            let g = dWeight + pair * 9
-            for c in 0..<3 {  // G^T (dU G): 3x3
-                let column = filterAdjoint(t + c, 3)
-                g[c] += column[0]; g[3 + c] += column[1]; g[6 + c] += column[2]
-            }
+    // Vectors 0..<36: dU; 36..<54: dU G (6x3); 54..<63: G^T dU G (3x3).
+    forEachTileGroup(tiles: pairs, vectors: 63) { first, count, patch in
+        loadLanes(patch, vectors: 36, from: du + first, positions: pairs, lanes: count)
+        let half = patch + 36, result = patch + 54
+        for r in 0..<6 { weightTransformAdjoint(patch + 6 * r, 1, half + 3 * r, 1) }
+        for c in 0..<3 { weightTransformAdjoint(half + c, 3, result + c, 3) }
+        let g = UnsafeMutableRawPointer(result).assumingMemoryBound(to: Float.self)
+        for lane in 0..<count {
+            let filter = dWeight + (first + lane) * 9
+            for k in 0..<9 { filter[k] += g[k &* laneCount &+ lane] }
         }
     }
 }
