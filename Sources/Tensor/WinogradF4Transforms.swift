@@ -268,16 +268,8 @@ func winogradF4TransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, chan
             let half = patch + 36, result = patch + 60
             for q in 0..<6 { outputTransform(patch + q, 6, half + q, 6) }
             for r in 0..<4 { outputTransform(half + 6 * r, 1, result + 4 * r, 1) }
-            let y = UnsafeMutableRawPointer(result).assumingMemoryBound(to: Float.self)
-            var tile = TileCursor(tile: first, side: side)
-            for lane in 0..<count {
-                let (n, y0, x0) = (tile.image, tile.y, tile.x)
-                defer { tile.advance() }
-                let corner = out + ((c &* batchStride &+ n) &* plane &+ y0 &* side &+ x0)
-                for r in 0..<4 {
-                    for q in 0..<4 { corner[r &* side &+ q] = y[(4 &* r &+ q) &* laneCount &+ lane] }
-                }
-            }
+            lanesToBlocks(out + c * batchStride * plane, UnsafeRawPointer(result).assumingMemoryBound(to: Float.self),
+                          first: first, count: count, side: side)
         }
     }
 }
@@ -290,19 +282,81 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
         // Vectors 0..<36: the result; 36..<52: the 4x4 gradients; 52..<76: dy A^T (4x6).
         forEachTileGroup(tiles: tiles, vectors: 76) { first, count, patch in
             let gradients = patch + 36, half = patch + 52
-            let g = UnsafeMutableRawPointer(gradients).assumingMemoryBound(to: Float.self)
-            var tile = TileCursor(tile: first, side: side)
-            for lane in 0..<count {
-                let (n, y0, x0) = (tile.image, tile.y, tile.x)
-                defer { tile.advance() }
-                let corner = dOut + ((c &* batchStride &+ n) &* plane &+ y0 &* side &+ x0)
-                for r in 0..<4 {
-                    for q in 0..<4 { g[(4 &* r &+ q) &* laneCount &+ lane] = corner[r &* side &+ q] }
-                }
-            }
+            blocksToLanes(UnsafeMutableRawPointer(gradients).assumingMemoryBound(to: Float.self), dOut + c * batchStride * plane,
+                          first: first, count: count, side: side)
             for r in 0..<4 { outputTransformAdjoint(gradients + 4 * r, 1, half + 6 * r, 1) }
             for q in 0..<6 { outputTransformAdjoint(half + q, 6, patch + q, 6) }
             storeLanes(patch, vectors: 36, to: dm + c * tiles + first, positions: positions, lanes: count)
         }
     }
+}
+
+/// Moving 4x4 output blocks between one channel's images and the lanes (value (r, q) of the
+/// group's tile `lane` at y[(4r + q) * 16 + lane]). Where a row holds a multiple of four tiles, four
+/// neighbouring tiles' row r is one 16-float load or store, split into (or joined from) its
+/// columns q by deinterleaving; one float at a time, these moves took most of the output
+/// transforms' time.
+
+/// Copies the 4x4 blocks of tiles first..<first + count from `images` into the lanes `y`.
+@inline(__always) private func blocksToLanes(_ y: FloatPointer, _ images: ConstFloatPointer, first: Int, count: Int, side: Int) {
+    var tile = TileCursor(tile: first, side: side)
+    let plane = side &* side
+    guard side % 16 == 0, count == laneCount else {
+        for lane in 0..<count {
+            let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+            for r in 0..<4 {
+                for q in 0..<4 { y[(4 &* r &+ q) &* laneCount &+ lane] = corner[r &* side &+ q] }
+            }
+            tile.advance()
+        }
+        return
+    }
+    for quad in stride(from: 0, to: laneCount, by: 4) {
+        let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+        for r in 0..<4 {
+            let row = UnsafeRawPointer(corner + r &* side).loadUnaligned(as: SIMD16<Float>.self)
+            let even = row.evenHalf, odd = row.oddHalf
+            func store(_ column: SIMD4<Float>, _ q: Int) {
+                UnsafeMutableRawPointer(y + ((4 &* r &+ q) &* laneCount &+ quad)).storeBytes(of: column, as: SIMD4<Float>.self)
+            }
+            store(even.evenHalf, 0); store(odd.evenHalf, 1); store(even.oddHalf, 2); store(odd.oddHalf, 3)
+        }
+        for _ in 0..<4 { tile.advance() }
+    }
+}
+
+/// Copies the lanes `y` of tiles first..<first + count into their 4x4 blocks of `images`.
+@inline(__always) private func lanesToBlocks(_ images: FloatPointer, _ y: ConstFloatPointer, first: Int, count: Int, side: Int) {
+    var tile = TileCursor(tile: first, side: side)
+    let plane = side &* side
+    guard side % 16 == 0, count == laneCount else {
+        for lane in 0..<count {
+            let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+            for r in 0..<4 {
+                for q in 0..<4 { corner[r &* side &+ q] = y[(4 &* r &+ q) &* laneCount &+ lane] }
+            }
+            tile.advance()
+        }
+        return
+    }
+    for quad in stride(from: 0, to: laneCount, by: 4) {
+        let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+        for r in 0..<4 {
+            func column(_ q: Int) -> SIMD4<Float> {
+                UnsafeRawPointer(y + ((4 &* r &+ q) &* laneCount &+ quad)).loadUnaligned(as: SIMD4<Float>.self)
+            }
+            let row = interleave(interleave(column(0), column(2)), interleave(column(1), column(3)))
+            UnsafeMutableRawPointer(corner + r &* side).storeBytes(of: row, as: SIMD16<Float>.self)
+        }
+        for _ in 0..<4 { tile.advance() }
+    }
+}
+
+/// (a0, b0, a1, b1, ...): the inverse of evenHalf and oddHalf.
+@inline(__always) private func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+    SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+}
+
+@inline(__always) private func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
 }

@@ -50,13 +50,14 @@ import TestSupport
                             inChannels: cin, outChannels: cout, batch: n, side: side, batchStride: batchStride, tile: tile)
     }
 
-    /// Sides with border and interior tiles: 6 for F(2x2) (3x3 tiles), 12 for F(4x4) (3x3 tiles).
-    private func testSide(_ tile: WinogradTile) -> Int { 3 * tile.rawValue }
+    /// Sides with border and interior tiles: 6 for F(2x2) (3x3 tiles), 12 for F(4x4) (3x3 tiles),
+    /// and 16 for F(4x4)'s output blocks moved four tiles at a time (rows of a multiple of 4 tiles).
+    static let tilesAndSides: [(WinogradTile, Int)] = [(.two, 6), (.four, 12), (.four, 16)]
 
     /// Against the definition, on inputs and weights of unit scale. F(4x4)'s larger transform
     /// constants round more than F(2x2)'s, so its limit is twice as wide.
-    @Test(arguments: WinogradTile.allCases) func winogradConvolutionMatchesTheNaiveOne(tile: WinogradTile) {
-        let (cin, cout, n, side) = (3, 5, 3, testSide(tile))
+    @Test(arguments: tilesAndSides) func winogradConvolutionMatchesTheNaiveOne(tile: WinogradTile, side: Int) {
+        let (cin, cout, n) = (3, 5, 3)
         let limit: Float = tile == .two ? 1e-5 : 2e-5
         let input = FloatBuffer(GradientCheck.random(cin * n * side * side, seed: 11))
         let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 12))
@@ -80,8 +81,8 @@ import TestSupport
         #expect((0..<plane).allSatisfy { shard[$0] == 0 }, "a shard writes only its own images")
     }
 
-    @Test(arguments: WinogradTile.allCases) func winogradConvolutionBackward(tile: WinogradTile) {
-        let (cin, cout, n, side) = (2, 3, 2, testSide(tile))
+    @Test(arguments: tilesAndSides) func winogradConvolutionBackward(tile: WinogradTile, side: Int) {
+        let (cin, cout, n) = (2, 3, 2)
         let input = FloatBuffer(GradientCheck.random(cin * n * side * side, seed: 13))
         let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 14))
         let r = GradientCheck.random(cout * n * side * side, seed: 15)
