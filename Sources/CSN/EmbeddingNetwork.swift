@@ -22,8 +22,9 @@ import Tensor
 /// weight gradients that are then added in worker order, so a run repeats exactly for a given
 /// worker count. The workers meet once per stage in each direction (where batch norm needs the
 /// whole batch's sums), once more at the end of the forward pass and once at the start of the
-/// backward pass (the linear layer, split by samples, and for its weight gradient by outputs). On 2 cores this beats a multi-threaded BLAS whose threads spin while the
-/// elementwise layers run on one core.
+/// backward pass (the linear layer, split by samples, and for its weight gradient by outputs).
+/// On 2 cores this beats a multi-threaded BLAS whose threads spin while the elementwise layers run
+/// on one core.
 public final class EmbeddingNetwork {
     public let shape: NetworkShape
     public let maxBatch: Int
@@ -342,7 +343,7 @@ public final class EmbeddingNetwork {
         let finalSpatial = shape.finalSide * shape.finalSide
         // The linear layer's backward pass and the last stage's sums: each worker takes its samples
         // for the input gradient, and its share of the output features for the weight gradient.
-        let shards = max(1, min(workers, n))
+        let shards = activeWorkers.count
         forEachShard(count: n, workers: workers) { w, r in
             linearWeightGradient(g + fcWeight, g + fcBias, dEmbeddings, rows.pointer, batch: n, inFeatures: features, outFeatures: d,
                                  outputs: (w * d / shards)..<((w + 1) * d / shards))
