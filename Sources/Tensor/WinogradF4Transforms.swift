@@ -64,6 +64,9 @@ private struct TileCursor {
         x = 4 * (within % tilesPerRow)
     }
 
+    /// The tile's top-left output pixel among the batch's consecutive planes.
+    var offset: Int { (image &* side &+ y) &* side &+ x }
+
     @inline(__always) mutating func advance() {
         x += 4
         guard x == side else { return }
@@ -95,8 +98,20 @@ private struct PaddedFrames {
         }
     }
 
-    /// The top-left input pixel of the tile whose output corner is (y, x) in image `image`.
-    @inline(__always) func tileInput(image: Int, y: Int, x: Int) -> FloatPointer { base + (image &* frame &+ y &* padded &+ x) }
+    /// Calls `body(pixel, value)` for each of the 36 inputs of tiles first..<first + count, one
+    /// tile at a time: `pixel` in the frames, `value` among the lanes (position k at k * 16).
+    @inline(__always) func forEachTileInput(first: Int, count: Int, _ body: (FloatPointer, Int) -> Void) {
+        var tile = TileCursor(tile: first, side: side)
+        for lane in 0..<count {
+            // The frame's pixel (y, x) is the image's (y - 1, x - 1): the output corner is the
+            // top-left of the tile's input.
+            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
+            for r in 0..<6 {
+                for q in 0..<6 { body(corner + (r &* padded &+ q), (6 &* r &+ q) &* laneCount &+ lane) }
+            }
+            tile.advance()
+        }
+    }
 
     /// Copies `batch` consecutive planes into the frames' interiors.
     func copy(from planes: ConstFloatPointer) {
@@ -208,19 +223,11 @@ func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, cha
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     PaddedFrames.with(batch: batch, side: side) { frames in
-        let padded = frames.padded
         for c in 0..<channels {
             frames.copy(from: input + c * batchStride * plane)
             forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
-                var tile = TileCursor(tile: first, side: side)
-                for lane in 0..<count {
-                    let corner = frames.tileInput(image: tile.image, y: tile.y, x: tile.x), values = d + lane
-                    for r in 0..<6 {
-                        for q in 0..<6 { values[(6 &* r &+ q) &* laneCount] = corner[r &* padded &+ q] }
-                    }
-                    tile.advance()
-                }
+                frames.forEachTileInput(first: first, count: count) { pixel, value in d[value] = pixel.pointee }
                 for q in 0..<6 { inputTransform(patch + q, 6) }   // B^T d
                 for r in 0..<6 { inputTransform(patch + 6 * r, 1) }  // (B^T d) B
                 storeLanes(patch, vectors: 36, to: v + c * tiles + first, positions: positions, lanes: count)
@@ -236,21 +243,13 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     PaddedFrames.with(batch: batch, side: side) { frames in
-        let padded = frames.padded
         for c in 0..<channels {
             forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
                 loadLanes(patch, vectors: 36, from: dv + c * tiles + first, positions: positions, lanes: count)
                 for r in 0..<6 { inputTransformAdjoint(patch + 6 * r, 1) }
                 for q in 0..<6 { inputTransformAdjoint(patch + q, 6) }
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
-                var tile = TileCursor(tile: first, side: side)
-                for lane in 0..<count {
-                    let corner = frames.tileInput(image: tile.image, y: tile.y, x: tile.x), values = d + lane
-                    for r in 0..<6 {
-                        for q in 0..<6 { corner[r &* padded &+ q] += values[(6 &* r &+ q) &* laneCount] }
-                    }
-                    tile.advance()
-                }
+                frames.forEachTileInput(first: first, count: count) { pixel, value in pixel.pointee += d[value] }
             }
             frames.addAndClear(into: dInput + c * batchStride * plane)
         }
@@ -297,22 +296,30 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
 /// columns q by deinterleaving; one float at a time, these moves took most of the output
 /// transforms' time.
 
+/// Whether four tiles' rows can move as one 16-float row: the row holds a multiple of four tiles
+/// and the group is whole.
+@inline(__always) private func movesRowsOfFourTiles(count: Int, side: Int) -> Bool { side % 16 == 0 && count == laneCount }
+
+/// Calls `body(pixel, value)` for each value of the 4x4 blocks of tiles first..<first + count, one
+/// at a time: `pixel` among the channel's images, `value` among the lanes.
+@inline(__always) private func forEachBlockValue(first: Int, count: Int, side: Int, _ body: (Int, Int) -> Void) {
+    var tile = TileCursor(tile: first, side: side)
+    for lane in 0..<count {
+        for r in 0..<4 {
+            for q in 0..<4 { body(tile.offset &+ r &* side &+ q, (4 &* r &+ q) &* laneCount &+ lane) }
+        }
+        tile.advance()
+    }
+}
+
 /// Copies the 4x4 blocks of tiles first..<first + count from `images` into the lanes `y`.
 @inline(__always) private func blocksToLanes(_ y: FloatPointer, _ images: ConstFloatPointer, first: Int, count: Int, side: Int) {
-    var tile = TileCursor(tile: first, side: side)
-    let plane = side &* side
-    guard side % 16 == 0, count == laneCount else {
-        for lane in 0..<count {
-            let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
-            for r in 0..<4 {
-                for q in 0..<4 { y[(4 &* r &+ q) &* laneCount &+ lane] = corner[r &* side &+ q] }
-            }
-            tile.advance()
-        }
-        return
+    guard movesRowsOfFourTiles(count: count, side: side) else {
+        return forEachBlockValue(first: first, count: count, side: side) { pixel, value in y[value] = images[pixel] }
     }
+    var tile = TileCursor(tile: first, side: side)
     for quad in stride(from: 0, to: laneCount, by: 4) {
-        let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+        let corner = images + tile.offset
         for r in 0..<4 {
             let row = UnsafeRawPointer(corner + r &* side).loadUnaligned(as: SIMD16<Float>.self)
             let even = row.evenHalf, odd = row.oddHalf
@@ -327,20 +334,12 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
 
 /// Copies the lanes `y` of tiles first..<first + count into their 4x4 blocks of `images`.
 @inline(__always) private func lanesToBlocks(_ images: FloatPointer, _ y: ConstFloatPointer, first: Int, count: Int, side: Int) {
-    var tile = TileCursor(tile: first, side: side)
-    let plane = side &* side
-    guard side % 16 == 0, count == laneCount else {
-        for lane in 0..<count {
-            let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
-            for r in 0..<4 {
-                for q in 0..<4 { corner[r &* side &+ q] = y[(4 &* r &+ q) &* laneCount &+ lane] }
-            }
-            tile.advance()
-        }
-        return
+    guard movesRowsOfFourTiles(count: count, side: side) else {
+        return forEachBlockValue(first: first, count: count, side: side) { pixel, value in images[pixel] = y[value] }
     }
+    var tile = TileCursor(tile: first, side: side)
     for quad in stride(from: 0, to: laneCount, by: 4) {
-        let corner = images + (tile.image &* plane &+ tile.y &* side &+ tile.x)
+        let corner = images + tile.offset
         for r in 0..<4 {
             func column(_ q: Int) -> SIMD4<Float> {
                 UnsafeRawPointer(y + ((4 &* r &+ q) &* laneCount &+ quad)).loadUnaligned(as: SIMD4<Float>.self)
