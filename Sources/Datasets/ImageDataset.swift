@@ -81,9 +81,9 @@ public struct ImageDataset: Sendable {
         (0..<count).compactMap { splits[$0] == split ? Int32($0) : nil }
     }
 
-    /// At most `count` images of a split, a seeded choice, in index order.
-    public func sample(_ count: Int, from split: Split, seed: UInt64) -> [Int32] {
-        var members = imageIndices(in: split)
+    /// At most `count` images of a split (those `keep` accepts), a seeded choice, in index order.
+    public func sample(_ count: Int, from split: Split, seed: UInt64, where keep: (Int) -> Bool = { _ in true }) -> [Int32] {
+        var members = imageIndices(in: split).filter { keep(Int($0)) }
         var generator = SeededGenerator(seed: seed)
         members.shuffle(using: &generator)
         return Array(members.prefix(count)).sorted()

@@ -62,6 +62,40 @@ import TestSupport
         #expect(missing.status != 0 && missing.stderr.contains("has 3 convolution stages, so there is no conv4"), "\(missing.stderr)")
     }
 
+    /// family: a held-out attribute that leaves out the images of families seen in one split only.
+    /// DejaVu's two test faces share no family with training, so the data is renamed into two
+    /// families that both splits hold; a dataset without them gets a clear error.
+    @Test func probeRecognisesFamiliesFromUnseenFaces() throws {
+        let plain = try TestSupport.runCSN(["probe", Self.checkpoint, "--attribute", "family"])
+        #expect(plain.status != 0 && plain.stderr.contains("family needs at least 2 font families with faces in both the training and the test split"), "\(plain.stderr)")
+
+        var dataset = TestSupport.dejavuDataset
+        let fontSplit = dataset.fonts.indices.map { f in dataset.splits[dataset.groups.firstIndex(of: Int32(f))!] }
+        let testFonts = fontSplit.indices.filter { fontSplit[$0] == .test }
+        #expect(testFonts.count == 2)
+        // The two test faces name the two families; training faces alternate; validation faces are a third family.
+        var next = 0
+        for f in dataset.fonts.indices {
+            switch fontSplit[f] {
+            case .test: dataset.fonts[f].family = f == testFonts[0] ? "A" : "B"
+            case .train: dataset.fonts[f].family = next % 2 == 0 ? "A" : "B"; next += 1
+            case .val: dataset.fonts[f].family = "C"
+            }
+        }
+        let file = TestSupport.temporaryDirectory() + "/families.safetensors.gz"
+        try dataset.save(to: file)
+        let trainImages = fontSplit.filter { $0 == .train }.count * 62
+        let result = try TestSupport.runCSN(["probe", Self.checkpoint, "--data", file, "--attribute", "family", "--attribute", "weight", "--balanced"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0].contains("(family \(trainImages)/124, weight \(trainImages)/124)"), "\(lines[0])")
+        #expect(lines[1].hasSuffix("family      weight"))
+        let score = Double(lines[2].split(separator: " ").dropLast().last ?? "")
+        #expect(score.map { (0...100).contains($0) } == true, "\(lines[2])")
+        let chance = lines[3].split(separator: " ")
+        #expect(lines[3].hasPrefix("chance (1 / classes present)") && chance.dropLast().last == "50.0", "two families: \(lines[3])")
+    }
+
     @Test func exportWritesProjectorFiles() throws {
         let folder = TestSupport.temporaryDirectory() + "/projector"
         let result = try TestSupport.runCSN(["export", Self.checkpoint, "--projector", folder, "--points", "50"])

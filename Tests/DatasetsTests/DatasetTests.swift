@@ -232,3 +232,27 @@ import TestSupport
         }
     }
 }
+
+@Suite struct FontFamilyTests {
+    /// Families are classes only when both splits hold one of their faces; the rest are left out
+    /// (-1), and a dataset that lists no fonts has none.
+    @Test func onlyFamiliesInBothSplitsAreClasses() {
+        func font(_ family: String, _ style: String) -> FontInfo {
+            FontInfo(name: family + " " + style, family: family, style: style, file: "", faceIndex: 0, weightClass: 400, italic: false, fixedPitch: false)
+        }
+        let fonts = [font("Serif", "Regular"), font("Serif", "Bold"), font("Sans", "Regular"), font("Sans", "Bold"),
+                     font("Mono", "Regular"), font("Mono", "Bold"), font("Script", "Regular")]
+        let fontSplit: [Split] = [.train, .test, .test, .train, .train, .val, .test]
+        let perFont = 3, count = fonts.count * perFont
+        let groups = (0..<count).map { Int32($0 / perFont) }
+        var dataset = ImageDataset(imageSize: 1, channels: 1, pixels: [UInt8](repeating: 0, count: count), imageNames: (0..<count).map { "\($0)" },
+                                   conditions: [], groups: groups, groupNames: fonts.map(\.name), splits: groups.map { fontSplit[Int($0)] }, fonts: fonts)
+        let (labels, families) = dataset.sharedFamilyLabels()
+        #expect(families == ["Sans", "Serif"])
+        #expect(labels == groups.map { [1, 1, 0, 0, -1, -1, -1][Int($0)] })
+        let sample = dataset.sample(100, from: .train, seed: 1) { labels[$0] >= 0 }
+        #expect(sample == [0, 1, 2, 9, 10, 11], "only the training faces of shared families")
+        dataset.fonts = []
+        #expect(dataset.sharedFamilyLabels().families.isEmpty)
+    }
+}

@@ -15,9 +15,10 @@ struct ProbeCommand: ParsableCommand {
         Trains on the features of training-split images and reports accuracy on the test split (for fonts data: \
         fonts never seen in training), beside the majority-class share it must beat. --features embedding probes \
         the unmasked embedding; convN the N-th convolution stage's output, each channel averaged over its positions \
-        (the paper's off-the-shelf features). On fonts data the default attribute is fixed-pitch (monospaced or not, \
-        from each font file's own header), which no condition trains on, with weight and slant beside it. \
-        --random-init adds the first run's network with fresh, untrained weights as the floor.
+        (the paper's off-the-shelf features). On fonts data the default attributes are two that no condition trains \
+        on: fixed-pitch (monospaced or not, from each font file's own header) and family (a font's family, recognised \
+        from faces never seen in training, among the families with faces in both splits), with weight and slant \
+        beside them. --random-init adds the first run's network with fresh, untrained weights as the floor.
         """
     )
 
@@ -26,7 +27,7 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup var weights: WeightsOptions
 
-    @Option(name: .customLong("attribute"), help: "Attribute to predict: a condition, or fixed-pitch on fonts data; repeatable.")
+    @Option(name: .customLong("attribute"), help: "Attribute to predict: a condition, or fixed-pitch or family on fonts data; repeatable.")
     var attributes: [String] = []
 
     @Option(help: "Features to probe: embedding, or conv1, conv2, ... (a convolution stage's output, averaged per channel).")
@@ -35,7 +36,7 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: .customLong("random-init"), help: "Also probe the first run's network with untrained weights (seeded), the floor.")
     var randomInit = false
 
-    @Option(name: .customLong("max-train"), help: "Training images to sample (seeded).")
+    @Option(name: .customLong("max-train"), help: "Training images to sample per attribute (seeded), from those the attribute labels.")
     var maxTrain = 20_000
 
     @Flag(help: "Weigh classes equally in training and report balanced accuracy (the mean of per-class accuracies; chance is 100 / classes), for attributes with a rare class such as fixed-pitch.")
@@ -55,6 +56,7 @@ struct ProbeCommand: ParsableCommand {
     /// What a probe predicts: one label per image of the dataset.
     struct Target {
         var name: String
+        /// -1 for an image the attribute leaves out (family: one of a family seen in one split only).
         var labels: [Int32]
         var classCount: Int
         /// The condition it is, when it is one (task-specific networks then use its network).
@@ -62,15 +64,24 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func targets(_ dataset: ImageDataset) throws -> [Target] {
-        let fixedPitch = "fixed-pitch"
+        let fixedPitch = "fixed-pitch", family = "family"
         let fontsKnown = !dataset.fonts.isEmpty && dataset.fonts.count == dataset.groupNames.count
         let names = !attributes.isEmpty ? attributes
-            : fontsKnown ? [fixedPitch] + ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
+            : fontsKnown ? [fixedPitch] + (dataset.sharedFamilyLabels().families.count >= 2 ? [family] : []) + ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
             : dataset.conditions.filter { !$0.isListed }.map(\.name)
         return try names.map { name in
+            if name == fixedPitch || name == family {
+                guard fontsKnown else { throw CSNError("\(name) needs a fonts dataset that lists its fonts (this one does not)") }
+            }
             if name == fixedPitch {
-                guard fontsKnown else { throw CSNError("fixed-pitch needs a fonts dataset that lists its fonts (this one does not)") }
                 return Target(name: name, labels: dataset.groups.map { dataset.fonts[Int($0)].fixedPitch ? 1 : 0 }, classCount: 2, condition: nil)
+            }
+            if name == family {
+                let (labels, families) = dataset.sharedFamilyLabels()
+                guard families.count >= 2 else {
+                    throw CSNError("family needs at least 2 font families with faces in both the training and the test split; this dataset has \(families.count)")
+                }
+                return Target(name: name, labels: labels, classCount: families.count, condition: nil)
             }
             let c = try dataset.conditionIndex(named: name)
             guard !dataset.conditions[c].isListed else { throw CSNError("'\(name)' has no attribute values: it is known from triplet lists only") }
@@ -90,9 +101,10 @@ struct ProbeCommand: ParsableCommand {
             }
         }
         let targets = try self.targets(dataset)
-        let train = dataset.sample(maxTrain, from: .train, seed: seed)
-        let test = dataset.imageIndices(in: .test)
-        let stage = features == "embedding" ? nil : Int(features.dropFirst(4))! - 1
+        // Each attribute's images: a seeded sample of the training images it labels, and every test image it labels.
+        let trainImages = targets.map { target in dataset.sample(maxTrain, from: .train, seed: seed) { target.labels[$0] >= 0 } }
+        let testImages = targets.map { target in dataset.imageIndices(in: .test).filter { target.labels[Int($0)] >= 0 } }
+        let stage = features == "embedding" ? nil : Int(features.dropFirst(4)).map { $0 - 1 }
         var models: [(label: String, model: CSNModel)] = opened.map { ("\(PathText.name(of: $0.directory)) (\($0.config.model.rawValue))", $0.model) }
         if randomInit {
             let first = opened[0]
@@ -103,47 +115,68 @@ struct ProbeCommand: ParsableCommand {
         if let stage, let bad = models.first(where: { stage >= $0.model.networks[0].stageCount }) {
             throw CSNError("\(bad.label) has \(bad.model.networks[0].stageCount) convolution stages, so there is no \(features)")
         }
-        print("\(features == "embedding" ? "unmasked embedding" : "\(features) features (each channel averaged)") of \(train.count) train and \(test.count) test images; test \(balanced ? "balanced accuracy" : "accuracy") (%) of a softmax probe")
-        let labelWidth = max(24, models.map(\.label.count).max() ?? 0) + 2
+        let counts = zip(targets, zip(trainImages, testImages)).map { "\($0.name) \($1.0.count)/\($1.1.count)" }
+        print("\(features == "embedding" ? "unmasked embedding" : "\(features) features (each channel averaged)") of train/test images (\(counts.joined(separator: ", "))); test \(balanced ? "balanced accuracy" : "accuracy") (%) of a softmax probe")
+        // The floor each probe must beat: chance for balanced accuracy, else the majority share.
+        let floor = balanced ? "chance (1 / classes present)" : "majority share"
+        let labelWidth = max(floor.count, models.map(\.label.count).max() ?? 0) + 2
         let columns = targets.map { max(12, $0.name.count + 2) }
         print("".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { pad($0.name, $1) }.joined())
+        // Every image any attribute uses, embedded once per network; an attribute takes its rows.
+        let images = Array(Set(trainImages.joined()).union(testImages.joined())).sorted()
+        let row = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         for (label, model) in models {
             var cells: [String] = []
-            var cache: [Int: ([Float], [Float], Int)] = [:]
-            for (target, width) in zip(targets, columns) {
+            var cache: [Int: FeatureRows] = [:]
+            for (t, target) in targets.enumerated() {
                 let network = target.condition.map(model.networkIndex(condition:)) ?? 0
-                if cache[network] == nil { cache[network] = extract(model, network: network, stage: stage, train: train, test: test, dataset: dataset) }
-                let (trainFeatures, testFeatures, count) = cache[network]!
+                let rows = cache[network] ?? extract(model, network: network, stage: stage, images: images, dataset: dataset)
+                cache[network] = rows
+                let train = trainImages[t], test = testImages[t]
                 let trainLabels = train.map { target.labels[Int($0)] }, testLabels = test.map { target.labels[Int($0)] }
-                guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", width)); continue }
+                guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", columns[t])); continue }
                 var config = SoftmaxProbe.Config()
                 config.balanced = balanced
-                let probe = try SoftmaxProbe(features: trainFeatures, featureCount: count, labels: trainLabels, classCount: target.classCount,
-                                             config: config)
+                let probe = try SoftmaxProbe(features: rows.gather(train, at: row), featureCount: rows.width, labels: trainLabels,
+                                             classCount: target.classCount, config: config)
+                let testFeatures = rows.gather(test, at: row)
                 let score = balanced ? probe.balancedAccuracy(features: testFeatures, labels: testLabels)
                     : probe.accuracy(features: testFeatures, labels: testLabels)
-                cells.append(pad(String(format: "%.1f", 100 * score), width))
+                cells.append(pad(String(format: "%.1f", 100 * score), columns[t]))
             }
             print(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + cells.joined())
         }
-        // The floor each probe must beat: chance for balanced accuracy, else the majority share.
-        let floor = balanced ? "chance (1 / classes present)" : "majority share"
-        print(floor.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { target, width in
-            let labels = test.map { target.labels[Int($0)] }
+        print(floor.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + targets.indices.map { t in
+            let labels = testImages[t].map { targets[t].labels[Int($0)] }
             let share = balanced ? 1 / Double(max(1, Set(labels).count)) : SoftmaxProbe.majorityShare(labels)
-            return pad(String(format: "%.1f", 100 * share), width)
+            return pad(String(format: "%.1f", 100 * share), columns[t])
         }.joined())
+    }
+
+    /// One network's features of a list of images, a row each.
+    struct FeatureRows {
+        var values: [Float]
+        var width: Int
+
+        /// The rows of `images`, found through `row` (an image's position in the extracted list).
+        func gather(_ images: [Int32], at row: [Int32: Int]) -> [Float] {
+            var out = [Float]()
+            out.reserveCapacity(images.count * width)
+            for image in images {
+                guard let r = row[image] else { continue }
+                out.append(contentsOf: values[(r * width)..<((r + 1) * width)])
+            }
+            return out
+        }
     }
 
     func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
 
-    func extract(_ model: CSNModel, network: Int, stage: Int?, train: [Int32], test: [Int32], dataset: ImageDataset) -> ([Float], [Float], Int) {
+    func extract(_ model: CSNModel, network: Int, stage: Int?, images: [Int32], dataset: ImageDataset) -> FeatureRows {
         guard let stage else {
-            return (Evaluator.embed(train, model: model, network: network, dataset: dataset),
-                    Evaluator.embed(test, model: model, network: network, dataset: dataset), model.shape.embeddingDimension)
+            return FeatureRows(values: Evaluator.embed(images, model: model, network: network, dataset: dataset), width: model.shape.embeddingDimension)
         }
-        return (Evaluator.stageFeatures(train, model: model, network: network, stage: stage, dataset: dataset),
-                Evaluator.stageFeatures(test, model: model, network: network, stage: stage, dataset: dataset),
-                model.networks[network].stageChannels(stage))
+        return FeatureRows(values: Evaluator.stageFeatures(images, model: model, network: network, stage: stage, dataset: dataset),
+                           width: model.networks[network].stageChannels(stage))
     }
 }
