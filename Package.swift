@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CSNTests", dependencies: ["CSN", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "CSNApp", "Runs", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "CSNApp", "Runs", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "TensorBoard", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Basics", "CSN"]),
     ]

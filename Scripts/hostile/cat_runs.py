@@ -33,7 +33,7 @@ from typing import Optional
 import formats
 import tfevents as tf
 from checks import INJECTED, all_checks, confined, no_injection
-from common import CRASH_CODES, Case, Result, crash_marker, run_process
+from common import CRASH_CODES, Case, Result, crash_marker, judge_terminal_case, run_process
 
 CATEGORY = "runs"
 R, A, E = "reject", "accept", "either"
@@ -1456,21 +1456,8 @@ def tui_case(name, setup, argv, keys, size=(100, 30), expect_exit=(0,)):
             still = own_pids(ctx.binary, str(scratch))
             time.sleep(0.3)
             pane = tmux("capture-pane", "-p", "-S", "-200", "-t", session).stdout
-            res.stdout, res.stderr = pane, pane.strip()[-600:]
-            rc_text = (scratch / "RC").read_text().strip() if (scratch / "RC").exists() else ""
-            res.returncode = int(rc_text) if rc_text.lstrip("-").isdigit() else None
-            stty = (scratch / "STTY").read_text() if (scratch / "STTY").exists() else ""
-            if still:
-                res.timed_out = True
-                res.verdict, res.note = "hang", "csn still running 5 s after q"
-                for pid in still:
-                    os.kill(pid, signal.SIGKILL)
-            elif crash_marker(pane) or res.returncode in CRASH_CODES:
-                res.verdict, res.note = "crash", "crash marker in the pane or exit status %s" % res.returncode
-            elif not stty:
-                res.verdict, res.note = "harness", "stty -a did not run after csn"
-            elif any(f not in re.findall(r"(?<![-\w])(icanon|echo)(?![\w])", stty) for f in ("icanon", "echo")):
-                res.verdict, res.note = "damaged", "terminal left in raw mode after exit %s" % res.returncode
+            if judge_terminal_case(res, pane, scratch, "STTY", still):
+                pass  # hang, crash or terminal left raw: judged
             elif INJECTED in pane:
                 res.verdict, res.note = "damaged", "a planted escape sequence reached the pane"
             elif res.returncode in expect_exit:

@@ -4,7 +4,6 @@ csn exits, `stty -a` must show the terminal back in cooked mode (icanon, echo)."
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -12,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import CRASH_CODES, Case, Result, crash_marker
+from common import Case, Result, judge_terminal_case
 
 CATEGORY = "terminal"
 SOCKET = "hostile"
@@ -44,15 +43,6 @@ def csn_pids(binary: str, run: Path) -> list:
         if argv0 == binary:
             pids.append(int(pid))
     return pids
-
-
-def cooked(stty: str) -> list:
-    """What is wrong with the terminal modes in `stty -a` output (empty when icanon and echo are on)."""
-    problems = []
-    for flag in ("icanon", "echo"):
-        if not re.search(r"(?<![-\w])%s(?![\w])" % flag, stty):
-            problems.append("-" + flag if re.search(r"-%s(?![\w])" % flag, stty) else flag + " missing")
-    return problems
 
 
 def explore_case(name, setup_run, size, action, extra_args=()):
@@ -88,23 +78,7 @@ def explore_case(name, setup_run, size, action, extra_args=()):
             still = csn_pids(ctx.binary, run)
             time.sleep(0.3)
             pane = tmux("capture-pane", "-p", "-S", "-200", "-t", session).stdout
-            res.stdout = pane
-            res.stderr = pane.strip()[-600:]
-            rc_text = (scratch / "RC").read_text().strip() if (scratch / "RC").exists() else ""
-            res.returncode = int(rc_text) if rc_text.lstrip("-").isdigit() else None
-            stty = (scratch / "OUT").read_text() if (scratch / "OUT").exists() else ""
-            if still:
-                res.timed_out = True
-                res.verdict, res.note = "hang", "csn still running 5 s later"
-                for pid in still:
-                    os.kill(pid, signal.SIGKILL)
-            elif crash_marker(pane) or res.returncode in CRASH_CODES:
-                res.verdict, res.note = "crash", "crash marker in the pane or exit status %s" % res.returncode
-            elif not stty:
-                res.verdict, res.note = "harness", "stty -a did not run after csn"
-            elif cooked(stty):
-                res.verdict, res.note = "damaged", "terminal left in raw mode after exit %s: %s" % (res.returncode, ", ".join(cooked(stty)))
-            else:
+            if not judge_terminal_case(res, pane, scratch, "OUT", still):
                 res.verdict = "accepted"
                 res.note = "exit %s after %.1f s" % (res.returncode, res.elapsed)
         finally:

@@ -202,3 +202,35 @@ def run_case(case: Case, ctx: Context) -> Case:
 def ok_or_damaged(ok: bool, why: str = "damaged") -> Optional[str]:
     return None if ok else why
 
+
+def cooked(stty: str) -> list:
+    """What is wrong with the terminal modes in `stty -a` output (empty when icanon and echo are on)."""
+    problems = []
+    for flag in ("icanon", "echo"):
+        if not re.search(r"(?<![-\w])%s(?![\w])" % flag, stty):
+            problems.append("-" + flag if re.search(r"-%s(?![\w])" % flag, stty) else flag + " missing")
+    return problems
+
+
+def judge_terminal_case(res: Result, pane: str, scratch: Path, stty_file: str, still: list) -> bool:
+    """The verdicts every tmux case shares. Reads the pane's text, the exit status csn's shell wrote
+    to scratch/RC and the `stty -a` it wrote to scratch/STTY_FILE after csn; kills csn's processes
+    still running. True when one applied: hang, crash, no stty, or the terminal left raw."""
+    res.stdout, res.stderr = pane, pane.strip()[-600:]
+    rc_text = (scratch / "RC").read_text().strip() if (scratch / "RC").exists() else ""
+    res.returncode = int(rc_text) if rc_text.lstrip("-").isdigit() else None
+    stty = (scratch / stty_file).read_text() if (scratch / stty_file).exists() else ""
+    if still:
+        res.timed_out = True
+        res.verdict, res.note = "hang", "csn still running 5 s later"
+        for pid in still:
+            os.kill(pid, signal.SIGKILL)
+    elif crash_marker(pane) or res.returncode in CRASH_CODES:
+        res.verdict, res.note = "crash", "crash marker in the pane or exit status %s" % res.returncode
+    elif not stty:
+        res.verdict, res.note = "harness", "stty -a did not run after csn"
+    elif cooked(stty):
+        res.verdict, res.note = "damaged", "terminal left in raw mode after exit %s: %s" % (res.returncode, ", ".join(cooked(stty)))
+    else:
+        return False
+    return True

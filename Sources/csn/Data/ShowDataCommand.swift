@@ -68,7 +68,6 @@ struct ShowDataCommand: ParsableCommand {
                 return c
             }
         } ?? Array(0..<FontCharacters.count)
-        let size = dataset.imageSize
         let factor = full ? 1 : 2
         let images = characters.map { c in
             (caption: String(FontCharacters.all[c]), image: GlyphArt.tile(dataset, fontIndex * FontCharacters.count + c, factor: factor, colour: colour))
