@@ -32,8 +32,11 @@ step batch256 --models csn-fixed,csn-learned --batch 256
 # model seeing 128,000 triplets. Two halves at once with one thread each: more triplets a second in
 # all than one run with two threads.
 budget=128000 step pools-a --threads 1 --models csn-fixed,csn-learned --mask-init normal,uniform --train-triplets 5000,80000 &
+a=$!
 budget=128000 step pools-b --threads 1 --models csn-fixed,csn-learned --mask-init normal,uniform --train-triplets 20000,320000 &
-wait
+b=$!
+wait $a
+wait $b
 # Claim 3: the embedding size.
 step dims --models csn-fixed,csn-learned --dims 16,32,128
 # Claim 4: each model's conv3 features and embedding; balanced accuracy of fixed-pitch and family
@@ -43,7 +46,8 @@ for s in 1 2 3; do
     log="$out/probe-$features-seed$s.log"
     [ -s "$log" ] && { echo "probe $features seed $s: done already ($log)"; continue; }
     $csn probe "$out/models/seed$s/standard" "$out/models/seed$s/task-specific" "$out/models/seed$s/csn-fixed" \
-      "$out/models/seed$s/csn-learned" --features $features --balanced --random-init --seed $s > "$log.tmp" && mv "$log.tmp" "$log"
+      "$out/models/seed$s/csn-learned" --features $features --balanced --random-init --seed $s > "$log.tmp"
+    mv "$log.tmp" "$log"
     cat "$log"
   done
 done

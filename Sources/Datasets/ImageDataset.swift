@@ -82,11 +82,14 @@ public struct ImageDataset: Sendable {
     }
 
     /// At most `count` images of a split (those `keep` accepts), a seeded choice, in index order.
+    /// The split is shuffled before `keep` is asked, so that samples of one seed overlap.
     public func sample(_ count: Int, from split: Split, seed: UInt64, where keep: (Int) -> Bool = { _ in true }) -> [Int32] {
-        var members = imageIndices(in: split).filter { keep(Int($0)) }
+        var members = imageIndices(in: split)
         var generator = SeededGenerator(seed: seed)
         members.shuffle(using: &generator)
-        return Array(members.prefix(count)).sorted()
+        var chosen: [Int32] = []
+        for member in members where chosen.count < count && keep(Int(member)) { chosen.append(member) }
+        return chosen.sorted()
     }
 
     /// The index of the condition called `name`, or an error that lists the known ones.

@@ -1,5 +1,6 @@
 import Basics
 import CSN
+import Datasets
 import Foundation
 import Testing
 import TestSupport
@@ -63,8 +64,10 @@ import TestSupport
     }
 
     /// family: a held-out attribute that leaves out the images of families seen in one split only.
-    /// DejaVu's two test faces share no family with training, so the data is renamed into two
-    /// families that both splits hold; a dataset without them gets a clear error.
+    /// DejaVu's two test faces share no family with training, so the data is renamed: the test
+    /// faces name families A and B, training faces alternate between them except one, of a family
+    /// D that only training has. A dataset without two shared families gets a clear error, and a
+    /// condition called family is probed as that condition.
     @Test func probeRecognisesFamiliesFromUnseenFaces() throws {
         let plain = try TestSupport.runCSN(["probe", Self.checkpoint, "--attribute", "family"])
         #expect(plain.status != 0 && plain.stderr.contains("family needs at least 2 font families with faces in both the training and the test split"), "\(plain.stderr)")
@@ -72,28 +75,39 @@ import TestSupport
         var dataset = TestSupport.dejavuDataset
         let fontSplit = dataset.fonts.indices.map { f in dataset.splits[dataset.groups.firstIndex(of: Int32(f))!] }
         let testFonts = fontSplit.indices.filter { fontSplit[$0] == .test }
-        #expect(testFonts.count == 2)
-        // The two test faces name the two families; training faces alternate; validation faces are a third family.
-        var next = 0
+        let trainFonts = fontSplit.indices.filter { fontSplit[$0] == .train }
+        #expect(testFonts.count == 2 && trainFonts.count >= 3)
         for f in dataset.fonts.indices {
             switch fontSplit[f] {
             case .test: dataset.fonts[f].family = f == testFonts[0] ? "A" : "B"
-            case .train: dataset.fonts[f].family = next % 2 == 0 ? "A" : "B"; next += 1
+            case .train: dataset.fonts[f].family = f == trainFonts[0] ? "D" : (f % 2 == 0 ? "A" : "B")
             case .val: dataset.fonts[f].family = "C"
             }
         }
-        let file = TestSupport.temporaryDirectory() + "/families.safetensors.gz"
-        try dataset.save(to: file)
-        let trainImages = fontSplit.filter { $0 == .train }.count * 62
-        let result = try TestSupport.runCSN(["probe", Self.checkpoint, "--data", file, "--attribute", "family", "--attribute", "weight", "--balanced"])
+        let folder = TestSupport.temporaryDirectory()
+        try dataset.save(to: folder + "/families.safetensors.gz")
+        let images = 62, familyTrain = (trainFonts.count - 1) * images, allTrain = trainFonts.count * images
+        let result = try TestSupport.runCSN(["probe", Self.checkpoint, "--data", folder + "/families.safetensors.gz",
+                                             "--attribute", "family", "--attribute", "weight", "--balanced"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines[0].contains("(family \(trainImages)/124, weight \(trainImages)/124)"), "\(lines[0])")
+        #expect(lines[0].contains("(family \(familyTrain)/\(2 * images), weight \(allTrain)/\(2 * images))"), "\(lines[0])")
         #expect(lines[1].hasSuffix("family      weight"))
-        let score = Double(lines[2].split(separator: " ").dropLast().last ?? "")
-        #expect(score.map { (0...100).contains($0) } == true, "\(lines[2])")
+        let cells = lines[2].split(separator: " ")
+        #expect(cells.count >= 2 && Double(cells[cells.count - 2]).map { (0...100).contains($0) } == true, "family is probed: \(lines[2])")
         let chance = lines[3].split(separator: " ")
         #expect(lines[3].hasPrefix("chance (1 / classes present)") && chance.dropLast().last == "50.0", "two families: \(lines[3])")
+        let capped = try TestSupport.runCSN(["probe", Self.checkpoint, "--data", folder + "/families.safetensors.gz",
+                                             "--attribute", "family", "--attribute", "weight", "--max-train", "100"])
+        #expect(capped.stdout.contains("(family 100/\(2 * images), weight 100/\(2 * images))"), "\(capped.stdout)\(capped.stderr)")
+
+        // A condition of the data named family is that condition (here weight's values, three of them).
+        var named = TestSupport.dejavuDataset
+        let weight = try named.conditionIndex(named: "weight")
+        named.conditions[weight] = Condition(name: "family", valueNames: named.conditions[weight].valueNames, labels: named.conditions[weight].labels)
+        try named.save(to: folder + "/named.safetensors.gz")
+        let condition = try TestSupport.runCSN(["probe", Self.checkpoint, "--data", folder + "/named.safetensors.gz", "--attribute", "family"])
+        #expect(condition.status == 0 && condition.stdout.contains("(family \(allTrain)/\(2 * images))"), "\(condition.stdout)\(condition.stderr)")
     }
 
     @Test func exportWritesProjectorFiles() throws {

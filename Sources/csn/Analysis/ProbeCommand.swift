@@ -13,12 +13,14 @@ struct ProbeCommand: ParsableCommand {
         abstract: "How well a softmax-regression probe reads attributes off frozen features, for runs side by side.",
         discussion: """
         Trains on the features of training-split images and reports accuracy on the test split (for fonts data: \
-        fonts never seen in training), beside the majority-class share it must beat. --features embedding probes \
+        fonts never seen in training), beside the floor it must beat: the majority-class share, or chance with \
+        --balanced. --features embedding probes \
         the unmasked embedding; convN the N-th convolution stage's output, each channel averaged over its positions \
         (the paper's off-the-shelf features). On fonts data the default attributes are two that no condition trains \
         on: fixed-pitch (monospaced or not, from each font file's own header) and family (a font's family, recognised \
-        from faces never seen in training, among the families with faces in both splits), with weight and slant \
-        beside them. --random-init adds the first run's network with fresh, untrained weights as the floor.
+        from faces never seen in training, among the families with faces in both splits; left out when fewer than \
+        two families have), with weight and slant beside them. A condition of the data named fixed-pitch or family \
+        is probed as that condition. --random-init adds the first run's network with fresh, untrained weights as the floor.
         """
     )
 
@@ -36,7 +38,7 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: .customLong("random-init"), help: "Also probe the first run's network with untrained weights (seeded), the floor.")
     var randomInit = false
 
-    @Option(name: .customLong("max-train"), help: "Training images to sample per attribute (seeded), from those the attribute labels.")
+    @Option(name: .customLong("max-train"), help: "Training images to sample per attribute (seeded), from the training images the attribute has a label for.")
     var maxTrain = 20_000
 
     @Flag(help: "Weigh classes equally in training and report balanced accuracy (the mean of per-class accuracies; chance is 100 / classes), for attributes with a rare class such as fixed-pitch.")
@@ -64,19 +66,21 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func targets(_ dataset: ImageDataset) throws -> [Target] {
+        // The font attributes, unless the data has conditions of those names (an import may).
         let fixedPitch = "fixed-pitch", family = "family"
+        let isCondition = { (name: String) in dataset.conditions.contains { $0.name == name } }
         let fontsKnown = !dataset.fonts.isEmpty && dataset.fonts.count == dataset.groupNames.count
         let names = !attributes.isEmpty ? attributes
             : fontsKnown ? [fixedPitch] + (dataset.sharedFamilyLabels().families.count >= 2 ? [family] : []) + ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
             : dataset.conditions.filter { !$0.isListed }.map(\.name)
         return try names.map { name in
-            if name == fixedPitch || name == family {
+            if (name == fixedPitch || name == family) && !isCondition(name) {
                 guard fontsKnown else { throw CSNError("\(name) needs a fonts dataset that lists its fonts (this one does not)") }
             }
-            if name == fixedPitch {
+            if name == fixedPitch && !isCondition(name) {
                 return Target(name: name, labels: dataset.groups.map { dataset.fonts[Int($0)].fixedPitch ? 1 : 0 }, classCount: 2, condition: nil)
             }
-            if name == family {
+            if name == family && !isCondition(name) {
                 let (labels, families) = dataset.sharedFamilyLabels()
                 guard families.count >= 2 else {
                     throw CSNError("family needs at least 2 font families with faces in both the training and the test split; this dataset has \(families.count)")
@@ -104,7 +108,11 @@ struct ProbeCommand: ParsableCommand {
         // Each attribute's images: a seeded sample of the training images it labels, and every test image it labels.
         let trainImages = targets.map { target in dataset.sample(maxTrain, from: .train, seed: seed) { target.labels[$0] >= 0 } }
         let testImages = targets.map { target in dataset.imageIndices(in: .test).filter { target.labels[Int($0)] >= 0 } }
-        let stage = features == "embedding" ? nil : Int(features.dropFirst(4)).map { $0 - 1 }
+        let stage: Int?
+        if features == "embedding" { stage = nil } else {
+            guard let number = Int(features.dropFirst(4)) else { throw ValidationError("--features must be embedding or convN, not '\(features)'") }
+            stage = number - 1
+        }
         var models: [(label: String, model: CSNModel)] = opened.map { ("\(PathText.name(of: $0.directory)) (\($0.config.model.rawValue))", $0.model) }
         if randomInit {
             let first = opened[0]
@@ -122,24 +130,24 @@ struct ProbeCommand: ParsableCommand {
         let labelWidth = max(floor.count, models.map(\.label.count).max() ?? 0) + 2
         let columns = targets.map { max(12, $0.name.count + 2) }
         print("".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + zip(targets, columns).map { pad($0.name, $1) }.joined())
-        // Every image any attribute uses, embedded once per network; an attribute takes its rows.
-        let images = Array(Set(trainImages.joined()).union(testImages.joined())).sorted()
-        let row = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         for (label, model) in models {
             var cells: [String] = []
+            // Each network embeds once the images of every attribute it serves; an attribute takes its rows.
+            let network = targets.map { $0.condition.map(model.networkIndex(condition:)) ?? 0 }
             var cache: [Int: FeatureRows] = [:]
             for (t, target) in targets.enumerated() {
-                let network = target.condition.map(model.networkIndex(condition:)) ?? 0
-                let rows = cache[network] ?? extract(model, network: network, stage: stage, images: images, dataset: dataset)
-                cache[network] = rows
+                let served = targets.indices.filter { network[$0] == network[t] }
+                let rows = cache[network[t]] ?? extract(model, network: network[t], stage: stage,
+                                                        images: Set(served.flatMap { trainImages[$0] + testImages[$0] }).sorted(), dataset: dataset)
+                cache[network[t]] = rows
                 let train = trainImages[t], test = testImages[t]
                 let trainLabels = train.map { target.labels[Int($0)] }, testLabels = test.map { target.labels[Int($0)] }
                 guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", columns[t])); continue }
                 var config = SoftmaxProbe.Config()
                 config.balanced = balanced
-                let probe = try SoftmaxProbe(features: rows.gather(train, at: row), featureCount: rows.width, labels: trainLabels,
+                let probe = try SoftmaxProbe(features: rows.gather(train), featureCount: rows.width, labels: trainLabels,
                                              classCount: target.classCount, config: config)
-                let testFeatures = rows.gather(test, at: row)
+                let testFeatures = rows.gather(test)
                 let score = balanced ? probe.balancedAccuracy(features: testFeatures, labels: testLabels)
                     : probe.accuracy(features: testFeatures, labels: testLabels)
                 cells.append(pad(String(format: "%.1f", 100 * score), columns[t]))
@@ -157,13 +165,15 @@ struct ProbeCommand: ParsableCommand {
     struct FeatureRows {
         var values: [Float]
         var width: Int
+        /// An image's row.
+        var row: [Int32: Int]
 
-        /// The rows of `images`, found through `row` (an image's position in the extracted list).
-        func gather(_ images: [Int32], at row: [Int32: Int]) -> [Float] {
+        /// The rows of `images`, all of which were extracted (a missing one would shift every row after it).
+        func gather(_ images: [Int32]) -> [Float] {
             var out = [Float]()
             out.reserveCapacity(images.count * width)
             for image in images {
-                guard let r = row[image] else { continue }
+                guard let r = row[image] else { preconditionFailure("image \(image) was not extracted") }
                 out.append(contentsOf: values[(r * width)..<((r + 1) * width)])
             }
             return out
@@ -173,10 +183,12 @@ struct ProbeCommand: ParsableCommand {
     func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
 
     func extract(_ model: CSNModel, network: Int, stage: Int?, images: [Int32], dataset: ImageDataset) -> FeatureRows {
+        let row = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         guard let stage else {
-            return FeatureRows(values: Evaluator.embed(images, model: model, network: network, dataset: dataset), width: model.shape.embeddingDimension)
+            return FeatureRows(values: Evaluator.embed(images, model: model, network: network, dataset: dataset),
+                               width: model.shape.embeddingDimension, row: row)
         }
         return FeatureRows(values: Evaluator.stageFeatures(images, model: model, network: network, stage: stage, dataset: dataset),
-                           width: model.networks[network].stageChannels(stage))
+                           width: model.networks[network].stageChannels(stage), row: row)
     }
 }
