@@ -42,7 +42,7 @@ data: deps
 # A second real dataset from your own images: the 48x48 icons of four Debian icon themes, with the
 # conditions icon (what it shows) and theme (how it is drawn), imported with `csn data import`.
 ICON_THEMES = adwaita-icon-theme gnome-icon-theme lxde-icon-theme oxygen-icon-theme
-# The long runs behind the README's tables of the paper's claims (about 3 hours on two cores).
+# The long runs behind the README's tables of the paper's claims (about 2.5 hours on two cores).
 paper: deps
 	$(SWIFT) build -c release --product csn
 	Scripts/paper.sh

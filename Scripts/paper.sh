@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make paper: the runs behind the README's "Quality: the paper's claims, tested with seeds" (about 4 hours
+# make paper: the runs behind the README's "Quality: the paper's claims, tested with seeds" (about 2.5 hours
 # on two cores; never part of make test). Every table is written to runs/paper/*.log with its CSV;
 # a finished step is skipped when run again (delete its .log to redo it).
 set -euo pipefail

@@ -101,8 +101,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try check(loss.margin >= 0 && loss.margin.isFinite, .margin, "the margin must be zero or a positive number, not \(loss.margin)")
         try check(loss.embedding >= 0 && loss.embedding.isFinite, .embeddingWeight, "the embedding-norm weight must be zero or a positive number, not \(loss.embedding)")
         try check(loss.mask >= 0 && loss.mask.isFinite, .maskWeight, "the mask L1 weight must be zero or a positive number, not \(loss.mask)")
-        try check(maskMean.isFinite && maskStd.isFinite && maskStd >= 0, .maskStart,
-                  "the mask start N(\(maskMean), \(maskStd)) needs a finite mean and a standard deviation of at least 0")
+        try check(abs(maskMean) <= 100 && (0...100).contains(maskStd), .maskStart,
+                  "the mask start N(\(maskMean), \(maskStd)) needs a mean between -100 and 100 and a standard deviation between 0 and 100")
         try check((1...NetworkShape.maxEmbeddingDimension).contains(embeddingDimension), .embeddingDimension,
                   "the embedding dimension must be between 1 and \(NetworkShape.maxEmbeddingDimension), not \(embeddingDimension)")
         try check((1...Self.maxThreads).contains(threads), .threads, "the number of threads must be between 1 and \(Self.maxThreads), not \(threads)")

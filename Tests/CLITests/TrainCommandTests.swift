@@ -9,7 +9,7 @@ import TestSupport
 
     @Test func trainResumeAndEvalEndToEnd() throws {
         let out = TestSupport.temporaryDirectory() + "/run"
-        let trained = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "4", "--validate-every", "2", "--out", out])
+        let trained = try TestSupport.runCSN(["train", "--headless"] + tiny + ["--steps", "4", "--validate-every", "2", "--mask-mean", "0.45", "--mask-std", "0.35", "--out", out])
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(trained.stdout.contains("test triplet accuracy (best validation checkpoint, 1500 triplets):"))
         #expect(trained.stdout.contains("accuracy (%) character      font    weight     slant      mean"))
@@ -19,6 +19,8 @@ import TestSupport
         let lines = Array(all.dropFirst())
         #expect(lines[0].hasPrefix("step 2/4 val ") && lines[1].hasPrefix("step 4/4 val ") && !trained.stdout.contains("\r"), "\(lines)")
         #expect(lines[0].contains("(character ") && lines[0].contains("slant -)"))
+        let config = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"maskMean\" : 0.45") && config.contains("\"maskStd\" : 0.35"), "the start given: \(config)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
         #expect(files == ["config.json", "model.safetensors", "best.safetensors", "metrics.jsonl"])
         let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
@@ -107,6 +109,9 @@ import TestSupport
             (["compare", "--models", ""], "Error: --models must name one or more models separated by commas, not ''"),
             (["train", "--headless", "--widths", "4,,8"], "Error: --widths must be 1 to 6 integers between 1 and 4096 separated by commas, not '4,,8'"),
             (["train", "--headless", "--epochs", "inf"], "Error: --epochs must be a positive number up to 1000000, not inf"),
+            (["train", "--headless", "--mask-mean", "1e9"],
+             "Error: --mask-mean/--mask-std: the mask start N(1e+09, 0.7) needs a mean between -100 and 100 and a standard deviation between 0 and 100"),
+            (["train", "--headless", "--mask-std", "nan"], "Error: --mask-mean/--mask-std: the mask start N(0.9, nan) needs a mean"),
         ]
         for (arguments, expected) in cases {
             let result = try TestSupport.runCSN(arguments)

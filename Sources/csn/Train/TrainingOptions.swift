@@ -46,6 +46,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("mask-init"), help: "Learned masks start from: normal (N(0.9, 0.7)), disjoint (the fixed blocks) or uniform (U(0, 1)).")
     var maskInit: MaskInitialization = .normal
 
+    @Option(name: .customLong("mask-mean"), help: "Mean of learned masks' normal start (--mask-init normal).")
+    var maskMean: Float = 0.9
+
+    @Option(name: .customLong("mask-std"), help: "Standard deviation of learned masks' normal start (--mask-init normal).")
+    var maskStd: Float = 0.7
+
     @Option(name: .customLong("mask-lr-scale"), help: "Learned masks' learning rate as a multiple of the network's.")
     var maskLearningRateScale: Float = 1
 
@@ -73,7 +79,7 @@ struct TrainingOptions: ParsableArguments {
         case .margin: "--margin"
         case .embeddingWeight: "--embed-weight"
         case .maskWeight: "--mask-weight"
-        case .maskStart: "config maskMean/maskStd"
+        case .maskStart: "--mask-mean/--mask-std"
         case .embeddingDimension: "--dim"
         case .threads: "--threads"
         case .validateEvery: "--validate-every"
@@ -108,6 +114,8 @@ struct TrainingOptions: ParsableArguments {
         var config = TrainingConfig()
         config.model = model
         config.maskInitialization = maskInit
+        config.maskMean = maskMean
+        config.maskStd = maskStd
         config.maskLearningRateScale = maskLearningRateScale == 1 ? nil : maskLearningRateScale
         config.embeddingDimension = dim
         config.widths = parsedWidths
