@@ -26,6 +26,21 @@ step models
 step mask-init --models csn-learned --mask-init disjoint,uniform
 step mask-lr --models csn-learned --mask-lr-scale 10
 step mask-l1 --models csn-learned --mask-weight 0,5e-3
+# What about the paper's start makes learned masks trail: its scale, its dead dimensions, or the margin.
+train_step() {  # train_step NAME ARGS...: csn-learned for seeds 1-3 with ARGS, each skipped once it finished
+  local name=$1; shift
+  for s in ${seeds//,/ }; do
+    local run="$out/mask-start/$name/seed$s"
+    if [ -f "$run.log" ] && grep -q "^test triplet accuracy" "$run.log"; then continue; fi
+    rm -rf "$run"; mkdir -p "$(dirname "$run")"
+    $csn train --headless --model csn-learned --steps $((budget / 64)) --validate-every 78 --checkpoint-every $((budget / 64)) \
+      --seed $s --out "$run" "$@" > "$run.log" 2>&1
+  done
+  echo "$name:"; grep -h -A3 "^test triplet accuracy" "$out/mask-start/$name"/seed*.log | grep "^csn-learned"
+}
+train_step half-scale --mask-mean 0.45 --mask-std 0.35
+train_step no-dead --mask-std 0.35
+train_step margin0.4 --margin 0.4
 step batch32 --models csn-fixed,csn-learned --batch 32
 step batch256 --models csn-fixed,csn-learned --batch 256
 # Claim 2: pools drawn once per seed (the same for every model, whatever else the run holds), each
