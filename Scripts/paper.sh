@@ -56,7 +56,7 @@ wait $b
 step dims --models csn-fixed,csn-learned --dims 16,32,128
 # Claim 4: each model's conv3 features and embedding; balanced accuracy of fixed-pitch and family
 # (font attributes no condition trains on), and of weight and slant (conditions).
-for s in 1 2 3; do
+for s in ${seeds//,/ }; do
   for features in conv3 embedding; do
     log="$out/probe-$features-seed$s.log"
     [ -s "$log" ] && { echo "probe $features seed $s: done already ($log)"; continue; }
