@@ -312,23 +312,29 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
     }
 }
 
+/// Calls `body(pixel, value)` for each row r of each four neighbouring tiles of a whole group:
+/// `pixel` where the four tiles' row r starts among the channel's images, `value` where value
+/// (r, 0) of the first of them is among the lanes (value (r, q) is q * 16 further).
+@inline(__always) private func forEachRowOfFourTiles(first: Int, side: Int, _ body: (Int, Int) -> Void) {
+    var tile = TileCursor(tile: first, side: side)
+    for quad in stride(from: 0, to: laneCount, by: 4) {
+        for r in 0..<4 { body(tile.offset &+ r &* side, 4 &* r &* laneCount &+ quad) }
+        for _ in 0..<4 { tile.advance() }
+    }
+}
+
 /// Copies the 4x4 blocks of tiles first..<first + count from `images` into the lanes `y`.
 @inline(__always) private func blocksToLanes(_ y: FloatPointer, _ images: ConstFloatPointer, first: Int, count: Int, side: Int) {
     guard movesRowsOfFourTiles(count: count, side: side) else {
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in y[value] = images[pixel] }
     }
-    var tile = TileCursor(tile: first, side: side)
-    for quad in stride(from: 0, to: laneCount, by: 4) {
-        let corner = images + tile.offset
-        for r in 0..<4 {
-            let row = UnsafeRawPointer(corner + r &* side).loadUnaligned(as: SIMD16<Float>.self)
-            let even = row.evenHalf, odd = row.oddHalf
-            func store(_ column: SIMD4<Float>, _ q: Int) {
-                UnsafeMutableRawPointer(y + ((4 &* r &+ q) &* laneCount &+ quad)).storeBytes(of: column, as: SIMD4<Float>.self)
-            }
-            store(even.evenHalf, 0); store(odd.evenHalf, 1); store(even.oddHalf, 2); store(odd.oddHalf, 3)
+    forEachRowOfFourTiles(first: first, side: side) { pixel, value in
+        let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD16<Float>.self)
+        let even = row.evenHalf, odd = row.oddHalf
+        func store(_ column: SIMD4<Float>, _ q: Int) {
+            UnsafeMutableRawPointer(y + (value &+ q &* laneCount)).storeBytes(of: column, as: SIMD4<Float>.self)
         }
-        for _ in 0..<4 { tile.advance() }
+        store(even.evenHalf, 0); store(odd.evenHalf, 1); store(even.oddHalf, 2); store(odd.oddHalf, 3)
     }
 }
 
@@ -337,17 +343,10 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
     guard movesRowsOfFourTiles(count: count, side: side) else {
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in images[pixel] = y[value] }
     }
-    var tile = TileCursor(tile: first, side: side)
-    for quad in stride(from: 0, to: laneCount, by: 4) {
-        let corner = images + tile.offset
-        for r in 0..<4 {
-            func column(_ q: Int) -> SIMD4<Float> {
-                UnsafeRawPointer(y + ((4 &* r &+ q) &* laneCount &+ quad)).loadUnaligned(as: SIMD4<Float>.self)
-            }
-            let row = interleave(interleave(column(0), column(2)), interleave(column(1), column(3)))
-            UnsafeMutableRawPointer(corner + r &* side).storeBytes(of: row, as: SIMD16<Float>.self)
-        }
-        for _ in 0..<4 { tile.advance() }
+    forEachRowOfFourTiles(first: first, side: side) { pixel, value in
+        func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(y + (value &+ q &* laneCount)).loadUnaligned(as: SIMD4<Float>.self) }
+        let row = interleave(interleave(column(0), column(2)), interleave(column(1), column(3)))
+        UnsafeMutableRawPointer(images + pixel).storeBytes(of: row, as: SIMD16<Float>.self)
     }
 }
 

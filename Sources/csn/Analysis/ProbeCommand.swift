@@ -70,22 +70,20 @@ struct ProbeCommand: ParsableCommand {
         let fixedPitch = "fixed-pitch", family = "family"
         let isCondition = { (name: String) in dataset.conditions.contains { $0.name == name } }
         let fontsKnown = !dataset.fonts.isEmpty && dataset.fonts.count == dataset.groupNames.count
+        let shared = fontsKnown ? dataset.sharedFamilyLabels() : (labels: [], families: [])
         let names = !attributes.isEmpty ? attributes
-            : fontsKnown ? [fixedPitch] + (dataset.sharedFamilyLabels().families.count >= 2 ? [family] : []) + ["weight", "slant"].filter { n in dataset.conditions.contains { $0.name == n } }
+            : fontsKnown ? [fixedPitch] + (shared.families.count >= 2 ? [family] : []) + ["weight", "slant"].filter(isCondition)
             : dataset.conditions.filter { !$0.isListed }.map(\.name)
         return try names.map { name in
             if (name == fixedPitch || name == family) && !isCondition(name) {
                 guard fontsKnown else { throw CSNError("\(name) needs a fonts dataset that lists its fonts (this one does not)") }
-            }
-            if name == fixedPitch && !isCondition(name) {
-                return Target(name: name, labels: dataset.groups.map { dataset.fonts[Int($0)].fixedPitch ? 1 : 0 }, classCount: 2, condition: nil)
-            }
-            if name == family && !isCondition(name) {
-                let (labels, families) = dataset.sharedFamilyLabels()
-                guard families.count >= 2 else {
-                    throw CSNError("family needs at least 2 font families with faces in both the training and the test split; this dataset has \(families.count)")
+                if name == fixedPitch {
+                    return Target(name: name, labels: dataset.groups.map { dataset.fonts[Int($0)].fixedPitch ? 1 : 0 }, classCount: 2, condition: nil)
                 }
-                return Target(name: name, labels: labels, classCount: families.count, condition: nil)
+                guard shared.families.count >= 2 else {
+                    throw CSNError("family needs at least 2 font families with faces in both the training and the test split; this dataset has \(shared.families.count)")
+                }
+                return Target(name: name, labels: shared.labels, classCount: shared.families.count, condition: nil)
             }
             let c = try dataset.conditionIndex(named: name)
             guard !dataset.conditions[c].isListed else { throw CSNError("'\(name)' has no attribute values: it is known from triplet lists only") }
@@ -136,18 +134,18 @@ struct ProbeCommand: ParsableCommand {
             let network = targets.map { $0.condition.map(model.networkIndex(condition:)) ?? 0 }
             var cache: [Int: FeatureRows] = [:]
             for (t, target) in targets.enumerated() {
-                let served = targets.indices.filter { network[$0] == network[t] }
-                let rows = cache[network[t]] ?? extract(model, network: network[t], stage: stage,
-                                                        images: Set(served.flatMap { trainImages[$0] + testImages[$0] }).sorted(), dataset: dataset)
+                let rows = cache[network[t]] ?? extract(model, network: network[t], stage: stage, dataset: dataset,
+                                                        images: Set(targets.indices.filter { network[$0] == network[t] }
+                                                            .flatMap { trainImages[$0] + testImages[$0] }).sorted())
                 cache[network[t]] = rows
                 let train = trainImages[t], test = testImages[t]
                 let trainLabels = train.map { target.labels[Int($0)] }, testLabels = test.map { target.labels[Int($0)] }
                 guard !Set(trainLabels).isDisjoint(with: testLabels) else { cells.append(pad("no overlap", columns[t])); continue }
                 var config = SoftmaxProbe.Config()
                 config.balanced = balanced
-                let probe = try SoftmaxProbe(features: rows.gather(train), featureCount: rows.width, labels: trainLabels,
+                let probe = try SoftmaxProbe(features: try rows.gather(train), featureCount: rows.width, labels: trainLabels,
                                              classCount: target.classCount, config: config)
-                let testFeatures = rows.gather(test)
+                let testFeatures = try rows.gather(test)
                 let score = balanced ? probe.balancedAccuracy(features: testFeatures, labels: testLabels)
                     : probe.accuracy(features: testFeatures, labels: testLabels)
                 cells.append(pad(String(format: "%.1f", 100 * score), columns[t]))
@@ -168,12 +166,12 @@ struct ProbeCommand: ParsableCommand {
         /// An image's row.
         var row: [Int32: Int]
 
-        /// The rows of `images`, all of which were extracted (a missing one would shift every row after it).
-        func gather(_ images: [Int32]) -> [Float] {
+        /// The rows of `images`; an image that was not extracted is an error (skipping it would shift every row after it).
+        func gather(_ images: [Int32]) throws -> [Float] {
             var out = [Float]()
             out.reserveCapacity(images.count * width)
             for image in images {
-                guard let r = row[image] else { preconditionFailure("image \(image) was not extracted") }
+                guard let r = row[image] else { throw CSNError("probe: the features of image \(image) were not extracted") }
                 out.append(contentsOf: values[(r * width)..<((r + 1) * width)])
             }
             return out
@@ -182,7 +180,7 @@ struct ProbeCommand: ParsableCommand {
 
     func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
 
-    func extract(_ model: CSNModel, network: Int, stage: Int?, images: [Int32], dataset: ImageDataset) -> FeatureRows {
+    func extract(_ model: CSNModel, network: Int, stage: Int?, dataset: ImageDataset, images: [Int32]) -> FeatureRows {
         let row = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         guard let stage else {
             return FeatureRows(values: Evaluator.embed(images, model: model, network: network, dataset: dataset),
