@@ -12,9 +12,12 @@ import Tensor
 ///
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
 /// F(4x4, 3x3) where the side is a multiple of 4 and F(2x2, 3x3) where it is only even (4x and
-/// 2.25x fewer GEMM FLOPs; the transformed input is cached for the backward pass); the first
-/// stage, with one or three channels, runs im2col + sgemm, whose column buffer is recomputed in
-/// the backward pass rather than cached.
+/// 2.25x fewer GEMM FLOPs; the transformed input is cached for the backward pass). The first
+/// stage, with one or three channels, is a direct stage (DirectConvStage.swift): its batch-norm
+/// statistics and weight gradient come from the input's patches, and its convolution output,
+/// made a few images at a time by im2col + sgemm, is pooled at once and never stored. A later
+/// stage with few input channels (a narrow network) runs im2col + sgemm, whose column buffer is
+/// recomputed in the backward pass rather than cached.
 ///
 /// Threads: the batch is split into `workers` shards of images, and each worker takes its shard
 /// through every layer with single-threaded OpenBLAS (a conv's sgemm works on a block of columns).
@@ -44,17 +47,22 @@ public final class EmbeddingNetwork {
     /// runs); 8 was no faster than 16 and 48 was slower. At most a shard.
     public static let defaultWinogradChunk = 16
     let winogradChunk: Int
+    /// Images per convolution of the direct stage: a chunk's output (128 KiB per image on the
+    /// default network) stays in cache until it is pooled.
+    public static let directChunk = 2
     let batchNormEpsilon: Float = 1e-5
 
     private struct Stage {
         let inChannels, outChannels, side: Int
+        /// The direct stage (the first, with few channels): `convOutput` is empty.
+        let isDirect: Bool
         let convOutput, pooled, rstd, mean: FloatBuffer
         /// The convolution output at each window's maximum (see batchNormReluPool).
         let windowInput: FloatBuffer
         /// 1 / sqrt(running variance + epsilon), for inference.
         let runningRstd: FloatBuffer
-        /// The Winograd tile and the transformed convolution weights [P, Cout, Cin], or nil for an
-        /// im2col stage.
+        /// The Winograd tile and the transformed convolution weights [P, Cout, Cin], or nil for the
+        /// direct stage and im2col stages.
         let tile: WinogradTile?
         let transformedWeights: FloatBuffer?
         let argmax: UnsafeMutablePointer<Int32>
@@ -63,13 +71,17 @@ public final class EmbeddingNetwork {
         var pooledPlane: Int { plane / 4 }
     }
 
-    /// What each worker owns: its im2col columns and their gradient; per Winograd stage its
+    /// What each worker owns: its im2col columns and their gradient (im2col stages); per Winograd stage its
     /// transformed input (kept for the backward pass), and scratch for the products and the
     /// gradients of transformed inputs and weights; its weight-gradient accumulator and its
     /// batch-norm partial sums (the forward pass's moments in Double, [2C]).
     private struct WorkerBuffers {
         let col, dCol, dWeight, sums: FloatBuffer
         let moments: UnsafeMutablePointer<Double>
+        /// The direct stage's scratch: a padded image, a chunk's columns and output, and the
+        /// shard's patch moments [K * K Gram | K sums].
+        let padded, directColumns, directOutput: FloatBuffer
+        let patchMoments: UnsafeMutablePointer<Double>
         let transformedInputs: [FloatBuffer?]
         let products, dTransformedInputs, dTransformedWeights: FloatBuffer
     }
@@ -85,6 +97,10 @@ public final class EmbeddingNetwork {
     private let scratchSums: FloatBuffer
     /// Whole-batch shifted moments in the forward pass, [2C].
     private let scratchMoments: UnsafeMutablePointer<Double>
+    /// The direct stage's whole-batch patch moments [K * K Gram | K sums], from the forward pass
+    /// for the backward one, and K (0 without a direct stage).
+    private let patchMoments: UnsafeMutablePointer<Double>
+    private let patchSize: Int
     private let dPooled: [FloatBuffer]
     public let embeddings: FloatBuffer
     private let fcWeight: Int, fcBias: Int
@@ -103,14 +119,23 @@ public final class EmbeddingNetwork {
         self.winogradChunk = max(1, min(winogradChunk, shard))
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
+        var patchSize = 0, paddedSize = 0, directColumns = 0, directOutput = 0
         var winogradInputSizes: [Int?] = []
         var dPooled: [FloatBuffer] = []
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
-            let size = cout * n * side * side
+            let isDirect = s == 0 && cin < Self.winogradMinimumChannels
+            let size = isDirect ? 0 : cout * n * side * side
             let tile = cin >= Self.winogradMinimumChannels ? WinogradTile.largest(forSide: side).map { min(largestTile, $0) } : nil
             largestStage = max(largestStage, size)
-            if let tile {
+            if isDirect {
+                let chunk = min(Self.directChunk, shard)
+                winogradInputSizes.append(nil)
+                patchSize = cin * 9
+                paddedSize = PaddedImage.count(channels: cin, side: side)
+                directColumns = cin * 9 * chunk * side * side
+                directOutput = cout * chunk * side * side
+            } else if let tile {
                 let chunk = self.winogradChunk, chunks = (shard + chunk - 1) / chunk
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 winogradInputSizes.append(chunks * inputs)
@@ -125,7 +150,7 @@ public final class EmbeddingNetwork {
             widest = max(widest, cout)
             let pooledSize = cout * n * (side / 2) * (side / 2)
             stages.append(Stage(
-                inChannels: cin, outChannels: cout, side: side,
+                inChannels: cin, outChannels: cout, side: side, isDirect: isDirect,
                 convOutput: FloatBuffer(count: size),
                 pooled: FloatBuffer(count: pooledSize), rstd: FloatBuffer(count: cout), mean: FloatBuffer(count: cout),
                 windowInput: FloatBuffer(count: pooledSize),
@@ -142,6 +167,9 @@ public final class EmbeddingNetwork {
             WorkerBuffers(col: FloatBuffer(count: largestCol), dCol: FloatBuffer(count: largestCol),
                           dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest),
                           moments: Self.zeroedDoubles(2 * widest),
+                          padded: FloatBuffer(count: paddedSize), directColumns: FloatBuffer(count: directColumns),
+                          directOutput: FloatBuffer(count: directOutput),
+                          patchMoments: Self.zeroedDoubles(patchSize * patchSize + patchSize),
                           transformedInputs: winogradInputSizes.map { $0.map { FloatBuffer(count: $0) } },
                           products: FloatBuffer(count: largestProducts),
                           dTransformedInputs: FloatBuffer(count: largestTransformedInput),
@@ -156,6 +184,8 @@ public final class EmbeddingNetwork {
         scratch = FloatBuffer(count: largestStage)
         scratchSums = FloatBuffer(count: 2 * widest)
         scratchMoments = Self.zeroedDoubles(2 * widest)
+        patchMoments = Self.zeroedDoubles(patchSize * patchSize + patchSize)
+        self.patchSize = patchSize
         embeddings = FloatBuffer(count: n * shape.embeddingDimension)
         fcWeight = store.entry("\(prefix)fc.weight").offset
         fcBias = store.entry("\(prefix)fc.bias").offset
@@ -169,8 +199,12 @@ public final class EmbeddingNetwork {
 
     deinit {
         for stage in stages { stage.argmax.deallocate() }
-        for buffers in workerBuffers { buffers.moments.deallocate() }
+        for buffers in workerBuffers {
+            buffers.moments.deallocate()
+            buffers.patchMoments.deallocate()
+        }
         scratchMoments.deallocate()
+        patchMoments.deallocate()
     }
 
     /// Initialises this network's parameters as PyTorch does by default: convolution and linear
@@ -259,8 +293,20 @@ public final class EmbeddingNetwork {
             // its statistics; in inference, the convolution and its batch norm.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
-                if training && s > 0 { normaliseAndPool(stages[s - 1], r, center: stages[s - 1].mean.pointer, rstd: stages[s - 1].rstd.pointer) }
-                if let u = stage.transformedWeights, let v = buffers.transformedInputs[s], let tile = stage.tile {
+                if training && s > 0 {
+                    normaliseAndPool(stages[s - 1], worker: w, r, center: stages[s - 1].mean.pointer, rstd: stages[s - 1].rstd.pointer)
+                }
+                if stage.isDirect {
+                    // The statistics come from the input's patches; the convolution waits for them.
+                    if training {
+                        let k = patchSize, moments = buffers.patchMoments
+                        moments.update(repeating: 0, count: k * k + k)
+                        accumulatePatchMoments(moments, moments + k * k, padded: buffers.padded.pointer, stageInput + at,
+                                               channels: stage.inChannels, images: r.count, side: stage.side, batchStride: n)
+                    } else {
+                        normaliseAndPool(stage, worker: w, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer)
+                    }
+                } else if let u = stage.transformedWeights, let v = buffers.transformedInputs[s], let tile = stage.tile {
                     forEachWinogradChunk(of: r, stage: stage, tile: tile) { images, cached in
                         let from = images.lowerBound * plane
                         winogradConvForward(stage.convOutput.pointer + from, transformedInput: v.pointer + cached, products: buffers.products.pointer,
@@ -272,16 +318,17 @@ public final class EmbeddingNetwork {
                                   inChannels: stage.inChannels, outChannels: cout, batch: r.count,
                                   height: stage.side, width: stage.side, batchStride: n)
                 }
+                if stage.isDirect { return }
                 if training {
                     buffers.moments.update(repeating: 0, count: 2 * cout)
                     channelShiftedMoments(buffers.moments, buffers.moments + cout, stage.convOutput.pointer + at, shift: runningMeans[s].pointer,
                                           channels: cout, count: r.count * plane, channelStride: stride)
                 } else {
-                    normaliseAndPool(stage, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer)
+                    normaliseAndPool(stage, worker: w, r, center: runningMeans[s].pointer, rstd: stage.runningRstd.pointer)
                 }
             }
             if training {
-                let moments = workerMoments(count: 2 * cout)
+                let moments = stage.isDirect ? directStageMoments(stage) : workerMoments(count: 2 * cout)
                 batchNormStatistics(stage.mean.pointer, stage.rstd.pointer, runningMeans[s].pointer, runningVariances[s].pointer,
                                     shiftedSums: moments, shiftedSquares: moments + cout, shift: runningMeans[s].pointer,
                                     channels: cout, total: stride, epsilon: batchNormEpsilon)
@@ -291,8 +338,8 @@ public final class EmbeddingNetwork {
         let last = stages[stages.count - 1], pooled = current
         let finalSpatial = shape.finalSide * shape.finalSide, features = shape.flattenedFeatures, d = shape.embeddingDimension
         // The last stage's batch norm (in training) and the linear layer, each worker on its samples.
-        forEachShard(count: n, workers: workers) { _, r in
-            if training { normaliseAndPool(last, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
+        forEachShard(count: n, workers: workers) { w, r in
+            if training { normaliseAndPool(last, worker: w, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
             channelMajorToRows(rows.pointer, pooled, channels: last.outChannels, batch: n, spatial: finalSpatial, images: r)
             linearForward(embeddings.pointer + r.lowerBound * d, rows.pointer + r.lowerBound * features, p + fcWeight, p + fcBias,
                           batch: r.count, inFeatures: features, outFeatures: d)
@@ -306,6 +353,18 @@ public final class EmbeddingNetwork {
         return UnsafePointer(scratchMoments)
     }
 
+    /// The direct stage's shifted moments (in `scratchMoments`, as workerMoments gives them) from
+    /// the workers' patch moments, added in worker order into `patchMoments` for the backward pass.
+    private func directStageMoments(_ stage: Stage) -> UnsafePointer<Double> {
+        let k = patchSize, count = k * k + k
+        patchMoments.update(repeating: 0, count: count)
+        for buffers in activeWorkers { for i in 0..<count { patchMoments[i] += buffers.patchMoments[i] } }
+        patchConvolutionMoments(scratchMoments, scratchMoments + stage.outChannels, gram: patchMoments, sums: patchMoments + k * k,
+                                weight: store.values.pointer + stage.convWeight, shift: runningMeans[0].pointer,
+                                outChannels: stage.outChannels, patchSize: k, total: batch * stage.plane)
+        return UnsafePointer(scratchMoments)
+    }
+
     /// Calls `body` for each chunk of `winogradChunk` images of a shard, with the chunk's images
     /// and the offset of its transformed input in the worker's cache for the stage.
     private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, tile: WinogradTile, _ body: (Range<Int>, Int) -> Void) {
@@ -315,10 +374,21 @@ public final class EmbeddingNetwork {
         }
     }
 
-    /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output.
-    private func normaliseAndPool(_ stage: Stage, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer) {
+    /// Batch norm, ReLU and max-pool on a shard of a stage's convolution output (which the direct
+    /// stage makes here, with worker `w`'s scratch).
+    private func normaliseAndPool(_ stage: Stage, worker w: Int, _ r: Range<Int>, center: ConstFloatPointer, rstd: ConstFloatPointer) {
         let p = store.values.pointer
         let at = r.lowerBound * stage.pooledPlane
+        if stage.isDirect {
+            let buffers = workerBuffers[w]
+            directConvBatchNormReluPool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,
+                                        columns: buffers.directColumns.pointer, output: buffers.directOutput.pointer,
+                                        input.pointer + r.lowerBound * stage.plane, weight: p + stage.convWeight, center: center, rstd: rstd,
+                                        gamma: p + stage.bnWeight, beta: p + stage.bnBias, inChannels: stage.inChannels,
+                                        outChannels: stage.outChannels, images: r.count, side: stage.side, batchStride: batch,
+                                        chunk: Self.directChunk)
+            return
+        }
         batchNormReluPool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,
                           stage.convOutput.pointer + r.lowerBound * stage.plane, center: center, rstd: rstd,
                           gamma: p + stage.bnWeight, beta: p + stage.bnBias, channels: stage.outChannels, images: r.count,
@@ -370,6 +440,14 @@ public final class EmbeddingNetwork {
             // convolution's backward pass, and the previous stage's sums from the gradient just made.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane, pooledAt = r.lowerBound * stage.pooledPlane
+                if stage.isDirect {
+                    // The window sums of the weight gradient; the rest is added below for the batch.
+                    buffers.dWeight.pointer.update(repeating: 0, count: cout * patchSize)
+                    accumulateWindowPatchSums(buffers.dWeight.pointer, padded: buffers.padded.pointer, dPooled: dPooled[s].pointer + pooledAt,
+                                              argmax: stage.argmax + pooledAt, stageInput + at, inChannels: stage.inChannels,
+                                              outChannels: cout, images: r.count, side: stage.side, batchStride: n)
+                    return
+                }
                 pooledBatchNormBackwardApply(dConv + at, dPooled: dPooled[s].pointer + pooledAt, argmax: stage.argmax + pooledAt, x: stage.convOutput.pointer + at, mean: stage.mean.pointer,
                                              rstd: stage.rstd.pointer, gamma: p + stage.bnWeight, sumDy: sumDy, sumDyXhat: sumDyXhat,
                                              channels: cout, images: r.count, plane: plane, batchStride: n, total: stride)
@@ -398,6 +476,18 @@ public final class EmbeddingNetwork {
                 if s > 0 { setBackwardSums(stage: s - 1, worker: w, shard: r) }
             }
             let weightCount = cout * stage.inChannels * 9
+            if stage.isDirect {
+                let windowSums = workerBuffers[0].dWeight.pointer
+                for buffers in activeWorkers.dropFirst() {
+                    for i in 0..<weightCount { windowSums[i] += buffers.dWeight[i] }
+                }
+                let k = patchSize
+                directConvWeightGradient(g + stage.convWeight, windowPatchSums: windowSums, gram: patchMoments, sums: patchMoments + k * k,
+                                         weight: p + stage.convWeight, mean: stage.mean.pointer, rstd: stage.rstd.pointer,
+                                         gamma: p + stage.bnWeight, sumDy: sumDy, sumDyXhat: sumDyXhat, outChannels: cout,
+                                         patchSize: k, total: stride)
+                continue
+            }
             for buffers in activeWorkers {
                 for i in 0..<weightCount { g[stage.convWeight + i] += buffers.dWeight[i] }
             }

@@ -13,15 +13,16 @@
 /// first maximum of y; windowInput = x at argmax (the backward pass's sums read it contiguously
 /// instead of gathering it). Works on a shard of `images` images inside a buffer of `batchStride`
 /// images per channel; `pooled`, `argmax` and `windowInput` point at the shard's first pooled value
-/// of channel 0.
+/// of channel 0. `x` holds `inputBatchStride` images per channel (default: `batchStride`).
 public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, windowInput: FloatPointer, _ x: ConstFloatPointer,
                               center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
-                              channels: Int, images: Int, height: Int, width: Int, batchStride: Int) {
+                              channels: Int, images: Int, height: Int, width: Int, batchStride: Int, inputBatchStride: Int? = nil) {
     let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
+    let inputStride = inputBatchStride ?? batchStride
     for c in 0..<channels {
         let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
         for n in 0..<images {
-            let input = x + (c * batchStride + n) * plane
+            let input = x + (c * inputStride + n) * plane
             let first = (c * batchStride + n) * outPlane
             let out = pooled + first, arg = argmax + first, inputs = windowInput + first
             for oy in 0..<height / 2 {

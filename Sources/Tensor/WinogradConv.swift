@@ -3,7 +3,7 @@
 /// or 36 per 4x4 tile where it takes 144 (F(4x4)), in the forward pass and both backward
 /// products. Each transformed position k is one sgemm over the channels (see WinogradSizes for
 /// the layouts). Worth it when the GEMMs have enough input channels; the first layer (one or
-/// three channels) stays on im2col.
+/// three channels) is the network's direct stage (DirectConvStage.swift).
 ///
 /// The backward pass is the exact adjoint of the forward one, so its gradients are those of the
 /// computed function: dM = A dY A^T; dU[k] += dM[k] V[k]^T; dV[k] = U[k]^T dM[k]; dInput += B dV B^T.

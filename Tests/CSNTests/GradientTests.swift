@@ -45,15 +45,16 @@ import TestSupport
     }
 
     /// Every parameter block of the ConvNet (conv, batch norm in training mode, ReLU, max-pool,
-    /// linear), checked along the analytic gradient. The first stage's convolution runs im2col,
-    /// the second's (8 input channels, side 8) Winograd F(4x4) or F(2x2), whole or in chunks of 2
-    /// images. The step is small
+    /// linear), checked along the analytic gradient. The first stage is the direct one (its
+    /// statistics and weight gradient from the input's patches); the second (8 input channels,
+    /// side 8) runs Winograd F(4x4) or F(2x2), whole or in chunks of 2 images, or with 4 input
+    /// channels im2col. The step is small
     /// because batch norm makes the loss curve fast along the first layer's weights (at 3e-3 the
     /// difference is 2% off; at 1e-3 it converges on the analytic value).
-    @Test(arguments: [(1, 8, WinogradTile.four), (2, 8, .four), (1, 2, .four), (2, 2, .two)])
-    func embeddingNetworkBackward(workers: Int, winogradChunk: Int, tile: WinogradTile) {
-        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 3], embeddingDimension: 4)
-        #expect(EmbeddingNetwork.winogradMinimumChannels <= 8)
+    @Test(arguments: [(1, 8, WinogradTile.four, 8), (2, 8, .four, 8), (1, 2, .four, 8), (2, 2, .two, 8), (2, 2, .four, 4)])
+    func embeddingNetworkBackward(workers: Int, winogradChunk: Int, tile: WinogradTile, firstWidth: Int) {
+        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [firstWidth, 3], embeddingDimension: 4)
+        #expect(EmbeddingNetwork.winogradMinimumChannels <= 8 && EmbeddingNetwork.winogradMinimumChannels > 4)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
         let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers, winogradChunk: winogradChunk,
                                        largestTile: tile)
@@ -84,7 +85,7 @@ import TestSupport
 }
 
 /// Sharding the batch over workers, and the Winograd convolution's chunks, change only the order
-/// of additions (in both convolutions: im2col in the first stage, Winograd in the second).
+/// of additions (in both convolutions: the direct first stage, Winograd in the second).
 @Suite struct ShardingTests {
     /// Embeddings (training and inference), gradients and running means of one seeded network
     /// after a warm-up step on `warmUp` images (0: none), then a step on `count` images.

@@ -17,7 +17,9 @@ enum KernelBench {
             let dInput = FloatBuffer(count: input.count), dWeight = FloatBuffer(count: weight.count)
             let col = FloatBuffer(count: cin * 9 * images * plane), dCol = FloatBuffer(count: col.count)
             let pooled = FloatBuffer(count: out.count / 4), windowInput = FloatBuffer(count: out.count / 4), argmax = UnsafeMutablePointer<Int32>.allocate(capacity: out.count / 4)
-            defer { argmax.deallocate() }
+            let moments = UnsafeMutablePointer<Double>.allocate(capacity: 2 * cout)
+            defer { argmax.deallocate(); moments.deallocate() }
+            let sums = FloatBuffer(count: 2 * cout), dPooled = FloatBuffer(count: out.count / 4, repeating: 0.1)
             let center = FloatBuffer(count: cout, repeating: 0.1), scale = FloatBuffer(count: cout, repeating: 1)
             print("stage \(cin) -> \(cout) channels, \(side)x\(side), \(images) images:")
             var phases: [(String, () -> Void)] = [
@@ -32,7 +34,26 @@ enum KernelBench {
                     batchNormReluPool(pooled.pointer, argmax, windowInput: windowInput.pointer, out.pointer, center: center.pointer, rstd: scale.pointer,
                                       gamma: scale.pointer, beta: center.pointer, channels: cout, images: images,
                                       height: side, width: side, batchStride: images) }),
+                ("batch norm moments", {
+                    moments.update(repeating: 0, count: 2 * cout)
+                    channelShiftedMoments(moments, moments + cout, out.pointer, shift: center.pointer, channels: cout,
+                                          count: images * plane, channelStride: images * plane) }),
+                ("batch norm + ReLU + max-pool backward", {
+                    sums.zero()
+                    gateAndSumPooledGradient(sums.pointer, sums.pointer + cout, dPooled: dPooled.pointer, pooled: pooled.pointer,
+                                             windowInput: windowInput.pointer, mean: center.pointer, rstd: scale.pointer, channels: cout,
+                                             images: images, plane: plane, batchStride: images)
+                    pooledBatchNormBackwardApply(dOut.pointer, dPooled: dPooled.pointer, argmax: argmax, x: out.pointer, mean: center.pointer,
+                                                 rstd: scale.pointer, gamma: scale.pointer, sumDy: sums.pointer, sumDyXhat: sums.pointer + cout,
+                                                 channels: cout, images: images, plane: plane, batchStride: images, total: images * plane) }),
+                ("im2col weight gradient alone (excl. im2col)", {
+                    conv2dBackward(nil, dWeight.pointer, dCol.pointer, dOut.pointer, col.pointer, weight.pointer,
+                                   inChannels: cin, outChannels: cout, batch: images, height: side, width: side) }),
             ]
+            if cin < EmbeddingNetwork.winogradMinimumChannels {
+                phases += directPhases(cin: cin, cout: cout, side: side, images: images, input: input, weight: weight, pooled: pooled,
+                                       argmax: argmax, windowInput: windowInput, dPooled: dPooled, dWeight: dWeight, scale: scale, center: center)
+            }
             if cin >= EmbeddingNetwork.winogradMinimumChannels {
                 for tile in WinogradTile.allCases where side % tile.rawValue == 0 {
                     phases += winogradPhases(tile: tile, cin: cin, cout: cout, side: side, images: images, input: input, weight: weight,
@@ -49,6 +70,31 @@ enum KernelBench {
                 print("  \(name): \(String(format: "%.2f", times.sorted()[4] * 1000)) ms")
             }
         }
+    }
+
+    /// The direct stage's phases (the network's first stage): what replaces the im2col rows above,
+    /// batch norm's moments and its backward pass.
+    private static func directPhases(cin: Int, cout: Int, side: Int, images: Int, input: FloatBuffer, weight: FloatBuffer,
+                                     pooled: FloatBuffer, argmax: UnsafeMutablePointer<Int32>, windowInput: FloatBuffer,
+                                     dPooled: FloatBuffer, dWeight: FloatBuffer, scale: FloatBuffer, center: FloatBuffer) -> [(String, () -> Void)] {
+        let k = cin * 9, chunk = EmbeddingNetwork.directChunk, plane = side * side
+        let padded = FloatBuffer(count: PaddedImage.count(channels: cin, side: side))
+        let columns = FloatBuffer(count: k * chunk * plane), output = FloatBuffer(count: cout * chunk * plane)
+        let moments = UnsafeMutablePointer<Double>.allocate(capacity: k * k + k)
+        moments.initialize(repeating: 0, count: k * k + k)
+        return [
+            ("direct: patch moments", {
+                accumulatePatchMoments(moments, moments + k * k, padded: padded.pointer, input.pointer, channels: cin, images: images,
+                                       side: side, batchStride: images) }),
+            ("direct: convolution + batch norm + ReLU + max-pool, \(chunk)-image chunks", {
+                directConvBatchNormReluPool(pooled.pointer, argmax, windowInput: windowInput.pointer, columns: columns.pointer,
+                                            output: output.pointer, input.pointer, weight: weight.pointer, center: center.pointer,
+                                            rstd: scale.pointer, gamma: scale.pointer, beta: center.pointer, inChannels: cin,
+                                            outChannels: cout, images: images, side: side, batchStride: images, chunk: chunk) }),
+            ("direct: window patch sums (backward)", {
+                accumulateWindowPatchSums(dWeight.pointer, padded: padded.pointer, dPooled: dPooled.pointer, argmax: argmax,
+                                          input.pointer, inChannels: cin, outChannels: cout, images: images, side: side, batchStride: images) }),
+        ]
     }
 
     /// One Winograd tile's phases, each on its own buffers, over the images in chunks as the network does.
