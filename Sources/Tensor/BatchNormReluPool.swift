@@ -6,21 +6,27 @@
 /// saves the largest buffers of the network and two passes over them; the backward pass gates on
 /// the pooled output instead (see pooledBatchNormBackward).
 
-/// For each channel c and value x: v = (x - center[c]) * rstd[c], y = gamma[c] * v + beta[c]. `x`
-/// is left as it is: training's backward pass recomputes v from it (pooledBatchNormBackward), which
-/// saves writing the network's largest buffers back in the forward pass.
+/// For each channel c and value x: y = gamma[c] * (x - center[c]) * rstd[c] + beta[c], taken as
+/// scale * x + shift. `x` is left as it is: training's backward pass recomputes the normalised
+/// values from it (pooledBatchNormBackward), which saves writing the network's largest buffers
+/// back in the forward pass.
 /// pooled = max(0, the window's maximum of y); argmax = the index in its plane of the window's
 /// first maximum of y; windowInput = x at argmax (the backward pass's sums read it contiguously
 /// instead of gathering it). Works on a shard of `images` images inside a buffer of `batchStride`
 /// images per channel; `pooled`, `argmax` and `windowInput` point at the shard's first pooled value
 /// of channel 0. `x` holds `inputBatchStride` images per channel (default: `batchStride`).
+///
+/// y is monotone in x, so the window's maximum of y is its maximum of x where the scale is
+/// positive and its minimum where it is negative: windows compare sign * x, and only the maximum
+/// is normalised. (With a zero scale every y ties and the maximum of x is taken.)
 public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, windowInput: FloatPointer, _ x: ConstFloatPointer,
                               center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
                               channels: Int, images: Int, height: Int, width: Int, batchStride: Int, inputBatchStride: Int? = nil) {
     let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
     let inputStride = inputBatchStride ?? batchStride
     for c in 0..<channels {
-        let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
+        let scale = gamma[c] * rstd[c], shift = beta[c] - center[c] * scale
+        let sign: Float = scale < 0 ? -1 : 1
         for n in 0..<images {
             let input = x + (c * inputStride + n) * plane
             let first = (c * batchStride + n) * outPlane
@@ -33,37 +39,31 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                 // columns as the even and odd lanes.
                 while ox + 4 <= outWidth {
                     let i = 2 * ox
-                    let upperX = UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let lowerX = UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let upper = g * ((upperX - m) * r) + b, lower = g * ((lowerX - m) * r) + b
+                    let upper = sign * UnsafeRawPointer(top + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let lower = sign * UnsafeRawPointer(bottom + i).loadUnaligned(as: SIMD8<Float>.self)
                     let topLeft = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(2 * oy * width + i)
-                    var best = upper.evenHalf, at = topLeft, bestX = upperX.evenHalf
+                    var best = upper.evenHalf, at = topLeft
                     var better = upper.oddHalf .> best
                     best.replace(with: upper.oddHalf, where: better); at.replace(with: topLeft &+ 1, where: better)
-                    bestX.replace(with: upperX.oddHalf, where: better)
                     better = lower.evenHalf .> best
                     best.replace(with: lower.evenHalf, where: better); at.replace(with: topLeft &+ Int32(width), where: better)
-                    bestX.replace(with: lowerX.evenHalf, where: better)
                     better = lower.oddHalf .> best
                     best.replace(with: lower.oddHalf, where: better); at.replace(with: topLeft &+ Int32(width + 1), where: better)
-                    bestX.replace(with: lowerX.oddHalf, where: better)
-                    best.replace(with: 0, where: best .< 0)
-                    UnsafeMutableRawPointer(outRow + ox).storeBytes(of: best, as: SIMD4<Float>.self)
+                    let bestX = sign * best
+                    var y = scale * bestX + shift
+                    y.replace(with: 0, where: y .< 0)
+                    UnsafeMutableRawPointer(outRow + ox).storeBytes(of: y, as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(argRow + ox).storeBytes(of: at, as: SIMD4<Int32>.self)
                     UnsafeMutableRawPointer(inputRow + ox).storeBytes(of: bestX, as: SIMD4<Float>.self)
                     ox += 4
                 }
                 while ox < outWidth {
-                    let i = 2 * ox
-                    let v0 = (top[i] - m) * r, v1 = (top[i + 1] - m) * r
-                    let v2 = (bottom[i] - m) * r, v3 = (bottom[i + 1] - m) * r
-                    let y0 = g * v0 + b, y1 = g * v1 + b, y2 = g * v2 + b, y3 = g * v3 + b
-                    let topLeft = 2 * oy * width + i
-                    var best = y0, at = topLeft
-                    if y1 > best { best = y1; at = topLeft + 1 }
-                    if y2 > best { best = y2; at = topLeft + width }
-                    if y3 > best { best = y3; at = topLeft + width + 1 }
-                    outRow[ox] = max(best, 0)
+                    let topLeft = 2 * oy * width + 2 * ox
+                    var at = topLeft
+                    if sign * input[topLeft + 1] > sign * input[at] { at = topLeft + 1 }
+                    if sign * input[topLeft + width] > sign * input[at] { at = topLeft + width }
+                    if sign * input[topLeft + width + 1] > sign * input[at] { at = topLeft + width + 1 }
+                    outRow[ox] = max(scale * input[at] + shift, 0)
                     argRow[ox] = Int32(at)
                     inputRow[ox] = input[at]
                     ox += 1
