@@ -30,11 +30,19 @@ public struct WinogradProducts {
         }
     }
 
-    /// dU[k] += dM[k] V[k]^T.
+    /// dU[k] += dM[k] V[k]^T, in blocks of output rows where the products are long. OpenBLAS
+    /// takes its small-matrix kernel for this shape of product only when the block has at most
+    /// 1,200 values; over many tiles that kernel beat the packed one (the default network's second
+    /// stage, 256 tiles a chunk: 2.4 against 3.0-3.4 ms in `csn bench --kernels`, 4 alternating
+    /// runs), over few it lost (the third, 64 tiles: 3.3 against 2.7-3.2 ms).
     public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
+        let rows = tiles >= 128 ? max(1, 1024 / max(1, inChannels)) : outChannels
         for k in 0..<positions {
-            sgemm(transposeB: true, m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
-                  b: v + k * vStride, beta: 1, c: du + k * outChannels * inChannels)
+            for first in stride(from: 0, to: outChannels, by: rows) {
+                let count = min(rows, outChannels - first)
+                sgemm(transposeB: true, m: count, n: inChannels, k: tiles, a: dm + k * mStride + first * tiles,
+                      b: v + k * vStride, beta: 1, c: du + k * outChannels * inChannels + first * inChannels)
+            }
         }
     }
 

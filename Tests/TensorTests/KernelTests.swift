@@ -120,6 +120,31 @@ import TestSupport
         #expect(weightGap < 1e-4 && inputGap < 1e-4, "winograd vs im2col gradients: weight \(weightGap), input \(inputGap)")
     }
 
+    /// The transformed weights' gradient over many tiles goes through in blocks of output rows
+    /// (8 here, the last block 4): the same sums as the definition.
+    @Test func winogradWeightGradientInRowBlocks() {
+        let (cin, cout, n, side) = (128, 12, 8, 8)
+        let products = WinogradProducts(inChannels: cin, outChannels: cout, batch: n, side: side, tile: .two)
+        let tiles = WinogradSizes.tiles(batch: n, side: side, tile: .two), positions = WinogradTile.two.positions
+        #expect(tiles >= 128, "long enough to be split")
+        let v = FloatBuffer(GradientCheck.random(WinogradSizes.inputs(channels: cin, batch: n, side: side, tile: .two), seed: 16))
+        let dm = FloatBuffer(GradientCheck.random(WinogradSizes.inputs(channels: cout, batch: n, side: side, tile: .two), seed: 17))
+        let du = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: .two), repeating: 0.5)
+        products.weightGradient(du.pointer, dm.pointer, v.pointer)
+        let vStride = v.count / positions, mStride = dm.count / positions
+        var worst: Float = 0
+        for k in 0..<positions {
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    var sum: Float = 0.5
+                    for t in 0..<tiles { sum += dm[k * mStride + co * tiles + t] * v[k * vStride + ci * tiles + t] }
+                    worst = max(worst, abs(du[(k * cout + co) * cin + ci] - sum))
+                }
+            }
+        }
+        #expect(worst < 1e-4, "max |blocked - definition| = \(worst)")
+    }
+
     @Test func batchNormBackwardAndRunningStatistics() {
         let (c, spatial) = (3, 10)
         let input = FloatBuffer(GradientCheck.random(c * spatial, seed: 6, scale: 2))
