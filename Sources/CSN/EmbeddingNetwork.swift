@@ -4,11 +4,12 @@ import Tensor
 /// The ConvNet f(x): images in, embeddings [N, D] out, with a forward pass that caches what the
 /// backward pass needs and a backward pass that accumulates into the parameter store's gradients.
 ///
-/// Activations are CNHW (see the Tensor module). Per stage the cache holds the convolution output,
-/// batch norm's statistics, and the pooled output with its argmax and each window's input: batch norm, ReLU and max-pool
-/// run as one sweep, so neither the normalised nor the post-ReLU activations are stored (the
-/// backward pass recomputes the normalised values it needs, see pooledBatchNormBackward).
-/// Statistics come from one sweep of shifted moments (shift: the running mean).
+/// Activations are CNHW (see the Tensor module). Per stage the cache holds the convolution output
+/// (except the direct first stage's), batch norm's statistics, and the pooled output with its
+/// argmax and each window's input: batch norm, ReLU and max-pool run as one sweep, so neither the
+/// normalised nor the post-ReLU activations are stored (the backward pass recomputes the
+/// normalised values it needs, see pooledBatchNormBackward). Statistics come from one sweep of
+/// shifted moments (shift: the running mean), or for the direct stage from the input's patches.
 ///
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
 /// F(4x4, 3x3) where the side is a multiple of 4 and F(2x2, 3x3) where it is only even (4x and
@@ -47,6 +48,8 @@ public final class EmbeddingNetwork {
     /// runs); 8 was no faster than 16 and 48 was slower. At most a shard.
     public static let defaultWinogradChunk = 16
     let winogradChunk: Int
+    /// The direct stage's chunk here: at most a shard.
+    let directChunk: Int
     /// Images per convolution of the direct stage: a chunk's output (128 KiB per image on the
     /// default network) stays in cache until it is pooled.
     public static let directChunk = 2
@@ -117,6 +120,7 @@ public final class EmbeddingNetwork {
         let n = maxBatch
         let shard = (n + self.workers - 1) / self.workers
         self.winogradChunk = max(1, min(winogradChunk, shard))
+        directChunk = max(1, min(Self.directChunk, shard))
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
         var patchSize = 0, paddedSize = 0, directColumns = 0, directOutput = 0
@@ -129,12 +133,11 @@ public final class EmbeddingNetwork {
             let tile = cin >= Self.winogradMinimumChannels ? WinogradTile.largest(forSide: side).map { min(largestTile, $0) } : nil
             largestStage = max(largestStage, size)
             if isDirect {
-                let chunk = min(Self.directChunk, shard)
                 winogradInputSizes.append(nil)
                 patchSize = cin * 9
                 paddedSize = PaddedImage.count(channels: cin, side: side)
-                directColumns = cin * 9 * chunk * side * side
-                directOutput = cout * chunk * side * side
+                directColumns = cin * 9 * directChunk * side * side
+                directOutput = cout * directChunk * side * side
             } else if let tile {
                 let chunk = self.winogradChunk, chunks = (shard + chunk - 1) / chunk
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
@@ -386,7 +389,7 @@ public final class EmbeddingNetwork {
                                         input.pointer + r.lowerBound * stage.plane, weight: p + stage.convWeight, center: center, rstd: rstd,
                                         gamma: p + stage.bnWeight, beta: p + stage.bnBias, inChannels: stage.inChannels,
                                         outChannels: stage.outChannels, images: r.count, side: stage.side, batchStride: batch,
-                                        chunk: Self.directChunk)
+                                        chunk: directChunk)
             return
         }
         batchNormReluPool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,

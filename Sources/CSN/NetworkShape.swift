@@ -74,10 +74,13 @@ public struct NetworkShape: Codable, Sendable, Equatable {
     }
 
     /// Floats one image needs during a training step, generously: each stage's input unfolded for
-    /// the convolution (9 x) and four maps of its output (convolution, gradients, scratch).
+    /// the convolution (9 x) and four maps of its output (convolution, gradients, scratch); the
+    /// direct first stage (few input channels, see EmbeddingNetwork) keeps four pooled maps alone.
     public var activationFloatsPerImage: Int {
         widths.indices.reduce(embeddingDimension * 4) { total, s in
-            total + side(atStage: s) * side(atStage: s) * (9 * inputChannels(atStage: s) + 4 * widths[s])
+            let plane = side(atStage: s) * side(atStage: s)
+            let isDirect = s == 0 && inputChannels < EmbeddingNetwork.winogradMinimumChannels
+            return total + (isDirect ? plane * widths[s] : plane * (9 * inputChannels(atStage: s) + 4 * widths[s]))
         }
     }
 

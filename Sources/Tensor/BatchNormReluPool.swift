@@ -6,8 +6,7 @@
 /// saves the largest buffers of the network and two passes over them; the backward pass gates on
 /// the pooled output instead (see pooledBatchNormBackward).
 
-/// For each channel c and value x: y = gamma[c] * (x - center[c]) * rstd[c] + beta[c], taken as
-/// scale * x + shift. `x` is left as it is: training's backward pass recomputes the normalised
+/// For each channel c and value x: y = gamma[c] * (x - center[c]) * rstd[c] + beta[c]. `x` is left as it is: training's backward pass recomputes the normalised
 /// values from it (pooledBatchNormBackward), which saves writing the network's largest buffers
 /// back in the forward pass.
 /// pooled = max(0, the window's maximum of y); argmax = the index in its plane of the window's
@@ -16,17 +15,18 @@
 /// images per channel; `pooled`, `argmax` and `windowInput` point at the shard's first pooled value
 /// of channel 0. `x` holds `inputBatchStride` images per channel (default: `batchStride`).
 ///
-/// y is monotone in x, so the window's maximum of y is its maximum of x where the scale is
-/// positive and its minimum where it is negative: windows compare sign * x, and only the maximum
-/// is normalised. (With a zero scale every y ties and the maximum of x is taken.)
+/// y is monotone in x, so the window's maximum of y is its maximum of x where gamma * rstd is
+/// positive and its minimum where it is negative: windows compare sign * x (argmax: the first
+/// maximum of sign * x), and only the maximum is normalised. (With gamma zero every y ties and
+/// the maximum of x is taken.)
 public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePointer<Int32>, windowInput: FloatPointer, _ x: ConstFloatPointer,
                               center: ConstFloatPointer, rstd: ConstFloatPointer, gamma: ConstFloatPointer, beta: ConstFloatPointer,
                               channels: Int, images: Int, height: Int, width: Int, batchStride: Int, inputBatchStride: Int? = nil) {
     let plane = height * width, outWidth = width / 2, outPlane = (height / 2) * outWidth
     let inputStride = inputBatchStride ?? batchStride
     for c in 0..<channels {
-        let scale = gamma[c] * rstd[c], shift = beta[c] - center[c] * scale
-        let sign: Float = scale < 0 ? -1 : 1
+        let m = center[c], r = rstd[c], g = gamma[c], b = beta[c]
+        let sign: Float = g * r < 0 ? -1 : 1
         for n in 0..<images {
             let input = x + (c * inputStride + n) * plane
             let first = (c * batchStride + n) * outPlane
@@ -50,7 +50,7 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     better = lower.oddHalf .> best
                     best.replace(with: lower.oddHalf, where: better); at.replace(with: topLeft &+ Int32(width + 1), where: better)
                     let bestX = sign * best
-                    var y = scale * bestX + shift
+                    var y = g * ((bestX - m) * r) + b
                     y.replace(with: 0, where: y .< 0)
                     UnsafeMutableRawPointer(outRow + ox).storeBytes(of: y, as: SIMD4<Float>.self)
                     UnsafeMutableRawPointer(argRow + ox).storeBytes(of: at, as: SIMD4<Int32>.self)
@@ -63,7 +63,7 @@ public func batchNormReluPool(_ pooled: FloatPointer, _ argmax: UnsafeMutablePoi
                     if sign * input[topLeft + 1] > sign * input[at] { at = topLeft + 1 }
                     if sign * input[topLeft + width] > sign * input[at] { at = topLeft + width }
                     if sign * input[topLeft + width + 1] > sign * input[at] { at = topLeft + width + 1 }
-                    outRow[ox] = max(scale * input[at] + shift, 0)
+                    outRow[ox] = max(g * ((input[at] - m) * r) + b, 0)
                     argRow[ox] = Int32(at)
                     inputRow[ox] = input[at]
                     ox += 1

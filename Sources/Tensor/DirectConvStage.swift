@@ -23,9 +23,9 @@ public func directConvBatchNormReluPool(_ pooled: FloatPointer, _ argmax: Unsafe
                                         weight: ConstFloatPointer, center: ConstFloatPointer, rstd: ConstFloatPointer,
                                         gamma: ConstFloatPointer, beta: ConstFloatPointer, inChannels: Int, outChannels: Int,
                                         images: Int, side: Int, batchStride: Int, chunk: Int) {
-    let plane = side * side, pooledPlane = plane / 4
-    for start in stride(from: 0, to: images, by: max(1, chunk)) {
-        let count = min(chunk, images - start)
+    let plane = side * side, pooledPlane = plane / 4, step = max(1, chunk)
+    for start in stride(from: 0, to: images, by: step) {
+        let count = min(step, images - start)
         im2col(columns, input + start * plane, channels: inChannels, batch: count, height: side, width: side, batchStride: batchStride)
         sgemm(m: outChannels, n: count * plane, k: inChannels * 9, a: weight, b: columns, beta: 0, c: output)
         let at = start * pooledPlane

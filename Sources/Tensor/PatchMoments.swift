@@ -29,8 +29,8 @@ func padImage(_ padded: FloatPointer, _ input: ConstFloatPointer, image n: Int, 
 }
 
 /// gram[K, K] += sum over the shard's positions of P P^T, sums[K] += sum of P, in Double.
-/// `padded` is scratch of PaddedImage.count. A row of products is added in Float lanes and each
-/// image's total in Double, so long batches keep their accuracy.
+/// `padded` is scratch of PaddedImage.count. An image's products are added in Float lanes and
+/// its totals in Double, so long batches keep their accuracy.
 public func accumulatePatchMoments(_ gram: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>, padded: FloatPointer,
                                    _ input: ConstFloatPointer, channels: Int, images: Int, side: Int, batchStride: Int) {
     let paddedSide = PaddedImage.side(side), paddedPlane = paddedSide * paddedSide, k = channels * 9

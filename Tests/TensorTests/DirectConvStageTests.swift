@@ -5,17 +5,21 @@ import TestSupport
 /// The direct first stage (statistics and weight gradient from the input's patches, the output
 /// pooled as it is made) against the kernels it replaced: the convolution by its definition, the
 /// two-pass batch norm, the fused pool and the dense backward pass with im2col's weight gradient.
-/// Run in two shards (two images, then one) as two workers would, one or three input channels, and
-/// sides whose rows end in a partial block of eight values (6, 10) or none (8).
+/// Run in two shards (three images, then two) as two workers would, in chunks of two images (the
+/// last chunk of the first shard partial), one or three input channels, and sides whose rows end
+/// in a partial block of eight values (6, 10) or none (8, 16).
 @Suite struct DirectConvStageTests {
-    static let shapes: [(Int, Int)] = [(1, 8), (1, 10), (3, 6)]
+    static let shapes: [(Int, Int)] = [(1, 8), (1, 10), (3, 6), (3, 16)]
 
     @Test(arguments: shapes) func directStageMatchesTheSeparateKernels(inChannels cin: Int, side: Int) {
-        let (cout, n) = (5, 3)
-        let plane = side * side, pooledPlane = plane / 4, k = cin * 9, spatial = n * plane, shards = [0..<2, 2..<3]
+        let (cout, n) = (5, 5)
+        let plane = side * side, pooledPlane = plane / 4, k = cin * 9, spatial = n * plane, shards = [0..<3, 3..<5]
         let input = FloatBuffer(GradientCheck.random(cin * spatial, seed: 60).map { ($0 + 1) / 2 })  // pixels in [0, 1]
         let weight = FloatBuffer(GradientCheck.random(cout * k, seed: 61, scale: 0.5))
-        let gamma = FloatBuffer(GradientCheck.random(cout, seed: 62).map { $0 + 1.5 }), beta = FloatBuffer(GradientCheck.random(cout, seed: 63))
+        // Scales of both signs: a negative one pools each window's minimum of x.
+        let gamma = FloatBuffer(GradientCheck.random(cout, seed: 62).map { $0 + ($0 < 0 ? -0.5 : 0.5) })
+        let beta = FloatBuffer(GradientCheck.random(cout, seed: 63))
+        #expect(gamma.array.contains { $0 < 0 } && gamma.array.contains { $0 > 0 })
 
         // The reference: the output by definition, its two-pass statistics, then the fused pool.
         let x = FloatBuffer(count: cout * spatial)

@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also measure the UI: frame drawing time and training throughput with the UI open.")
     var ui = false
 
-    @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd).")
+    @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd and the direct first stage).")
     var kernels = false
 
     func validate() throws {

@@ -3,8 +3,9 @@ import Foundation
 import Tensor
 
 /// `csn bench --kernels`: one worker's share of each stage of the default network (96 images, one
-/// thread): the convolution by im2col + sgemm against Winograd F(2x2, 3x3) and F(4x4, 3x3), phase
-/// by phase, and the fused batch norm + ReLU + max-pool. Winograd goes through the share in the
+/// thread): the convolution by im2col + sgemm against Winograd F(2x2, 3x3) and F(4x4, 3x3) (or, for
+/// the first stage, the direct stage that replaces it), phase by phase, and batch norm + ReLU +
+/// max-pool with its moments and backward pass. Winograd goes through the share in the
 /// network's chunks of images (each phase's time is the sum over the chunks). Medians of 9 runs.
 enum KernelBench {
     static func run(images: Int = 96) {
@@ -80,12 +81,14 @@ enum KernelBench {
         let k = cin * 9, chunk = EmbeddingNetwork.directChunk, plane = side * side
         let padded = FloatBuffer(count: PaddedImage.count(channels: cin, side: side))
         let columns = FloatBuffer(count: k * chunk * plane), output = FloatBuffer(count: cout * chunk * plane)
-        let moments = UnsafeMutablePointer<Double>.allocate(capacity: k * k + k)
-        moments.initialize(repeating: 0, count: k * k + k)
+        var moments = [Double](repeating: 0, count: k * k + k)
         return [
             ("direct: patch moments", {
-                accumulatePatchMoments(moments, moments + k * k, padded: padded.pointer, input.pointer, channels: cin, images: images,
-                                       side: side, batchStride: images) }),
+                moments.withUnsafeMutableBufferPointer { buffer in
+                    guard let gram = buffer.baseAddress else { return }
+                    accumulatePatchMoments(gram, gram + k * k, padded: padded.pointer, input.pointer, channels: cin, images: images,
+                                           side: side, batchStride: images)
+                } }),
             ("direct: convolution + batch norm + ReLU + max-pool, \(chunk)-image chunks", {
                 directConvBatchNormReluPool(pooled.pointer, argmax, windowInput: windowInput.pointer, columns: columns.pointer,
                                             output: output.pointer, input.pointer, weight: weight.pointer, center: center.pointer,
