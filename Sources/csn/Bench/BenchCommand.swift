@@ -28,6 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also measure the UI: frame drawing time and training throughput with the UI open.")
     var ui = false
 
+    @Option(help: "Alternating rounds (headless, then with the UI) for --ui; more rounds narrow the bound on the ratio.")
+    var uiRounds = 5
+
     @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd and the direct first stage).")
     var kernels = false
 
@@ -35,6 +38,7 @@ struct BenchCommand: ParsableCommand {
         guard (1...TrainingConfig.maxBatchSize).contains(batch) else { throw ValidationError("--batch must be between 1 and \(TrainingConfig.maxBatchSize), not \(batch)") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, not \(steps)") }
         guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
+        guard (2...100).contains(uiRounds) else { throw ValidationError("--ui-rounds must be between 2 and 100, not \(uiRounds)") }
     }
 
     func run() throws {
@@ -84,7 +88,7 @@ struct BenchCommand: ParsableCommand {
         }
         queryTimes.sort()
         defer {
-            if ui { try? UIBench.run(dataset: dataset, config: config, steps: max(steps, 400)) }
+            if ui { try? UIBench.run(dataset: dataset, config: config, steps: max(steps, 400), rounds: uiRounds) }
         }
         print("neighbour query (mask applied, k = 10) over \(test.count) test images: median \(String(format: "%.2f", queryTimes[10] * 1000)) ms; embedding them once: \(String(format: "%.2f", embedSeconds)) s")
     }

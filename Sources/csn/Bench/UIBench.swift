@@ -10,7 +10,7 @@ import TUI
 /// same run headless, in alternating rounds; and what that user waited for (the first map, the
 /// Neighbours view's result, a new query's, and the age of the map on screen).
 enum UIBench {
-    static func run(dataset: ImageDataset, config: TrainingConfig, steps: Int) throws {
+    static func run(dataset: ImageDataset, config: TrainingConfig, steps: Int, rounds: Int) throws {
         // Frames: a few trained steps, then the analysis worker's results, then timed draws.
         let session = try TrainingSession(config: config, dataset: dataset)
         for _ in 0..<3 { try session.trainStep() }
@@ -89,9 +89,10 @@ enum UIBench {
         }
         // Alternate the two, so that a noisy neighbour on the machine hits both alike; each with-UI
         // round is compared with the headless round just before it, and the median ratio reported
-        // (on a shared machine, 40 s rounds of the same run differed by 10-15%).
+        // with the mean's one-sided 95% lower bound (on a shared machine, 40 s rounds of the same
+        // run differed by 10-15%, so one round's ratio says little).
         var headless: [Double] = [], withUI: [Double] = [], whileMapping: [Double] = []
-        let seconds = Double(max(30, steps / 10)), rounds = 5
+        let seconds = Double(max(30, steps / 10))
         for _ in 0..<rounds {
             headless.append(try throughput(withUI: false, seconds: seconds).steady)
             let ui = try throughput(withUI: true, seconds: seconds)
@@ -100,7 +101,9 @@ enum UIBench {
         }
         func percentages(_ values: [Double]) -> String {
             let ratios = zip(values, headless).map { 100 * $0 / $1 }
+            let bound = PairedRatios(ratios)
             return ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ") + "; median " + String(format: "%.1f%%", ratios.sorted()[rounds / 2])
+                + String(format: ", mean %.1f%% ± %.1f (standard error), 95%% lower bound %.1f%%", bound.mean, bound.standardError, bound.lowerBound)
         }
         print("training with the UI open (20 Hz frames; the Subspaces view, the Neighbours view opened every 8 s with 3 new queries), "
               + "\(rounds) alternating rounds of \(Int(seconds)) s after the first map: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) "
