@@ -74,10 +74,11 @@ public final class EmbeddingNetwork {
         var pooledPlane: Int { plane / 4 }
     }
 
-    /// What each worker owns: its im2col columns and their gradient (im2col stages); per Winograd stage its
-    /// transformed input (kept for the backward pass), and scratch for the products and the
-    /// gradients of transformed inputs and weights; its weight-gradient accumulator and its
-    /// batch-norm partial sums (the forward pass's moments in Double, [2C]).
+    /// What each worker owns: its im2col columns and their gradient (im2col stages); per Winograd
+    /// stage its transformed input (kept for the backward pass), and scratch for the products and
+    /// the gradients of transformed inputs and weights; its weight-gradient accumulator (the
+    /// direct stage's window sums) and its batch-norm partial sums (the forward pass's moments in
+    /// Double, [2C]).
     private struct WorkerBuffers {
         let col, dCol, dWeight, sums: FloatBuffer
         let moments: UnsafeMutablePointer<Double>

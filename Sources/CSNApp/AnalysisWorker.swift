@@ -42,8 +42,11 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// The most of one core the worker takes on average before it moves on to newer weights.
     let refreshShare: Double
     public static let defaultRefreshShare = 0.1
-    /// Newer weights are taken at least this often (the share is exceeded if it must be).
-    static let maximumRefreshSeconds = 16.0
+    /// Newer weights are taken at least this often (the share is exceeded if it must be). With
+    /// the map's own time and the trainer's 4 s between copies, the map on screen stays under 30 s
+    /// old; every refresh costs the trainer (a refresh with the test split embedded took about a
+    /// fifth of a core at 16 s, and training with the UI open kept about 90% of headless).
+    static let maximumRefreshSeconds = 24.0
     /// The test split's embeddings are refreshed this often while the Neighbours view is closed.
     static let searchRefreshSeconds = 90.0
     /// Images embedded between two looks for a question waiting.
