@@ -8,7 +8,7 @@
 /// stage needs no pass over its output for batch norm's statistics, and none for its weight
 /// gradient either (see directConvWeightGradient).
 
-/// The side of `paddedImage`'s planes, and the Floats it needs: one image's channels with a zero
+/// A padded image's side and the Floats it needs: one image's channels with a zero
 /// border of one, plus four so that a four-lane load at the last patch stays inside.
 public enum PaddedImage {
     public static func side(_ side: Int) -> Int { side + 2 }
