@@ -129,7 +129,7 @@ public final class EmbeddingNetwork {
         var dPooled: [FloatBuffer] = []
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
-            let isDirect = s == 0 && cin < Self.winogradMinimumChannels
+            let isDirect = shape.isDirectStage(s)
             let size = isDirect ? 0 : cout * n * side * side
             let tile = cin >= Self.winogradMinimumChannels ? WinogradTile.largest(forSide: side).map { min(largestTile, $0) } : nil
             largestStage = max(largestStage, size)
@@ -250,10 +250,15 @@ public final class EmbeddingNetwork {
         for c in 0..<channels { (buffer + (c * batch + range.lowerBound) * plane).update(repeating: 0, count: range.count * plane) }
     }
 
-    /// Adds the workers' first `count` partial sums into `target`, in worker order.
-    private func sumWorkers(into target: FloatPointer, count: Int, offset: Int = 0) {
+    /// Sets `target` to the sum of the active workers' `count` values at `part(worker)`, added in
+    /// worker order (so that a run repeats exactly for a given worker count).
+    private func sumOverWorkers<T: FloatingPoint>(into target: UnsafeMutablePointer<T>, count: Int,
+                                                  _ part: (WorkerBuffers) -> UnsafePointer<T>) {
         target.update(repeating: 0, count: count)
-        for buffers in activeWorkers { for i in 0..<count { target[i] += buffers.sums[offset + i] } }
+        for buffers in activeWorkers {
+            let values = part(buffers)
+            for i in 0..<count { target[i] += values[i] }
+        }
     }
 
     /// The buffers of the workers that ran: forEachShard runs no more shards than images, and a
@@ -352,17 +357,15 @@ public final class EmbeddingNetwork {
 
     /// The workers' first `count` moments added in worker order, in `scratchMoments`.
     private func workerMoments(count: Int) -> UnsafePointer<Double> {
-        scratchMoments.update(repeating: 0, count: count)
-        for buffers in activeWorkers { for i in 0..<count { scratchMoments[i] += buffers.moments[i] } }
+        sumOverWorkers(into: scratchMoments, count: count) { UnsafePointer($0.moments) }
         return UnsafePointer(scratchMoments)
     }
 
     /// The direct stage's shifted moments (in `scratchMoments`, as workerMoments gives them) from
     /// the workers' patch moments, added in worker order into `patchMoments` for the backward pass.
     private func directStageMoments(_ stage: Stage) -> UnsafePointer<Double> {
-        let k = patchSize, count = k * k + k
-        patchMoments.update(repeating: 0, count: count)
-        for buffers in activeWorkers { for i in 0..<count { patchMoments[i] += buffers.patchMoments[i] } }
+        let k = patchSize
+        sumOverWorkers(into: patchMoments, count: k * k + k) { UnsafePointer($0.patchMoments) }
         patchConvolutionMoments(scratchMoments, scratchMoments + stage.outChannels, gram: patchMoments, sums: patchMoments + k * k,
                                 weight: store.values.pointer + stage.convWeight, shift: runningMeans[0].pointer,
                                 outChannels: stage.outChannels, patchSize: k, total: batch * stage.plane)
@@ -434,8 +437,8 @@ public final class EmbeddingNetwork {
             let stageInput = s == 0 ? UnsafePointer(input.pointer) : UnsafePointer(stages[s - 1].pooled.pointer)
             // Whole-batch sums: dBeta and dGamma, and the inputs of every shard's dx.
             let sumDy = scratchSums.pointer, sumDyXhat = scratchSums.pointer + cout
-            sumWorkers(into: sumDy, count: cout)
-            sumWorkers(into: sumDyXhat, count: cout, offset: cout)
+            sumOverWorkers(into: sumDy, count: cout) { UnsafePointer($0.sums.pointer) }
+            sumOverWorkers(into: sumDyXhat, count: cout) { UnsafePointer($0.sums.pointer + cout) }
             for c in 0..<cout {
                 g[stage.bnBias + c] += sumDy[c]
                 g[stage.bnWeight + c] += sumDyXhat[c]

@@ -73,14 +73,17 @@ public struct NetworkShape: Codable, Sendable, Equatable {
         }
     }
 
+    /// Whether stage `s` is the network's direct stage (see EmbeddingNetwork): the first, when it
+    /// has too few input channels for Winograd.
+    public func isDirectStage(_ s: Int) -> Bool { s == 0 && inputChannels < EmbeddingNetwork.winogradMinimumChannels }
+
     /// Floats one image needs during a training step, generously: each stage's input unfolded for
     /// the convolution (9 x) and four maps of its output (convolution, gradients, scratch); the
     /// direct first stage (few input channels, see EmbeddingNetwork) keeps four pooled maps alone.
     public var activationFloatsPerImage: Int {
         widths.indices.reduce(embeddingDimension * 4) { total, s in
             let plane = side(atStage: s) * side(atStage: s)
-            let isDirect = s == 0 && inputChannels < EmbeddingNetwork.winogradMinimumChannels
-            return total + (isDirect ? plane * widths[s] : plane * (9 * inputChannels(atStage: s) + 4 * widths[s]))
+            return total + (isDirectStage(s) ? plane * widths[s] : plane * (9 * inputChannels(atStage: s) + 4 * widths[s]))
         }
     }
 

@@ -63,13 +63,15 @@ public func col2imAccumulate(_ dInput: FloatPointer, _ dCol: ConstFloatPointer, 
 }
 
 /// out[Cout, N*H*W] = weight[Cout, Cin*9] x col[Cin*9, N*H*W]; `col` is filled here and can be
-/// reused by the backward pass if nothing overwrote it.
+/// reused by the backward pass if nothing overwrote it. `out` holds `outputBatchStride` images per
+/// channel (default: `batchStride`, the input's).
 public func conv2dForward(_ out: FloatPointer, _ col: FloatPointer, _ input: ConstFloatPointer, _ weight: ConstFloatPointer,
-                          inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int, batchStride: Int? = nil) {
+                          inChannels: Int, outChannels: Int, batch: Int, height: Int, width: Int, batchStride: Int? = nil,
+                          outputBatchStride: Int? = nil) {
     let plane = height * width
     im2col(col, input, channels: inChannels, batch: batch, height: height, width: width, batchStride: batchStride)
     sgemm(m: outChannels, n: batch * plane, k: inChannels * 9, a: weight, b: col, beta: 0, c: out,
-          ldc: (batchStride ?? batch) * plane)
+          ldc: (outputBatchStride ?? batchStride ?? batch) * plane)
 }
 
 /// Accumulates dWeight += dOut x col^T and, when `dInput` is given, dInput += col2im(weight^T x dOut).

@@ -26,8 +26,8 @@ public func directConvBatchNormReluPool(_ pooled: FloatPointer, _ argmax: Unsafe
     let plane = side * side, pooledPlane = plane / 4, step = max(1, chunk)
     for start in stride(from: 0, to: images, by: step) {
         let count = min(step, images - start)
-        im2col(columns, input + start * plane, channels: inChannels, batch: count, height: side, width: side, batchStride: batchStride)
-        sgemm(m: outChannels, n: count * plane, k: inChannels * 9, a: weight, b: columns, beta: 0, c: output)
+        conv2dForward(output, columns, input + start * plane, weight, inChannels: inChannels, outChannels: outChannels,
+                      batch: count, height: side, width: side, batchStride: batchStride, outputBatchStride: count)
         let at = start * pooledPlane
         batchNormReluPool(pooled + at, argmax + at, windowInput: windowInput + at, output, center: center, rstd: rstd,
                           gamma: gamma, beta: beta, channels: outChannels, images: count, height: side, width: side,
