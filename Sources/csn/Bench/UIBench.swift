@@ -46,58 +46,69 @@ enum UIBench {
             print("frame 200x60, \(view): median \(String(format: "%.2f", times[15] * 1000)) ms")
         }
 
-        // Throughput with and without the UI beside training, and how soon the UI answers.
-        var latencies = Latencies()
-        /// Triplets/s over `seconds` of steady training; with the UI, the clock starts once the
-        /// first map is drawn, and the throughput while it was made is returned too.
-        func throughput(withUI: Bool, seconds: Double) throws -> (steady: Double, firstMap: Double?) {
-            var timed = config
-            timed.steps = 1_000_000
-            timed.validateEvery = 1_000_000
-            let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
-            let worker = try AnalysisWorker(config: timed, dataset: dataset, weights: trainer.weights)
-            let app = App(screen: MemoryScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
-            if withUI { worker.start() }
-            trainer.start()
-            // The clock starts after the first steps (the first batches warm the caches).
-            while trainer.snapshot.step < 5 && !trainer.snapshot.state.isOver { Thread.sleep(forTimeInterval: 0.01) }
-            var firstMapThroughput: Double? = nil
-            if withUI {
-                let opened = Date(), openedStep = trainer.snapshot.step
-                _ = app.handle(.character("3"))
-                let deadline = opened.addingTimeInterval(120)
-                while worker.snapshot.map(for: app.state.condition)?.complete != true {
-                    guard Date() < deadline else { throw CSNError("no map within 120 s") }
-                    _ = app.frame()
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-                let waited = Date().timeIntervalSince(opened)
-                latencies.firstMap.append(waited)
-                firstMapThroughput = Double((trainer.snapshot.step - openedStep) * timed.batchSize) / waited
-            }
-            let start = Date(), startStep = trainer.snapshot.step
-            let end = start.addingTimeInterval(seconds)
-            if withUI { try userSession(app: app, worker: worker, until: end, latencies: &latencies) }
-            while Date() < end { Thread.sleep(forTimeInterval: 0.05) }
-            let endStep = trainer.snapshot.step, elapsed = Date().timeIntervalSince(start)
+        // Throughput with and without the UI beside training, and how soon the UI answers. One
+        // trainer runs throughout, so that rounds differ only in the UI: a new trainer per round
+        // added its own start-up and placement to the noise.
+        var timed = config
+        timed.steps = 100_000_000
+        timed.validateEvery = 100_000_000
+        let trainer = Trainer(session: try TrainingSession(config: timed, dataset: dataset), checkpointDirectory: nil)
+        trainer.start()
+        defer {
             trainer.stop()
             _ = trainer.wait()
-            worker.stop()
-            if withUI { worker.waitUntilStopped() }
-            guard elapsed > 0, endStep > startStep else { throw CSNError("training made no progress in \(Int(seconds)) s") }
-            return (Double((endStep - startStep) * timed.batchSize) / elapsed, firstMapThroughput)
         }
-        // Alternate the two, so that a noisy neighbour on the machine hits both alike; each with-UI
-        // round is compared with the headless round just before it, and the median ratio reported
-        // with the mean's one-sided 95% lower bound (on a shared machine, 40 s rounds of the same
-        // run differed by 10-15%, so one round's ratio says little).
-        var headless: [Double] = [], withUI: [Double] = [], whileMapping: [Double] = []
-        let seconds = Double(max(30, steps / 10))
-        for _ in 0..<rounds {
-            headless.append(try throughput(withUI: false, seconds: seconds).steady)
-            let ui = try throughput(withUI: true, seconds: seconds)
-            withUI.append(ui.steady)
-            whileMapping.append(ui.firstMap ?? 0)
+        // The clock starts after the first steps (the first batches warm the caches).
+        while trainer.snapshot.step < 5 && !trainer.snapshot.state.isOver { Thread.sleep(forTimeInterval: 0.01) }
+        var latencies = Latencies()
+        /// Triplets/s over the next `seconds`.
+        func steadyThroughput(seconds: Double, during: (Date) throws -> Void) throws -> Double {
+            let start = Date(), startStep = trainer.snapshot.step
+            let end = start.addingTimeInterval(seconds)
+            try during(end)
+            while Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+            let endStep = trainer.snapshot.step, elapsed = Date().timeIntervalSince(start)
+            guard elapsed > 0, endStep > startStep else { throw CSNError("training made no progress in \(Int(seconds)) s") }
+            return Double((endStep - startStep) * timed.batchSize) / elapsed
+        }
+        /// With the UI: a new analysis worker and app on the running trainer, its first map waited
+        /// for (the throughput while it was made is returned too), then the scripted user.
+        func withUI(seconds: Double) throws -> (steady: Double, firstMap: Double) {
+            let worker = try AnalysisWorker(config: timed, dataset: dataset, weights: trainer.weights)
+            let app = App(screen: MemoryScreen(width: 200, height: 60), trainer: trainer, worker: worker, dataName: "fonts", ascii: false)
+            worker.start()
+            defer {
+                worker.stop()
+                worker.waitUntilStopped()
+            }
+            let opened = Date(), openedStep = trainer.snapshot.step
+            _ = app.handle(.character("3"))
+            let deadline = opened.addingTimeInterval(120)
+            while worker.snapshot.map(for: app.state.condition)?.complete != true {
+                guard Date() < deadline else { throw CSNError("no map within 120 s") }
+                _ = app.frame()
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let waited = Date().timeIntervalSince(opened)
+            latencies.firstMap.append(waited)
+            let firstMap = Double((trainer.snapshot.step - openedStep) * timed.batchSize) / waited
+            let steady = try steadyThroughput(seconds: seconds) { end in
+                try userSession(app: app, worker: worker, until: end, latencies: &latencies)
+            }
+            return (steady, firstMap)
+        }
+        // Each round pairs a block with the UI with a headless block beside it, in alternating
+        // order (A B, B A, ...), so that a drift of the machine's speed hits both alike; the mean
+        // ratio is reported with its one-sided 95% lower bound (on a shared machine, 40 s blocks
+        // differed by 10-15%, so one pair's ratio says little).
+        var headless: [Double] = [], withUIRates: [Double] = [], whileMapping: [Double] = []
+        let seconds = Double(max(20, steps / 10))
+        for round in 0..<rounds {
+            if round % 2 == 0 { headless.append(try steadyThroughput(seconds: seconds) { _ in }) }
+            let ui = try withUI(seconds: seconds)
+            withUIRates.append(ui.steady)
+            whileMapping.append(ui.firstMap)
+            if round % 2 == 1 { headless.append(try steadyThroughput(seconds: seconds) { _ in }) }
         }
         func percentages(_ values: [Double]) -> String {
             let ratios = zip(values, headless).map { 100 * $0 / $1 }
@@ -106,8 +117,8 @@ enum UIBench {
                 + String(format: ", mean %.1f%% ± %.1f (standard error), 95%% lower bound %.1f%%", bound.mean, bound.standardError, bound.lowerBound)
         }
         print("training with the UI open (20 Hz frames; the Subspaces view, the Neighbours view opened every 8 s with 3 new queries), "
-              + "\(rounds) alternating rounds of \(Int(seconds)) s after the first map: \(withUI.map { String(Int($0)) }.joined(separator: ", ")) "
-              + "triplets/s vs \(headless.map { String(Int($0)) }.joined(separator: ", ")) headless (\(percentages(withUI)))")
+              + "\(rounds) rounds of \(Int(seconds)) s (after the first map) beside \(Int(seconds)) s headless, one training run: \(withUIRates.map { String(Int($0)) }.joined(separator: ", ")) "
+              + "triplets/s vs \(headless.map { String(Int($0)) }.joined(separator: ", ")) headless (\(percentages(withUIRates)))")
         print("training while the first map is made (its 1,500 images embedded, 750 t-SNE iterations): "
               + "\(whileMapping.map { String(Int($0)) }.joined(separator: ", ")) triplets/s (\(percentages(whileMapping)))")
         print(latencies.report())
