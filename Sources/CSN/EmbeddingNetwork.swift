@@ -291,9 +291,10 @@ public final class EmbeddingNetwork {
         for (s, stage) in stages.enumerated() {
             let stageInput = current
             let (cout, plane, stride) = (stage.outChannels, stage.plane, n * stage.plane)
-            if let u = stage.transformedWeights, let tile = stage.tile {
-                winogradTransformWeights(u.pointer, p + stage.convWeight, inChannels: stage.inChannels, outChannels: cout, tile: tile)
-            }
+            // Transformed weights are made one sweep ahead, each worker a share of the output
+            // channels; only a first stage (never Winograd with 1 or 3 channels) would wait here.
+            if s == 0 { transformWeights(of: stage, share: 0, of: 1) }
+            let next = stages.indices.contains(s + 1) ? stages[s + 1] : nil, shards = max(1, min(workers, n))
             if !training {
                 for c in 0..<cout { stage.runningRstd[c] = 1 / (runningVariances[s][c] + batchNormEpsilon).squareRoot() }
             }
@@ -302,6 +303,7 @@ public final class EmbeddingNetwork {
             // its statistics; in inference, the convolution and its batch norm.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
+                if let next { transformWeights(of: next, share: w, of: shards) }
                 if training && s > 0 {
                     normaliseAndPool(stages[s - 1], worker: w, r, center: stages[s - 1].mean.pointer, rstd: stages[s - 1].rstd.pointer)
                 }
@@ -353,6 +355,14 @@ public final class EmbeddingNetwork {
             linearForward(embeddings.pointer + r.lowerBound * d, rows.pointer + r.lowerBound * features, p + fcWeight, p + fcBias,
                           batch: r.count, inFeatures: features, outFeatures: d)
         }
+    }
+
+    /// Worker `share`'s part (of `shares`) of a Winograd stage's transformed weights.
+    private func transformWeights(of stage: Stage, share: Int, of shares: Int) {
+        guard let u = stage.transformedWeights, let tile = stage.tile else { return }
+        let cout = stage.outChannels
+        winogradTransformWeights(u.pointer, store.values.pointer + stage.convWeight, inChannels: stage.inChannels, outChannels: cout,
+                                 tile: tile, outputs: (share * cout / shares)..<((share + 1) * cout / shares))
     }
 
     /// The workers' first `count` moments added in worker order, in `scratchMoments`.

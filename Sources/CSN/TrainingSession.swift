@@ -121,7 +121,7 @@ public final class TrainingSession {
         }
         model.accumulateMaskGradient(dMasks)
         step += 1
-        adam.update(model.store, step: step, learningRate: config.learningRate(atStep: step - 1), scaled: maskRate)
+        adam.update(model.store, step: step, learningRate: config.learningRate(atStep: step - 1), scaled: maskRate, workers: config.threads)
         return terms
     }
 

@@ -50,8 +50,11 @@ public struct Adam: Sendable {
     public init(learningRate: Float) { self.learningRate = learningRate }
 
     /// One update of every parameter; `step` counts from 1. The parameters in `scaled.range`
-    /// (learned masks) take `scaled.factor` times the learning rate.
-    public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil, scaled: (range: Range<Int>, factor: Float)? = nil) {
+    /// (learned masks) take `scaled.factor` times the learning rate. `workers` threads share the
+    /// parameters (the sweep is bound by memory, not arithmetic); each parameter's update is the
+    /// same whatever their number.
+    public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil, scaled: (range: Range<Int>, factor: Float)? = nil,
+                       workers: Int = 1) {
         let lr = learningRate ?? self.learningRate
         let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
         let p = store.values.pointer, g = store.gradients.pointer
@@ -63,11 +66,13 @@ public struct Adam: Sendable {
                 p[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
             }
         }
-        guard let scaled, scaled.factor != 1 else { return sweep(0..<store.count, lr) }
-        let range = scaled.range.clamped(to: 0..<store.count)
-        sweep(0..<range.lowerBound, lr)
-        sweep(range, lr * scaled.factor)
-        sweep(range.upperBound..<store.count, lr)
+        let range = scaled.map { $0.factor == 1 ? 0..<0 : $0.range.clamped(to: 0..<store.count) } ?? 0..<0
+        let factor = scaled?.factor ?? 1
+        forEachShard(count: store.count, workers: workers) { _, shard in
+            sweep(shard.lowerBound..<max(shard.lowerBound, min(shard.upperBound, range.lowerBound)), lr)
+            sweep(range.clamped(to: shard), lr * factor)
+            sweep(min(shard.upperBound, max(shard.lowerBound, range.upperBound))..<shard.upperBound, lr)
+        }
     }
 }
 

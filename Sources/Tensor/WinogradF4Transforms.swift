@@ -208,19 +208,19 @@ private struct PaddedFrames {
 /// per lane, so that each of the 36 positions is stored as one vector. (One filter at a time, the
 /// stores went 36 ways at a stride of the filter count, and the transform was 2.5% of a step on
 /// one thread while the other waited.)
-func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int) {
-    let pairs = outChannels * inChannels
+func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, outputs: Range<Int>) {
+    let pairs = outChannels * inChannels, firstPair = outputs.lowerBound * inChannels
     // Vectors 0..<9: the filters; 9..<27: G g (6x3); 27..<63: (G g) G^T (6x6).
-    forEachTileGroup(tiles: pairs, vectors: 63) { first, count, patch in
+    forEachTileGroup(tiles: outputs.count * inChannels, vectors: 63) { first, count, patch in
         let g = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
         for lane in 0..<count {
-            let filter = weight + (first + lane) * 9
+            let filter = weight + (firstPair + first + lane) * 9
             for k in 0..<9 { g[k &* laneCount &+ lane] = filter[k] }
         }
         let half = patch + 9, result = patch + 27
         for c in 0..<3 { weightTransform(patch + c, 3, half + c, 3) }
         for r in 0..<6 { weightTransform(half + 3 * r, 1, result + 6 * r, 1) }
-        storeLanes(result, vectors: 36, to: u + first, positions: pairs, lanes: count)
+        storeLanes(result, vectors: 36, to: u + firstPair + first, positions: pairs, lanes: count)
     }
 }
 

@@ -11,13 +11,16 @@
 /// channel of the full buffer when the kernels work on a shard of its batch (as in Conv2d).
 /// Each function takes the tile; F(4x4, 3x3)'s own code is in WinogradF4Transforms.
 
-/// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci].
-public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, tile: WinogradTile = .two) {
-    if tile == .four { return winogradF4TransformWeights(u, weight, inChannels: inChannels, outChannels: outChannels) }
+/// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci], for the output channels
+/// `outputs` (all by default), so that workers can share the transform.
+public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, tile: WinogradTile = .two,
+                                     outputs: Range<Int>? = nil) {
+    let outputs = outputs ?? 0..<outChannels
+    if tile == .four { return winogradF4TransformWeights(u, weight, inChannels: inChannels, outChannels: outChannels, outputs: outputs) }
     let pairs = outChannels * inChannels
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { half in
         let t = half.baseAddress!
-        for pair in 0..<pairs {
+        for pair in (outputs.lowerBound * inChannels)..<(outputs.upperBound * inChannels) {
             let g = weight + pair * 9
             // G g (4x3), column by column.
             for c in 0..<3 {

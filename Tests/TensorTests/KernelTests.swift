@@ -54,6 +54,21 @@ import TestSupport
     /// and 16 for F(4x4)'s output blocks moved four tiles at a time (rows of a multiple of 4 tiles).
     static let tilesAndSides: [(WinogradTile, Int)] = [(.two, 6), (.four, 12), (.four, 16)]
 
+    /// Workers share the weight transform by output channels: the parts, made in any order,
+    /// give the whole transform exactly (11 outputs with 5 inputs: parts that start and end
+    /// inside F(4x4)'s groups of 16 filters).
+    @Test(arguments: WinogradTile.allCases) func winogradWeightTransformInParts(tile: WinogradTile) {
+        let (cin, cout) = (5, 11)
+        let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 21))
+        let whole = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: tile))
+        let parts = FloatBuffer(count: whole.count, repeating: .nan)
+        winogradTransformWeights(whole.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile)
+        for outputs in [7..<11, 0..<3, 3..<7] {
+            winogradTransformWeights(parts.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile, outputs: outputs)
+        }
+        #expect(parts.array == whole.array)
+    }
+
     /// Against the definition, on inputs and weights of unit scale. F(4x4)'s larger transform
     /// constants round more than F(2x2)'s, so its limit is twice as wide.
     @Test(arguments: tilesAndSides) func winogradConvolutionMatchesTheNaiveOne(tile: WinogradTile, side: Int) {
@@ -367,6 +382,26 @@ import TestSupport
         // At step 1 the bias-corrected update is lr * g / (|g| + eps): a step of lr against the sign.
         #expect(abs(store.values[0] - 0.99) < 1e-6 && abs(store.values[1] - -1.99) < 1e-6 && store.values[2] == 0.5)
         #expect(store.entry("b").offset == 2 && store.count == 3)
+    }
+
+    /// Workers share the parameters: shards that cut the scaled range (10..<21) or lie inside
+    /// it give the same update as one worker, to the bit.
+    @Test(arguments: [2, 3, 7]) func adamUpdateIsTheSameWithWorkers(workers: Int) {
+        let count = 37, shapes = [("w", [count])]
+        let one = ParameterStore(shapes: shapes), shared = ParameterStore(shapes: shapes)
+        let start = GradientCheck.random(count, seed: 31)
+        one.values.pointer.update(from: start, count: count)
+        shared.values.pointer.update(from: start, count: count)
+        let adam = Adam(learningRate: 0.01)
+        for step in 1...3 {
+            let g = GradientCheck.random(count, seed: UInt64(40 + step))
+            one.gradients.pointer.update(from: g, count: count)
+            shared.gradients.pointer.update(from: g, count: count)
+            adam.update(one, step: step, scaled: (range: 10..<21, factor: 3))
+            adam.update(shared, step: step, scaled: (range: 10..<21, factor: 3), workers: workers)
+        }
+        #expect(shared.values.array == one.values.array)
+        #expect(shared.firstMoments.array == one.firstMoments.array && shared.secondMoments.array == one.secondMoments.array)
     }
 
     @Test func adamScalesTheLearningRateOfARange() {
