@@ -11,7 +11,7 @@
 #   csn, the same network, loss and batch in PyTorch on the CPU with 2 threads, eager and with
 #   torch.compile (Tools/pytorch_reference.py, one process per row so that each peak memory is its
 #   own), and the machine's sgemm rate as a ceiling (Tools/sgemm_ceiling.py, numpy).
-# ROUNDS (default 3) sets the training rounds, UI_ROUNDS (default 5) the UI's alternating rounds,
+# ROUNDS (default 3) sets the training rounds, UI_ROUNDS (default 6, even) the UI's rounds,
 # TSNE_SIZES the t-SNE rows' sizes.
 # The Python tools run with BENCH_PYTHON, by default the venv that `make bench-venv` makes
 # (python/.venv with Tools/requirements.txt); without it their rows are skipped with a note.
@@ -101,7 +101,7 @@ $csn bench --kernels
 
 echo
 echo "== the terminal UI: frame drawing, training with the UI open, what its user waits for =="
-$csn bench --steps 3 --ui --ui-rounds "${UI_ROUNDS:-5}" | grep -E "^frame|^training with the UI|^training while|^UI latencies"
+$csn bench --steps 3 --ui --ui-rounds "${UI_ROUNDS:-6}" | grep -E "^frame|^training with the UI|^training while|^UI latencies|^UI bench failed"
 
 echo
 echo "== t-SNE: csn against openTSNE (FFT, Barnes-Hut) and scikit-learn on identical input =="

@@ -51,8 +51,8 @@ public struct Adam: Sendable {
 
     /// One update of every parameter; `step` counts from 1. The parameters in `scaled.range`
     /// (learned masks) take `scaled.factor` times the learning rate. `workers` threads share the
-    /// parameters (the sweep is bound by memory, not arithmetic); each parameter's update is the
-    /// same whatever their number.
+    /// parameters (one core does not saturate the memory the sweep streams through); each
+    /// parameter's update is the same whatever their number.
     public func update(_ store: ParameterStore, step: Int, learningRate: Float? = nil, scaled: (range: Range<Int>, factor: Float)? = nil,
                        workers: Int = 1) {
         let lr = learningRate ?? self.learningRate

@@ -207,7 +207,7 @@ private struct PaddedFrames {
 /// U[k, co, ci] = (G g G^T)[k] for each 3x3 filter g = weight[co, ci], 16 filters at a time, one
 /// per lane, so that each of the 36 positions is stored as one vector. (One filter at a time, the
 /// stores went 36 ways at a stride of the filter count, and the transform was 2.5% of a step on
-/// one thread while the other waited.)
+/// one thread while the other waited.) Only the filters of the output channels `outputs`.
 func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, outputs: Range<Int>) {
     let pairs = outChannels * inChannels, firstPair = outputs.lowerBound * inChannels
     // Vectors 0..<9: the filters; 9..<27: G g (6x3); 27..<63: (G g) G^T (6x6).

@@ -54,19 +54,23 @@ import TestSupport
     /// and 16 for F(4x4)'s output blocks moved four tiles at a time (rows of a multiple of 4 tiles).
     static let tilesAndSides: [(WinogradTile, Int)] = [(.two, 6), (.four, 12), (.four, 16)]
 
-    /// Workers share the weight transform by output channels: the parts, made in any order,
-    /// give the whole transform exactly (11 outputs with 5 inputs: parts that start and end
-    /// inside F(4x4)'s groups of 16 filters).
+    /// Workers share the weight transform by output channels: each part (11 outputs with 5
+    /// inputs, so parts start and end inside F(4x4)'s groups of 16 filters) writes exactly its
+    /// own filters' values, and they are the whole transform's.
     @Test(arguments: WinogradTile.allCases) func winogradWeightTransformInParts(tile: WinogradTile) {
         let (cin, cout) = (5, 11)
         let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 21))
         let whole = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: tile))
-        let parts = FloatBuffer(count: whole.count, repeating: .nan)
         winogradTransformWeights(whole.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile)
-        for outputs in [7..<11, 0..<3, 3..<7] {
-            winogradTransformWeights(parts.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile, outputs: outputs)
+        for outputs in [0..<3, 3..<7, 7..<11] {
+            let part = FloatBuffer(count: whole.count, repeating: .nan)
+            winogradTransformWeights(part.pointer, weight.pointer, inChannels: cin, outChannels: cout, tile: tile, outputs: outputs)
+            // U is [P, Cout, Cin]: index i belongs to output channel (i % (Cout * Cin)) / Cin.
+            let mismatches = (0..<whole.count).filter { i in
+                outputs.contains(i % (cout * cin) / cin) ? part[i] != whole[i] : !part[i].isNaN
+            }
+            #expect(mismatches.isEmpty, "outputs \(outputs): \(mismatches.count) values wrong or written outside the part")
         }
-        #expect(parts.array == whole.array)
     }
 
     /// Against the definition, on inputs and weights of unit scale. F(4x4)'s larger transform
@@ -384,9 +388,10 @@ import TestSupport
         #expect(store.entry("b").offset == 2 && store.count == 3)
     }
 
-    /// Workers share the parameters: shards that cut the scaled range (10..<21) or lie inside
-    /// it give the same update as one worker, to the bit.
-    @Test(arguments: [2, 3, 7]) func adamUpdateIsTheSameWithWorkers(workers: Int) {
+    /// Workers share the parameters: shards that cut the scaled range or lie inside it, a range
+    /// that runs past the end, and no range give the same update as one worker, to the bit.
+    @Test(arguments: [(2, 10..<21), (3, 10..<21), (7, 10..<21), (3, 30..<50), (2, nil)] as [(Int, Range<Int>?)])
+    func adamUpdateIsTheSameWithWorkers(workers: Int, scaledRange: Range<Int>?) {
         let count = 37, shapes = [("w", [count])]
         let one = ParameterStore(shapes: shapes), shared = ParameterStore(shapes: shapes)
         let start = GradientCheck.random(count, seed: 31)
@@ -397,8 +402,9 @@ import TestSupport
             let g = GradientCheck.random(count, seed: UInt64(40 + step))
             one.gradients.pointer.update(from: g, count: count)
             shared.gradients.pointer.update(from: g, count: count)
-            adam.update(one, step: step, scaled: (range: 10..<21, factor: 3))
-            adam.update(shared, step: step, scaled: (range: 10..<21, factor: 3), workers: workers)
+            let scaled = scaledRange.map { (range: $0, factor: Float(3)) }
+            adam.update(one, step: step, scaled: scaled)
+            adam.update(shared, step: step, scaled: scaled, workers: workers)
         }
         #expect(shared.values.array == one.values.array)
         #expect(shared.firstMoments.array == one.firstMoments.array && shared.secondMoments.array == one.secondMoments.array)

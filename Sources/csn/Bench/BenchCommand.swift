@@ -28,8 +28,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also measure the UI: frame drawing time and training throughput with the UI open.")
     var ui = false
 
-    @Option(help: "Alternating rounds (headless, then with the UI) for --ui; more rounds narrow the bound on the ratio.")
-    var uiRounds = 5
+    @Option(help: "Rounds for --ui, each a block with the UI beside a headless block (in turn after and before it); an even number, more rounds narrow the bound on the ratio.")
+    var uiRounds = 6
 
     @Flag(help: "Time the convolution kernels phase by phase instead (im2col against Winograd and the direct first stage).")
     var kernels = false
@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
         guard (1...TrainingConfig.maxBatchSize).contains(batch) else { throw ValidationError("--batch must be between 1 and \(TrainingConfig.maxBatchSize), not \(batch)") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, not \(steps)") }
         guard (1...TrainingConfig.maxThreads).contains(threads) else { throw ValidationError("--threads must be between 1 and \(TrainingConfig.maxThreads), not \(threads)") }
-        guard (2...100).contains(uiRounds) else { throw ValidationError("--ui-rounds must be between 2 and 100, not \(uiRounds)") }
+        guard (2...100).contains(uiRounds), uiRounds % 2 == 0 else { throw ValidationError("--ui-rounds must be an even number between 2 and 100, not \(uiRounds)") }
     }
 
     func run() throws {
@@ -88,7 +88,14 @@ struct BenchCommand: ParsableCommand {
         }
         queryTimes.sort()
         defer {
-            if ui { try? UIBench.run(dataset: dataset, config: config, steps: max(steps, 400), rounds: uiRounds) }
+            if ui {
+                do {
+                    try UIBench.run(dataset: dataset, config: config, steps: max(steps, 400), rounds: uiRounds)
+                } catch {
+                    print("UI bench failed: \(error)")
+                    Foundation.exit(1)
+                }
+            }
         }
         print("neighbour query (mask applied, k = 10) over \(test.count) test images: median \(String(format: "%.2f", queryTimes[10] * 1000)) ms; embedding them once: \(String(format: "%.2f", embedSeconds)) s")
     }

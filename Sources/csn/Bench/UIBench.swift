@@ -98,7 +98,9 @@ enum UIBench {
             return (steady, firstMap)
         }
         // Each round pairs a block with the UI with a headless block beside it, in alternating
-        // order (A B, B A, ...), so that a drift of the machine's speed hits both alike; the mean
+        // order (A B, B A, ...), so that a drift of the machine's speed hits both alike (the UI
+        // block's first map, untimed, lies between the two when the headless block goes first,
+        // and before both when it goes second); the mean
         // ratio is reported with its one-sided 95% lower bound (on a shared machine, 40 s blocks
         // differed by 10-15%, so one pair's ratio says little).
         var headless: [Double] = [], withUIRates: [Double] = [], whileMapping: [Double] = []
