@@ -44,9 +44,10 @@ public final class EmbeddingNetwork {
     /// Images per Winograd call: a shard goes through in chunks, so the scratch for the products
     /// is a chunk's, not a shard's, and a chunk's transformed inputs and products stay nearer the
     /// core for the GEMMs that read them. With F(4x4) on the default model, chunks of 16 images
-    /// trained 10% faster than 32 and peaked at 295 MiB instead of 302 (`csn bench`, alternating
-    /// runs); 8 was no faster than 16 and 48 was slower. At most a shard.
-    public static let defaultWinogradChunk = 16
+    /// trained 10% faster than 32; once the kernels were compiled for the building CPU, chunks of
+    /// 8 trained faster than 16 in 16 of 22 alternating `csn bench` pairs (median ratio 1.04 and
+    /// 1.07 in two sets), at 230 MiB instead of 234; 4 was slower than 8. At most a shard.
+    public static let defaultWinogradChunk = 8
     let winogradChunk: Int
     /// The direct stage's chunk here: at most a shard.
     let directChunk: Int
