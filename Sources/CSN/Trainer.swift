@@ -13,10 +13,12 @@ public final class Trainer: @unchecked Sendable {
     public let checkpointDirectory: String?
     public let publishEvery: Int
     /// Steps between weight copies for the analysis worker; a copy is also made when
-    /// `weightsSeconds` have passed since the last, so that a slow run's maps stay recent.
+    /// `weightsSeconds` have passed since the last, so that a slow run's maps stay recent. A
+    /// copy (under a megabyte for the default model) takes a fraction of a millisecond; its age
+    /// when the analysis worker takes it adds to the map's (at 4 s the map reached 29 s old).
     public let weightsEvery: Int
     public static let defaultWeightsEvery = 200
-    public static let weightsSeconds = 4.0
+    public static let weightsSeconds = 2.0
     /// The newest copy of the weights, for analysis on other threads.
     public let weights = WeightsMailbox()
 

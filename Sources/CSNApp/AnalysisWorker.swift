@@ -43,7 +43,7 @@ public final class AnalysisWorker: @unchecked Sendable {
     let refreshShare: Double
     public static let defaultRefreshShare = 0.1
     /// Newer weights are taken at least this often (the share is exceeded if it must be). With
-    /// the map's own time and the trainer's 4 s between copies, the map on screen stays under 30 s
+    /// the map's own time and the trainer's 2 s between copies, the map on screen stays under 30 s
     /// old; every refresh costs the trainer (a refresh with the test split embedded took about a
     /// fifth of a core at 16 s, and training with the UI open kept about 90% of headless).
     static let maximumRefreshSeconds = 24.0
