@@ -295,7 +295,7 @@ public final class EmbeddingNetwork {
             // Transformed weights are made one sweep ahead, each worker a share of the output
             // channels; only a first stage (never Winograd with 1 or 3 channels) would wait here.
             if s == 0 { transformWeights(of: stage, share: 0, of: 1) }
-            let next = stages.indices.contains(s + 1) ? stages[s + 1] : nil, shards = max(1, min(workers, n))
+            let next = stages.indices.contains(s + 1) ? stages[s + 1] : nil, shards = activeWorkers.count
             if !training {
                 for c in 0..<cout { stage.runningRstd[c] = 1 / (runningVariances[s][c] + batchNormEpsilon).squareRoot() }
             }

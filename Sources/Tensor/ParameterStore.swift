@@ -66,12 +66,11 @@ public struct Adam: Sendable {
                 p[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
             }
         }
-        let range = scaled.map { $0.factor == 1 ? 0..<0 : $0.range.clamped(to: 0..<store.count) } ?? 0..<0
-        let factor = scaled?.factor ?? 1
+        let range = scaled?.range.clamped(to: 0..<store.count) ?? 0..<0, factor = scaled?.factor ?? 1
         forEachShard(count: store.count, workers: workers) { _, shard in
-            sweep(shard.lowerBound..<max(shard.lowerBound, min(shard.upperBound, range.lowerBound)), lr)
-            sweep(range.clamped(to: shard), lr * factor)
-            sweep(min(shard.upperBound, max(shard.lowerBound, range.upperBound))..<shard.upperBound, lr)
+            sweep(shard.clamped(to: 0..<range.lowerBound), lr)
+            sweep(shard.clamped(to: range), lr * factor)
+            sweep(shard.clamped(to: range.upperBound..<store.count), lr)
         }
     }
 }

@@ -100,9 +100,8 @@ enum UIBench {
         // Each round pairs a block with the UI with a headless block beside it, in alternating
         // order (A B, B A, ...), so that a drift of the machine's speed hits both alike (the UI
         // block's first map, untimed, lies between the two when the headless block goes first,
-        // and before both when it goes second); the mean
-        // ratio is reported with its one-sided 95% lower bound (on a shared machine, 40 s blocks
-        // differed by 10-15%, so one pair's ratio says little).
+        // and before both when it goes second). The mean ratio is reported with its one-sided 95%
+        // lower bound: on a shared machine, 40 s blocks differed by 10-15%, so one pair says little.
         var headless: [Double] = [], withUIRates: [Double] = [], whileMapping: [Double] = []
         let seconds = Double(max(20, steps / 10))
         for round in 0..<rounds {
