@@ -6,7 +6,8 @@ import Basics
 public final class WeightsMailbox: Sendable {
     private struct Contents {
         var newest: ModelWeights?
-        var subscribers: [@Sendable () -> Void] = []
+        var subscribers: [(id: Int, notify: @Sendable () -> Void)] = []
+        var nextID = 0
     }
     private let contents: Locked<Contents>
 
@@ -23,11 +24,25 @@ public final class WeightsMailbox: Sendable {
             return contents.subscribers
         }
         // Outside the lock: a subscriber may read `newest` from its callback.
-        for notify in subscribers { notify() }
+        for subscriber in subscribers { subscriber.notify() }
     }
 
-    /// `notify` runs on the publishing thread after each publish; it should only wake its owner.
-    public func subscribe(_ notify: @escaping @Sendable () -> Void) {
-        contents.withLock { $0.subscribers.append(notify) }
+    /// `notify` runs on the publishing thread after each publish until `unsubscribe` with the
+    /// returned id; it should only wake its owner.
+    @discardableResult
+    public func subscribe(_ notify: @escaping @Sendable () -> Void) -> Int {
+        contents.withLock { contents in
+            defer { contents.nextID += 1 }
+            contents.subscribers.append((contents.nextID, notify))
+            return contents.nextID
+        }
     }
+
+    /// Stops the notices of subscription `id` (a publish already under way may still deliver one).
+    public func unsubscribe(_ id: Int) {
+        contents.withLock { $0.subscribers.removeAll { $0.id == id } }
+    }
+
+    /// How many subscribers are told of each publish.
+    public var subscriberCount: Int { contents.withLock { $0.subscribers.count } }
 }

@@ -23,8 +23,8 @@ import Foundation
 ///   the refresh thread is doing. A query outside the test split needs the model, so the refresh
 ///   thread answers it, pausing its map.
 ///
-/// `@unchecked Sendable`: `request`, `latest`, `search`, `answered`, `running` and `liveThreads`
-/// are guarded by `lock`; `source` and the caches are used by the refresh thread alone;
+/// `@unchecked Sendable`: `request`, `latest`, `search`, `answered`, `running`, `liveThreads` and
+/// `subscription` are guarded by `lock`; `source` and the caches are used by the refresh thread alone;
 /// everything else is immutable.
 public final class AnalysisWorker: @unchecked Sendable {
     public let dataset: ImageDataset
@@ -65,6 +65,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     private var answered: (query: Int, step: Int)? = nil
     private var running = true
     private var liveThreads = 0
+    /// The worker's subscription to `weights`, ended by `stop`.
+    private var subscription: Int? = nil
 
     /// A worker that runs the model of `config` on the dataset's images, with the mailbox's weights.
     public convenience init(config: TrainingConfig, dataset: ImageDataset, weights: WeightsMailbox, mapSampleCount: Int = 1500,
@@ -88,7 +90,7 @@ public final class AnalysisWorker: @unchecked Sendable {
         (mapSample, highlighted) = Self.makeMapSample(dataset, count: mapSampleCount, seed: seed)
         let rows = mapSample.compactMap { [searchRow] in searchRow[$0] }
         mapSampleRows = rows.count == mapSample.count ? rows : nil
-        weights.subscribe { [weak self] in self?.wake() }
+        subscription = weights.subscribe { [weak self] in self?.wake() }
     }
 
     public var snapshot: AnalysisSnapshot { lock.withLock { latest } }
@@ -146,10 +148,13 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// Asks the worker to stop and returns at once: quitting never waits for an analysis (a
     /// map being computed is cancelled at its next iteration; the thread then ends by itself).
     public func stop() {
-        lock.withLock {
+        let ended = lock.withLock {
             running = false
             lock.broadcast()
+            defer { subscription = nil }
+            return subscription
         }
+        if let ended { weights.unsubscribe(ended) }
     }
 
     /// Waits until the worker's threads have ended (for tests and the bench).

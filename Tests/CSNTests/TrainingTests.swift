@@ -29,6 +29,23 @@ import TestSupport
         }
     }
 
+    /// Each publish tells every current subscriber once, and an ended subscription is told nothing.
+    @Test func theMailboxTellsItsSubscribersUntilTheyLeave() throws {
+        let session = try TrainingSession(config: TestSupport.tinyConfig(.csnLearned, steps: 1), dataset: dataset)
+        let mailbox = WeightsMailbox(), told = Locked([0, 0])
+        let first = mailbox.subscribe { told.withLock { $0[0] += 1 } }
+        let second = mailbox.subscribe { told.withLock { $0[1] += 1 } }
+        #expect(first != second && mailbox.subscriberCount == 2)
+        mailbox.publish(ModelWeights(of: session.model, step: 1))
+        mailbox.unsubscribe(first)
+        mailbox.publish(ModelWeights(of: session.model, step: 2))
+        #expect(told.withLock { $0 } == [1, 2])
+        #expect(mailbox.subscriberCount == 1 && mailbox.newest?.step == 2)
+        mailbox.unsubscribe(second)
+        mailbox.unsubscribe(second)  // twice is harmless
+        #expect(mailbox.subscriberCount == 0)
+    }
+
     @Test func aSeededRunRepeatsExactly() throws {
         var weights: [[Float]] = []
         for _ in 0..<2 {

@@ -135,6 +135,10 @@ import TUI
         // Nobody asks the worker anything: the published weights alone wake it.
         mailbox.publish(ModelWeights(of: session.model, step: 2))
         #expect(waitForMap(ofStep: 2), "the worker never took the newer weights: \(worker.snapshot.status)")
+        // A stopped worker leaves the mailbox (a trainer outlives the UI's workers).
+        #expect(mailbox.subscriberCount == 1)
+        worker.stop()
+        #expect(mailbox.subscriberCount == 0)
     }
 
     /// The test split is embedded with the first weights, before anyone asks: opening the
