@@ -3,8 +3,8 @@ import Foundation
 
 /// Watches paths for runs, on its own thread: a folder holding `metrics.jsonl` or event files is
 /// a run; folders are searched (not through links) for runs, and runs that appear later are
-/// picked up. Every `interval` it reads what the files gained and publishes a new snapshot; the
-/// UI only reads the newest.
+/// picked up. Every `interval` it reads what the files gained and publishes a new snapshot, with
+/// the chart lines of the newest request (`ask`, which wakes it); the UI only reads the newest.
 public final class RunWatcher: Sendable {
     public struct Run: Sendable {
         public var name: String
@@ -31,12 +31,17 @@ public final class RunWatcher: Sendable {
         /// How many polls have run (tests wait on it).
         public var polls = 0
         public var message: String? = nil
+        /// The charts' lines for `runs`, made for the newest request when they were made.
+        public var lines: ChartLines? = nil
+        /// Counts the lines published (a new request changes them without new points).
+        public var linesVersion = 0
 
-        public init(runs: [Run] = [], changedAt: Double = 0, polls: Int = 0, message: String? = nil) {
+        public init(runs: [Run] = [], changedAt: Double = 0, polls: Int = 0, message: String? = nil, lines: ChartLines? = nil) {
             self.runs = runs
             self.changedAt = changedAt
             self.polls = polls
             self.message = message
+            self.lines = lines
         }
     }
 
@@ -44,6 +49,9 @@ public final class RunWatcher: Sendable {
     let interval: Double
     private let latest = Locked(Snapshot())
     private let running = Locked(true)
+    private let request = Locked(ChartLines.Request(smoothing: 0, zoom: 0))
+    /// Wakes the loop early when a request changes.
+    private let wakeUp = NSCondition()
     /// Folders searched below each root, and entries looked at, at most.
     static let maxDepth = 6, maxEntries = 20_000
 
@@ -60,12 +68,26 @@ public final class RunWatcher: Sendable {
         thread.start()
     }
 
-    public func stop() { running.withLock { $0 = false } }
+    public func stop() {
+        running.withLock { $0 = false }
+        wakeUp.withLock { wakeUp.broadcast() }
+    }
+
+    /// Asks for the charts' lines with this smoothing and zoom; cheap, and wakes the watcher only
+    /// when the request changes.
+    public func ask(_ next: ChartLines.Request) {
+        let changed = request.withLock { current in
+            defer { current = next }
+            return current != next
+        }
+        if changed { wakeUp.withLock { wakeUp.broadcast() } }
+    }
 
     private func loop() {
         var runs: [String: WatchedRun] = [:]
         var lastSearch = -Double.infinity
         var searchNote: String? = nil
+        var lines: ChartLines? = nil
         while running.withLock({ $0 }) {
             let now = ProcessInfo.processInfo.systemUptime
             var changed = false
@@ -85,10 +107,17 @@ public final class RunWatcher: Sendable {
                 changed = runs[key]!.poll() || changed
             }
             let list = runs.values.sorted { $0.name < $1.name }.map(\.summary)
+            let asked = request.withLock { $0 }
+            let newLines = changed || lines?.request != asked
+            if newLines { lines = ChartLines(list, request: asked) }
             latest.withLock { snapshot in
                 snapshot.polls += 1
                 snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))"
                     + (searchNote.map { " (\($0))" } ?? "") : searchNote
+                if newLines {
+                    snapshot.lines = lines
+                    snapshot.linesVersion += 1
+                }
                 if changed {
                     snapshot.runs = list
                     snapshot.changedAt = ProcessInfo.processInfo.systemUptime
@@ -102,7 +131,9 @@ public final class RunWatcher: Sendable {
                     }
                 }
             }
-            Thread.sleep(forTimeInterval: interval)
+            wakeUp.withLock {
+                if request.withLock({ $0 }) == asked && running.withLock({ $0 }) { _ = wakeUp.wait(until: Date(timeIntervalSinceNow: interval)) }
+            }
         }
     }
 

@@ -18,7 +18,8 @@ import Testing
 
     func render(_ state: WatchState, runs: [RunWatcher.Run] = WatchViewTests.runs(), width: Int = 100, height: Int = 30, message: String? = nil) -> [String] {
         var buffer = CellBuffer(width: width, height: height)
-        WatchView.render(WatchView.Input(state: state, snapshot: RunWatcher.Snapshot(runs: runs, changedAt: 1, message: message), age: 0.4, roots: ["runs"], ascii: false), into: &buffer)
+        let snapshot = RunWatcher.Snapshot(runs: runs, changedAt: 1, message: message, lines: ChartLines(runs, request: state.chartRequest))
+        WatchView.render(WatchView.Input(state: state, snapshot: snapshot, age: 0.4, roots: ["runs"], ascii: false), into: &buffer)
         return buffer.lines
     }
 
@@ -72,5 +73,21 @@ import Testing
         let last = render(small, width: 45, height: 14)
         #expect(last[13].contains("page 3/3"))
         #expect(last[2].hasPrefix("val/character"))
+    }
+
+    /// The charts draw the watcher's lines: lines made for another request (the watcher has not
+    /// caught up with a key yet) are drawn as they are, and a tag without lines shows its title.
+    @Test func chartsDrawTheLinesTheWatcherMade() {
+        let runs = Self.runs(), state = WatchState()
+        var buffer = CellBuffer(width: 100, height: 30)
+        let stale = ChartLines(runs, request: ChartLines.Request(smoothing: 0.9, zoom: 1))
+        WatchView.render(WatchView.Input(state: state, snapshot: RunWatcher.Snapshot(runs: runs, changedAt: 1, lines: stale), age: 0.4,
+                                         roots: ["runs"], ascii: false), into: &buffer)
+        #expect(buffer.lines != render(state) && buffer.lines[29].contains("EMA 0.60"))
+        buffer = CellBuffer(width: 100, height: 30)
+        WatchView.render(WatchView.Input(state: state, snapshot: RunWatcher.Snapshot(runs: runs, changedAt: 1), age: 0.4,
+                                         roots: ["runs"], ascii: false), into: &buffer)
+        #expect(buffer.lines[2].hasPrefix("learning_rate") && !buffer.lines.joined().contains { ("\u{2801}"..."\u{28FF}").contains($0) },
+                "titles, no dots")
     }
 }

@@ -3,7 +3,7 @@ import Runs
 import TUI
 
 /// `csn watch`'s loop on the UI thread: draw the newest snapshot of the watcher (which reads the
-/// files on its own thread), wait up to 100 ms for a key, apply it.
+/// files and makes the charts' lines on its own thread), wait up to 100 ms for a key, apply it.
 public final class WatchApp {
     let screen: Screen
     let watcher: RunWatcher
@@ -18,6 +18,7 @@ public final class WatchApp {
     }
 
     public func frame() -> CellBuffer {
+        watcher.ask(state.chartRequest)
         let size = screen.size
         var buffer = CellBuffer(width: size.width, height: size.height)
         let snapshot = watcher.snapshot
@@ -29,7 +30,7 @@ public final class WatchApp {
     /// What a frame is drawn from, apart from the clock: a frame is drawn only when it changes
     /// (new points, a key, a resize) or once a second for the "updated ... ago" text.
     private struct FrameKey: Equatable {
-        var changedAt: Double, polls: Int, state: String, width: Int, height: Int, second: Int
+        var changedAt: Double, linesVersion: Int, polls: Int, state: String, width: Int, height: Int, second: Int
     }
 
     public func run(maxFrames: Int? = nil) {
@@ -40,7 +41,7 @@ public final class WatchApp {
         while !stopRequested.isSet {
             let snapshot = watcher.snapshot, size = screen.size
             // The poll count matters only while there is nothing to show (the waiting message).
-            let key = FrameKey(changedAt: snapshot.changedAt, polls: snapshot.runs.isEmpty ? snapshot.polls : 0, state: "\(state)",
+            let key = FrameKey(changedAt: snapshot.changedAt, linesVersion: snapshot.linesVersion, polls: snapshot.runs.isEmpty ? snapshot.polls : 0, state: "\(state)",
                                width: size.width, height: size.height, second: Int(ProcessInfo.processInfo.systemUptime))
             if key != last {
                 screen.draw(frame())

@@ -1,3 +1,4 @@
+import Runs
 import TUI
 
 /// What a key asks `csn watch` to do, from one table that both decodes keys and writes the help.
@@ -43,6 +44,9 @@ public struct WatchState: Sendable {
     public var showHelp = false
 
     public init() {}
+
+    /// What the charts' lines are made for (see RunWatcher.ask).
+    public var chartRequest: ChartLines.Request { ChartLines.Request(smoothing: smoothing, zoom: zoom) }
 
     /// Applies a key's action; `pages` is how many pages of charts there are now.
     public mutating func apply(_ action: WatchAction, pages: Int = .max) {

@@ -72,7 +72,7 @@ public enum WatchView {
         } else if tags.isEmpty {
             buffer.write(filter.isEmpty ? "no scalars yet" : "no tag matches '\(filter)' (Esc shows every tag)", x: 2, y: body.y + 1, clip: body)
         } else {
-            charts(tags, runs, state, input.ascii, in: body, into: &buffer)
+            charts(tags, input.snapshot, state, input.ascii, in: body, into: &buffer)
         }
         let status: String
         if let typing = state.filterText {
@@ -89,33 +89,29 @@ public enum WatchView {
         if state.showHelp { FrameView.help(WatchAction.help, in: body, into: &buffer) }
     }
 
-    static func charts(_ tags: [String], _ runs: [RunWatcher.Run], _ state: WatchState, _ ascii: Bool, in body: Rect, into buffer: inout CellBuffer) {
+    /// The page's charts, from the lines the watcher made (smoothed, zoomed and thinned on its
+    /// thread: see ChartLines); until it has made them for a new tag, that chart shows its title.
+    static func charts(_ tags: [String], _ snapshot: RunWatcher.Snapshot, _ state: WatchState, _ ascii: Bool, in body: Rect,
+                       into buffer: inout CellBuffer) {
+        let runs = snapshot.runs
         let (columns, rows) = grid(body)
         let perPage = columns * rows
         let page = min(state.page, (tags.count - 1) / perPage)
         let width = body.width / columns, height = body.height / rows
         for (slot, tag) in tags.dropFirst(page * perPage).prefix(perPage).enumerated() {
             let cell = Rect(x: body.x + (slot % columns) * width, y: body.y + (slot / columns) * height, width: width - 1, height: height)
-            let maxStep = runs.compactMap { $0.series.latest(tag)?.step }.max() ?? 0
-            let minStep = runs.compactMap { $0.series.points[tag]?.first?.step }.min() ?? 0
-            let from = maxStep - (maxStep - minStep) / Double(1 << state.zoom)
-            let series = runs.enumerated().compactMap { i, run -> LineChart.Series? in
-                guard let points = run.series.points[tag] else { return nil }
-                return LineChart.Series(name: run.name, colour: colour(i), points: smoothed(points.filter { $0.step >= from }, state.smoothing))
+            let lines = snapshot.lines?.lines[tag] ?? []
+            let series = zip(runs.indices, lines).compactMap { i, line -> LineChart.Series? in
+                line.map { LineChart.Series(name: runs[i].name, colour: colour(i), points: $0.map { ($0.step, $0.value) }) }
             }
             let latest = runs.count == 1 ? runs[0].series.latest(tag).map { "  \(LineChart.format($0.value)) at \(ScalarSeries.stepText($0.step))" } ?? "" : ""
+            guard !series.isEmpty else {
+                buffer.write(tag + latest, x: cell.x, y: cell.y, style: Style(bold: true), clip: cell)
+                continue
+            }
             var chart = LineChart(series: series, logScale: state.logScale, ascii: ascii)
             chart.title = tag + latest
             chart.render(in: cell, into: &buffer)
-        }
-    }
-
-    static func smoothed(_ points: [ScalarSeries.Point], _ smoothing: Double) -> [(x: Double, y: Double)] {
-        var ema: Double? = nil
-        return points.map { point in
-            let value = ema.map { smoothing * $0 + (1 - smoothing) * point.value } ?? point.value
-            ema = value
-            return (point.step, value)
         }
     }
 

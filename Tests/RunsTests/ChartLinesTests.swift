@@ -1,0 +1,80 @@
+import Basics
+import Foundation
+@testable import Runs
+import Testing
+import TestSupport
+
+/// The lines `csn watch` draws, made on the watcher's thread.
+@Suite struct ChartLinesTests {
+    static func run(_ name: String, _ values: [(step: Double, value: Double)], tag: String = "loss") -> RunWatcher.Run {
+        var series = ScalarSeries()
+        for (step, value) in values { series.append(tag: tag, step: step, value: value) }
+        return RunWatcher.Run(name: name, series: series)
+    }
+
+    /// The zoom cuts every run at the same step (the last 1/2^zoom of the tag's steps across the
+    /// runs), and the smoothing starts at the first point kept, as an exponential moving average.
+    @Test func zoomThenSmoothing() {
+        let a = Self.run("a", (0...10).map { (Double($0), Double($0 % 3)) }), b = Self.run("b", [(4, 1), (20, 5)])
+        let lines = ChartLines([a, b], request: ChartLines.Request(smoothing: 0.5, zoom: 1))
+        // Steps 0...20: the last half starts at 10.
+        #expect(lines.lines["loss"]?[0]?.map(\.step) == [10] && lines.lines["loss"]?[0]?.first?.value == 1)
+        #expect(lines.lines["loss"]?[1]?.map(\.step) == [20])
+        let whole = ChartLines([a], request: ChartLines.Request(smoothing: 0.5, zoom: 0)).lines["loss"]?[0]?.map(\.value) ?? []
+        var average = 0.0, expected: [Double] = []
+        for step in 0...10 {
+            let value = Double(step % 3)
+            average = step == 0 ? value : 0.5 * average + 0.5 * value
+            expected.append(average)
+        }
+        #expect(whole == expected)
+    }
+
+    /// A run without the tag has no line for it; the requests are clamped to what the keys allow.
+    @Test func aRunWithoutTheTagHasNoLine() {
+        let lines = ChartLines([Self.run("a", [(1, 1)]), Self.run("b", [(1, 2)], tag: "accuracy")], request: ChartLines.Request(smoothing: 0, zoom: 0))
+        #expect(lines.lines["loss"]?.map { $0 == nil } == [false, true])
+        #expect(lines.lines["accuracy"]?.map { $0 == nil } == [true, false])
+        #expect(ChartLines.Request(smoothing: .nan, zoom: -3) == ChartLines.Request(smoothing: 0, zoom: 0))
+        #expect(ChartLines.Request(smoothing: 5, zoom: 99) == ChartLines.Request(smoothing: 0.99, zoom: 30))
+    }
+
+    /// A long series is thinned to at most maxPoints, in step order, keeping each stretch's lowest
+    /// and highest value: a one-point spike survives.
+    @Test func longSeriesAreThinnedKeepingTheirExtremes() {
+        let count = 100_000
+        var values: [(step: Double, value: Double)] = (0..<count).map { i in (Double(i), sin(Double(i) / 1000)) }
+        values[54_321].value = 100
+        values[7].value = -50
+        let line = ChartLines([Self.run("a", values)], request: ChartLines.Request(smoothing: 0, zoom: 0)).lines["loss"]?[0] ?? []
+        #expect(line.count <= ChartLines.maxPoints && line.count > ChartLines.maxPoints / 2)
+        #expect(zip(line, line.dropFirst()).allSatisfy { $0.step < $1.step })
+        #expect(line.contains { $0.step == 54_321 && $0.value == 100 } && line.contains { $0.step == 7 && $0.value == -50 })
+        // Short series are left whole.
+        #expect(ChartLines.thinned(Array(repeating: ScalarSeries.Point(step: 0, value: 1), count: 10), to: 10).count == 10)
+    }
+
+    /// The watcher makes lines for the newest request at once (it does not wait out its interval),
+    /// and counts each new set.
+    @Test func theWatcherMakesLinesForTheNewestRequest() throws {
+        let root = TestSupport.temporaryDirectory()
+        try AtomicFile.write((0..<50).map { #"{"step": \#($0), "loss": \#($0 % 7)}"# }.joined(separator: "\n") + "\n", to: root + "/metrics.jsonl")
+        let watcher = RunWatcher(roots: [root], interval: 30)
+        watcher.ask(ChartLines.Request(smoothing: 0, zoom: 0))
+        watcher.start()
+        defer { watcher.stop() }
+        func waitFor(_ done: (RunWatcher.Snapshot) -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(20)
+            while !done(watcher.snapshot) { guard Date() < deadline else { return false }; Thread.sleep(forTimeInterval: 0.01) }
+            return true
+        }
+        #expect(waitFor { $0.lines?.lines["loss"]?.first??.count == 50 })
+        let version = watcher.snapshot.linesVersion
+        let asked = Date()
+        watcher.ask(ChartLines.Request(smoothing: 0, zoom: 1))
+        #expect(waitFor { $0.lines?.request.zoom == 1 })
+        #expect(Date().timeIntervalSince(asked) < 10, "the request woke the watcher (its interval is 30 s)")
+        #expect(watcher.snapshot.linesVersion > version)
+        #expect(watcher.snapshot.lines?.lines["loss"]?.first??.map(\.step) == (25..<50).map(Double.init))
+    }
+}
