@@ -151,8 +151,9 @@ public final class AnalysisWorker: @unchecked Sendable {
         let ended = lock.withLock {
             running = false
             lock.broadcast()
-            defer { subscription = nil }
-            return subscription
+            let ended = subscription
+            subscription = nil
+            return ended
         }
         if let ended { weights.unsubscribe(ended) }
     }

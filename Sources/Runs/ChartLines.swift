@@ -22,21 +22,48 @@ public struct ChartLines: Sendable {
     public static let maxPoints = 2048
 
     public init(request: Request, lines: [String: [[ScalarSeries.Point]?]]) {
-        self.request = request
-        self.lines = lines
+        self.init(request: request, lines: lines, sources: [:])
     }
 
-    public init(_ runs: [RunWatcher.Run], request: Request) {
-        var lines: [String: [[ScalarSeries.Point]?]] = [:]
+    init(request: Request, lines: [String: [[ScalarSeries.Point]?]], sources: [String: [Source?]]) {
+        self.request = request
+        self.lines = lines
+        self.sources = sources
+    }
+
+    /// The lines of `runs`; a line of `previous` (made for the same runs, in the same order) is
+    /// kept when neither its points, nor where the zoom cuts them, nor the request changed.
+    public init(_ runs: [RunWatcher.Run], request: Request, previous: ChartLines? = nil) {
+        var lines: [String: [[ScalarSeries.Point]?]] = [:], sources: [String: [Source?]] = [:]
+        let reusable = previous?.request == request ? previous : nil
         for tag in Set(runs.flatMap(\.series.tags)) {
             let series = runs.map { $0.series.points[tag] }
             let last = series.compactMap { $0?.last?.step }.max() ?? 0
             let first = series.compactMap { $0?.first?.step }.min() ?? 0
             let from = last - (last - first) / Double(1 << request.zoom)
-            lines[tag] = series.map { points in points.map { Self.line($0, from: from, smoothing: request.smoothing) } }
+            let old = reusable?.sources[tag], oldLines = reusable?.lines[tag]
+            var tagLines: [[ScalarSeries.Point]?] = [], tagSources: [Source?] = []
+            for (r, points) in series.enumerated() {
+                let source = points.map { Source(name: runs[r].name, count: $0.count, lastStep: $0.last?.step ?? 0, from: from) }
+                if let source, let old, let oldLines, r < old.count, r < oldLines.count, old[r] == source {
+                    tagLines.append(oldLines[r])
+                } else {
+                    tagLines.append(points.map { Self.line($0, from: from, smoothing: request.smoothing) })
+                }
+                tagSources.append(source)
+            }
+            lines[tag] = tagLines
+            sources[tag] = tagSources
         }
-        self.init(request: request, lines: lines)
+        self.init(request: request, lines: lines, sources: sources)
     }
+
+    /// What a line was made from: its run, how many points it had and the last one's step (a
+    /// series only grows at its end, or is cut back, which changes these), and the zoom's cut.
+    struct Source: Equatable, Sendable {
+        var name: String, count: Int, lastStep: Double, from: Double
+    }
+    let sources: [String: [Source?]]
 
     /// The points at or after step `from` (steps never decrease within a series), smoothed from
     /// the first of them on, then thinned.
@@ -56,15 +83,17 @@ public struct ChartLines: Sendable {
         return thinned(smoothed, to: maxPoints)
     }
 
-    /// At most `limit` points (at least 2): the lowest and highest of each of `limit / 2` runs of
-    /// neighbouring points, in step order, so that a spike stays visible.
+    /// At most `limit` points (at least 4): the first and the last, and between them the lowest
+    /// and highest of each of (limit - 2) / 2 runs of neighbouring points, in step order, so that
+    /// a spike stays visible and the line still ends at the newest point.
     static func thinned(_ points: [ScalarSeries.Point], to limit: Int) -> [ScalarSeries.Point] {
-        let buckets = max(1, limit / 2)
-        guard points.count > 2 * buckets else { return points }
-        var kept: [ScalarSeries.Point] = []
-        kept.reserveCapacity(2 * buckets)
+        let buckets = max(1, (limit - 2) / 2)
+        guard points.count > 2 * buckets + 2, let first = points.first, let last = points.last else { return points }
+        let inner = points.count - 2
+        var kept = [first]
+        kept.reserveCapacity(2 * buckets + 2)
         for bucket in 0..<buckets {
-            let range = (bucket * points.count / buckets)..<((bucket + 1) * points.count / buckets)
+            let range = (1 + bucket * inner / buckets)..<(1 + (bucket + 1) * inner / buckets)
             var lowest = range.lowerBound, highest = range.lowerBound
             for i in range {
                 if points[i].value < points[lowest].value { lowest = i }
@@ -73,6 +102,7 @@ public struct ChartLines: Sendable {
             kept.append(points[min(lowest, highest)])
             if lowest != highest { kept.append(points[max(lowest, highest)]) }
         }
+        kept.append(last)
         return kept
     }
 }

@@ -50,8 +50,9 @@ public final class RunWatcher: Sendable {
     private let latest = Locked(Snapshot())
     private let running = Locked(true)
     private let request = Locked(ChartLines.Request(smoothing: 0, zoom: 0))
-    /// Wakes the loop early when a request changes.
-    private let wakeUp = NSCondition()
+    /// Wakes the loop early when a request changes (a semaphore's timed wait runs on the
+    /// monotonic clock; a signal too many only costs a poll).
+    private let wakeUp = DispatchSemaphore(value: 0)
     /// Folders searched below each root, and entries looked at, at most.
     static let maxDepth = 6, maxEntries = 20_000
 
@@ -70,7 +71,7 @@ public final class RunWatcher: Sendable {
 
     public func stop() {
         running.withLock { $0 = false }
-        wakeUp.withLock { wakeUp.broadcast() }
+        wakeUp.signal()
     }
 
     /// Asks for the charts' lines with this smoothing and zoom; cheap, and wakes the watcher only
@@ -80,7 +81,7 @@ public final class RunWatcher: Sendable {
             defer { current = next }
             return current != next
         }
-        if changed { wakeUp.withLock { wakeUp.broadcast() } }
+        if changed { wakeUp.signal() }
     }
 
     private func loop() {
@@ -109,7 +110,7 @@ public final class RunWatcher: Sendable {
             let list = runs.values.sorted { $0.name < $1.name }.map(\.summary)
             let asked = request.withLock { $0 }
             let newLines = changed || lines?.request != asked
-            if newLines { lines = ChartLines(list, request: asked) }
+            if newLines { lines = ChartLines(list, request: asked, previous: lines) }
             latest.withLock { snapshot in
                 snapshot.polls += 1
                 snapshot.message = list.isEmpty ? "waiting for runs: no metrics.jsonl or events.out.tfevents.* under \(roots.joined(separator: ", "))"
@@ -131,9 +132,7 @@ public final class RunWatcher: Sendable {
                     }
                 }
             }
-            wakeUp.withLock {
-                if request.withLock({ $0 }) == asked && running.withLock({ $0 }) { _ = wakeUp.wait(until: Date(timeIntervalSinceNow: interval)) }
-            }
+            _ = wakeUp.wait(timeout: .now() + interval)
         }
     }
 

@@ -54,6 +54,47 @@ import TestSupport
         #expect(ChartLines.thinned(Array(repeating: ScalarSeries.Point(step: 0, value: 1), count: 10), to: 10).count == 10)
     }
 
+    /// Thinning keeps the first and the newest point wherever they fall in their stretch, at any
+    /// limit, and leaves empty and one-point series alone.
+    @Test(arguments: [4, 7, 10, 2048]) func thinningKeepsBothEnds(limit: Int) {
+        for count in [0, 1, limit - 1, limit, limit + 1, 3 * limit + 5, 100_000] {
+            // Values alternate, so the last point is never the only extreme of its stretch.
+            let points = (0..<count).map { ScalarSeries.Point(step: Double($0), value: $0 % 2 == 0 ? 1 : -1) }
+            let kept = ChartLines.thinned(points, to: limit)
+            #expect(kept.count <= limit, "\(count) points to \(limit): \(kept.count)")
+            #expect(kept.first == points.first && kept.last == points.last, "\(count) points to \(limit)")
+            #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.step < $1.step })
+        }
+    }
+
+    /// A line is made again only when its run's points, the zoom's cut or the request changed;
+    /// otherwise the previous one is kept (shown here with a doctored previous line).
+    @Test func unchangedLinesAreKept() {
+        let still = Self.run("still", (0..<10).map { (Double($0), Double($0)) })
+        var growing = Self.run("growing", (0..<10).map { (Double($0), 1) })
+        let request = ChartLines.Request(smoothing: 0.5, zoom: 0)
+        let first = ChartLines([still, growing], request: request)
+        let marker = [ScalarSeries.Point(step: -1, value: -1)]
+        var doctored = first.lines
+        doctored["loss"] = [marker, marker]
+        let previous = ChartLines(request: request, lines: doctored, sources: first.sources)
+        growing.series.append(tag: "loss", step: 10, value: 1)
+        let next = ChartLines([still, growing], request: request, previous: previous)
+        #expect(next.lines["loss"]?[0] == marker, "the still run's line is kept")
+        #expect(next.lines["loss"]?[1] == ChartLines([still, growing], request: request).lines["loss"]?[1], "the grown one is made again")
+        // A new request, or a zoom whose cut moved as a run grew, makes every line again.
+        let smoother = ChartLines([still, growing], request: ChartLines.Request(smoothing: 0.9, zoom: 0), previous: previous)
+        #expect(smoother.lines["loss"]?[0] != marker)
+        let zoomed = ChartLines.Request(smoothing: 0.5, zoom: 1)
+        let zoomedFirst = ChartLines([still, growing], request: zoomed)
+        var zoomedDoctored = zoomedFirst.lines
+        zoomedDoctored["loss"] = [marker, marker]
+        growing.series.append(tag: "loss", step: 20, value: 1)
+        let moved = ChartLines([still, growing], request: zoomed,
+                               previous: ChartLines(request: zoomed, lines: zoomedDoctored, sources: zoomedFirst.sources))
+        #expect(moved.lines["loss"]?[0] == ChartLines([still, growing], request: zoomed).lines["loss"]?[0])
+    }
+
     /// The watcher makes lines for the newest request at once (it does not wait out its interval),
     /// and counts each new set.
     @Test func theWatcherMakesLinesForTheNewestRequest() throws {

@@ -18,7 +18,6 @@ public final class WatchApp {
     }
 
     public func frame() -> CellBuffer {
-        watcher.ask(state.chartRequest)
         let size = screen.size
         var buffer = CellBuffer(width: size.width, height: size.height)
         let snapshot = watcher.snapshot
@@ -34,6 +33,7 @@ public final class WatchApp {
     }
 
     public func run(maxFrames: Int? = nil) {
+        watcher.ask(state.chartRequest)
         watcher.start()
         defer { watcher.stop() }
         var frames = 0
@@ -64,6 +64,7 @@ public final class WatchApp {
         if action == .quit { return false }
         let size = screen.size
         state.apply(action, pages: WatchView.pageCount(watcher.snapshot.runs, filter: state.filter, width: size.width, height: size.height))
+        watcher.ask(state.chartRequest)
         return true
     }
 }

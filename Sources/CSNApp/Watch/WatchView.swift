@@ -89,8 +89,8 @@ public enum WatchView {
         if state.showHelp { FrameView.help(WatchAction.help, in: body, into: &buffer) }
     }
 
-    /// The page's charts, from the lines the watcher made (smoothed, zoomed and thinned on its
-    /// thread: see ChartLines); until it has made them for a new tag, that chart shows its title.
+    /// The page's charts, from the lines the watcher made with the runs (smoothed, zoomed and
+    /// thinned on its thread: see ChartLines); a snapshot without lines draws the charts' titles.
     static func charts(_ tags: [String], _ snapshot: RunWatcher.Snapshot, _ state: WatchState, _ ascii: Bool, in body: Rect,
                        into buffer: inout CellBuffer) {
         let runs = snapshot.runs
@@ -101,6 +101,7 @@ public enum WatchView {
         for (slot, tag) in tags.dropFirst(page * perPage).prefix(perPage).enumerated() {
             let cell = Rect(x: body.x + (slot % columns) * width, y: body.y + (slot / columns) * height, width: width - 1, height: height)
             let lines = snapshot.lines?.lines[tag] ?? []
+            assert(lines.isEmpty || lines.count == runs.count, "lines are made with the runs they are published with")
             let series = zip(runs.indices, lines).compactMap { i, line -> LineChart.Series? in
                 line.map { LineChart.Series(name: runs[i].name, colour: colour(i), points: $0.map { ($0.step, $0.value) }) }
             }
