@@ -89,8 +89,10 @@ public struct LineChart: Widget {
         var colours = [Colour](repeating: .default, count: plot.area)
         func dot(_ dx: Int, _ dy: Int, _ colour: Colour) {
             guard dx >= 0, dx < dotsWide, dy >= 0, dy < dotsHigh else { return }
-            let cell = (dy / 4) * plot.width + dx / 2
-            bits[cell] |= [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][dy % 4][dx % 2]
+            let cell = (dy / 4) * plot.width + dx / 2, row = dy % 4, column = dx % 2
+            // Braille's dot bits: rows 0-2 are bits 0-2 (left column) and 3-5 (right), row 3 bits
+            // 6 and 7. (A table literal here was rebuilt for every dot: half a frame's time.)
+            bits[cell] |= row == 3 ? UInt32(0x40) << UInt32(column) : UInt32(1) << UInt32(row + 3 * column)
             colours[cell] = colour
         }
         for s in series {
