@@ -31,8 +31,8 @@ public struct ChartLines: Sendable {
         self.sources = sources
     }
 
-    /// The lines of `runs`; a line of `previous` (made for the same runs, in the same order) is
-    /// kept when neither its points, nor where the zoom cuts them, nor the request changed.
+    /// The lines of `runs`; a line of `previous` is kept when neither its run (its name and
+    /// generation), nor where the zoom cuts it, nor the request changed.
     public init(_ runs: [RunWatcher.Run], request: Request, previous: ChartLines? = nil) {
         var lines: [String: [[ScalarSeries.Point]?]] = [:], sources: [String: [Source?]] = [:]
         let reusable = previous?.request == request ? previous : nil
@@ -44,7 +44,7 @@ public struct ChartLines: Sendable {
             let old = reusable?.sources[tag], oldLines = reusable?.lines[tag]
             var tagLines: [[ScalarSeries.Point]?] = [], tagSources: [Source?] = []
             for (r, points) in series.enumerated() {
-                let source = points.map { Source(name: runs[r].name, count: $0.count, lastStep: $0.last?.step ?? 0, from: from) }
+                let source = points.map { _ in Source(name: runs[r].name, generation: runs[r].generation, from: from) }
                 if let source, let old, let oldLines, r < old.count, r < oldLines.count, old[r] == source {
                     tagLines.append(oldLines[r])
                 } else {
@@ -58,10 +58,10 @@ public struct ChartLines: Sendable {
         self.init(request: request, lines: lines, sources: sources)
     }
 
-    /// What a line was made from: its run, how many points it had and the last one's step (a
-    /// series only grows at its end, or is cut back, which changes these), and the zoom's cut.
+    /// What a line was made from: its run as it was (any change to the run's points, growth or a
+    /// resumed run's cut, makes a new generation), and the zoom's cut.
     struct Source: Equatable, Sendable {
-        var name: String, count: Int, lastStep: Double, from: Double
+        var name: String, generation: Int, from: Double
     }
     let sources: [String: [Source?]]
 

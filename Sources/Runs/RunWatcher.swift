@@ -13,14 +13,18 @@ public final class RunWatcher: Sendable {
         public var skippedLines: Int
         public var partialRecords: Int
         public var problem: String?
+        /// Counts the changes to `series` (see WatchedRun).
+        public var generation: Int
 
-        public init(name: String, series: ScalarSeries, corruptRecords: Int = 0, skippedLines: Int = 0, partialRecords: Int = 0, problem: String? = nil) {
+        public init(name: String, series: ScalarSeries, corruptRecords: Int = 0, skippedLines: Int = 0, partialRecords: Int = 0, problem: String? = nil,
+                    generation: Int = 0) {
             self.name = name
             self.series = series
             self.corruptRecords = corruptRecords
             self.skippedLines = skippedLines
             self.partialRecords = partialRecords
             self.problem = problem
+            self.generation = generation
         }
     }
 

@@ -12,6 +12,8 @@ public struct WatchedRun {
     private var events: [String: (log: EventLog, series: ScalarSeries)] = [:]
     /// A file that could not be read (permissions, not a regular file), shown on screen.
     public private(set) var problem: String? = nil
+    /// Counts the changes to `series` (what was drawn from it can be kept while it is the same).
+    public private(set) var generation = 0
 
     public init(name: String, directory: String) {
         self.name = name
@@ -39,7 +41,7 @@ public struct WatchedRun {
     /// What the screen shows of the run.
     public var summary: RunWatcher.Run {
         RunWatcher.Run(name: name, series: series, corruptRecords: corruptRecords, skippedLines: skippedLines,
-                       partialRecords: partialRecords, problem: lastProblem)
+                       partialRecords: partialRecords, problem: lastProblem, generation: generation)
     }
 
     /// Whether a file holds bytes beyond what was read (a poll reads at most a chunk per file).
@@ -50,7 +52,10 @@ public struct WatchedRun {
     /// For a run that is finished: reads a last metrics line that has no newline.
     public mutating func finish() {
         guard var log = metrics else { return }
-        if log.finish(into: &metricsSeries) { series = merged() }
+        if log.finish(into: &metricsSeries) {
+            series = merged()
+            generation += 1
+        }
         metrics = log
     }
 
@@ -75,7 +80,10 @@ public struct WatchedRun {
             }
             events[path] = entry
         }
-        if changed { series = merged() }
+        if changed {
+            series = merged()
+            generation += 1
+        }
         return changed
     }
 

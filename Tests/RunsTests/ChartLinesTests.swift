@@ -67,7 +67,7 @@ import TestSupport
         }
     }
 
-    /// A line is made again only when its run's points, the zoom's cut or the request changed;
+    /// A line is made again only when its run (its generation), the zoom's cut or the request changed;
     /// otherwise the previous one is kept (shown here with a doctored previous line).
     @Test func unchangedLinesAreKept() {
         let still = Self.run("still", (0..<10).map { (Double($0), Double($0)) })
@@ -79,8 +79,14 @@ import TestSupport
         doctored["loss"] = [marker, marker]
         let previous = ChartLines(request: request, lines: doctored, sources: first.sources)
         growing.series.append(tag: "loss", step: 10, value: 1)
+        growing.generation += 1
         let next = ChartLines([still, growing], request: request, previous: previous)
         #expect(next.lines["loss"]?[0] == marker, "the still run's line is kept")
+        // The same number of points up to the same step, other values (a run resumed and written
+        // again): a new generation, so a new line.
+        var rewritten = Self.run("still", (0..<10).map { (Double($0), -Double($0)) })
+        rewritten.generation = 1
+        #expect(ChartLines([rewritten, growing], request: request, previous: previous).lines["loss"]?[0]?.last?.value ?? 0 < 0)
         #expect(next.lines["loss"]?[1] == ChartLines([still, growing], request: request).lines["loss"]?[1], "the grown one is made again")
         // A new request, or a zoom whose cut moved as a run grew, makes every line again.
         let smoother = ChartLines([still, growing], request: ChartLines.Request(smoothing: 0.9, zoom: 0), previous: previous)
@@ -90,6 +96,7 @@ import TestSupport
         var zoomedDoctored = zoomedFirst.lines
         zoomedDoctored["loss"] = [marker, marker]
         growing.series.append(tag: "loss", step: 20, value: 1)
+        growing.generation += 1
         let moved = ChartLines([still, growing], request: zoomed,
                                previous: ChartLines(request: zoomed, lines: zoomedDoctored, sources: zoomedFirst.sources))
         #expect(moved.lines["loss"]?[0] == ChartLines([still, growing], request: zoomed).lines["loss"]?[0])
