@@ -29,7 +29,6 @@ public final class WeightsMailbox: Sendable {
 
     /// `notify` runs on the publishing thread after each publish until `unsubscribe` with the
     /// returned id; it should only wake its owner.
-    @discardableResult
     public func subscribe(_ notify: @escaping @Sendable () -> Void) -> Int {
         contents.withLock { contents in
             defer { contents.nextID += 1 }

@@ -45,7 +45,7 @@ public struct ChartLines: Sendable {
             var tagLines: [[ScalarSeries.Point]?] = [], tagSources: [Source?] = []
             for (r, points) in series.enumerated() {
                 let source = points.map { _ in Source(name: runs[r].name, generation: runs[r].generation, from: from) }
-                if let source, let old, let oldLines, r < old.count, r < oldLines.count, old[r] == source {
+                if let source, let old, let oldLines, r < min(old.count, oldLines.count), old[r] == source {
                     tagLines.append(oldLines[r])
                 } else {
                     tagLines.append(points.map { Self.line($0, from: from, smoothing: request.smoothing) })
@@ -65,15 +65,9 @@ public struct ChartLines: Sendable {
     }
     let sources: [String: [Source?]]
 
-    /// The points at or after step `from` (steps never decrease within a series), smoothed from
-    /// the first of them on, then thinned.
+    /// The points at or after step `from`, smoothed from the first of them on, then thinned.
     static func line(_ points: [ScalarSeries.Point], from: Double, smoothing: Double) -> [ScalarSeries.Point] {
-        var low = 0, high = points.count
-        while low < high {
-            let middle = (low + high) / 2
-            if points[middle].step < from { low = middle + 1 } else { high = middle }
-        }
-        var smoothed = Array(points[low...])
+        var smoothed = Array(points[ScalarSeries.firstIndex(atOrAfter: from, in: points)...])
         var average: Double? = nil
         for i in smoothed.indices {
             let value = average.map { smoothing * $0 + (1 - smoothing) * smoothed[i].value } ?? smoothed[i].value

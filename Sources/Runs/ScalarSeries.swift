@@ -25,16 +25,7 @@ public struct ScalarSeries: Sendable, Equatable {
         if points[tag] == nil { tags.append(tag) }
         var series = points[tag, default: []]
         points[tag] = nil  // keep the array uniquely referenced while it changes
-        if let last = series.last, step < last.step {
-            // Steps never decrease within a series: find the first point at or after `step` by bisection.
-            var low = 0, high = series.count
-            while low < high {
-                let middle = (low + high) / 2
-                if series[middle].step < step { low = middle + 1 } else { high = middle }
-            }
-            let keep = low
-            series.removeSubrange(keep...)
-        }
+        if let last = series.last, step < last.step { series.removeSubrange(Self.firstIndex(atOrAfter: step, in: series)...) }
         series.append(Point(step: step, value: value))
         if series.count > Self.maxPointsPerTag {
             series = series.enumerated().compactMap { $0.offset % 2 == 0 || $0.offset == series.count - 1 ? $0.element : nil }
@@ -50,6 +41,17 @@ public struct ScalarSeries: Sendable, Equatable {
     /// A step as text: a whole number when it is one (steps from files can be anything).
     public static func stepText(_ step: Double) -> String {
         step == step.rounded() && abs(step) < 1e15 ? String(Int64(step)) : String(step)
+    }
+
+    /// The index of the first point at or after `step` (points.count if none), by bisection:
+    /// steps never decrease within a series.
+    public static func firstIndex(atOrAfter step: Double, in points: [Point]) -> Int {
+        var low = 0, high = points.count
+        while low < high {
+            let middle = (low + high) / 2
+            if points[middle].step < step { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The newest value of a tag.
