@@ -70,8 +70,16 @@ public func conv2dForward(_ out: FloatPointer, _ col: FloatPointer, _ input: Con
                           outputBatchStride: Int? = nil) {
     let plane = height * width
     im2col(col, input, channels: inChannels, batch: batch, height: height, width: width, batchStride: batchStride)
-    sgemm(m: outChannels, n: batch * plane, k: inChannels * 9, a: weight, b: col, beta: 0, c: out,
-          ldc: (outputBatchStride ?? batchStride ?? batch) * plane)
+    let n = batch * plane, k = inChannels * 9, ldc = (outputBatchStride ?? batchStride ?? batch) * plane
+    // The kernel holds columns of C outermost: right for the direct stage's few images, but over
+    // a whole shard its writes spread over every row of a large C (1.55 against 1.14 ms for 96
+    // images of the first stage in `csn bench --kernels`).
+    if n <= 8192, SmallGemm.covers(m: outChannels, n: n, k: k) {
+        SmallGemm.multiply(m: outChannels, n: n, k: k, a: weight, aRowStride: k, aColumnStride: 1, b: col, ldb: n,
+                           c: out, ldc: ldc, accumulate: false)
+    } else {
+        sgemm(m: outChannels, n: n, k: k, a: weight, b: col, beta: 0, c: out, ldc: ldc)
+    }
 }
 
 /// Accumulates dWeight += dOut x col^T and, when `dInput` is given, dInput += col2im(weight^T x dOut).

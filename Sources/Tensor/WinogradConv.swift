@@ -24,6 +24,14 @@ public struct WinogradProducts {
 
     /// M[k] = U[k] V[k].
     public func forward(_ m: FloatPointer, _ u: ConstFloatPointer, _ v: ConstFloatPointer) {
+        if SmallGemm.covers(m: outChannels, n: tiles, k: inChannels) {
+            for k in 0..<positions {
+                SmallGemm.multiply(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
+                                   aRowStride: inChannels, aColumnStride: 1, b: v + k * vStride, ldb: tiles,
+                                   c: m + k * mStride, ldc: tiles, accumulate: false)
+            }
+            return
+        }
         for k in 0..<positions {
             sgemm(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
                   b: v + k * vStride, beta: 0, c: m + k * mStride)
@@ -36,6 +44,20 @@ public struct WinogradProducts {
     /// stage, 256 tiles a chunk: 2.4 against 3.0-3.4 ms in `csn bench --kernels`, 4 alternating
     /// runs), over few it lost (the third, 64 tiles: 3.3 against 2.7-3.2 ms).
     public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
+        if tiles % 16 == 0, inChannels % 16 == 0, SmallGemm.covers(m: outChannels, n: inChannels, k: tiles) {
+            // The product runs over the tiles, along which both operands lie: V[k] is turned
+            // into [T, Cin] first, so that its rows are the 32-wide rows the kernel reads.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * inChannels) { scratch in
+                let vt = scratch.baseAddress!
+                for k in 0..<positions {
+                    SmallGemm.transpose(v + k * vStride, rows: inChannels, columns: tiles, into: vt)
+                    SmallGemm.multiply(m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
+                                       aRowStride: tiles, aColumnStride: 1, b: vt, ldb: inChannels,
+                                       c: du + k * outChannels * inChannels, ldc: inChannels, accumulate: true)
+                }
+            }
+            return
+        }
         let rows = tiles >= 128 ? max(1, 1024 / max(1, inChannels)) : outChannels
         for k in 0..<positions {
             for first in stride(from: 0, to: outChannels, by: rows) {
@@ -48,6 +70,14 @@ public struct WinogradProducts {
 
     /// dV[k] = U[k]^T dM[k].
     public func inputGradient(_ dv: FloatPointer, _ u: ConstFloatPointer, _ dm: ConstFloatPointer) {
+        if SmallGemm.covers(m: inChannels, n: tiles, k: outChannels) {
+            for k in 0..<positions {
+                SmallGemm.multiply(m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
+                                   aRowStride: 1, aColumnStride: inChannels, b: dm + k * mStride, ldb: tiles,
+                                   c: dv + k * vStride, ldc: tiles, accumulate: false)
+            }
+            return
+        }
         for k in 0..<positions {
             sgemm(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
                   b: dm + k * mStride, beta: 0, c: dv + k * vStride)
