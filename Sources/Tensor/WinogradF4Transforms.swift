@@ -155,14 +155,19 @@ private struct PaddedFrames {
     }
 }
 
-/// Runs `body` on each group of up to 16 consecutive tiles (or filters), as (first, count), with
-/// `vectors` vectors of scratch.
-@inline(__always) private func forEachTileGroup(tiles: Int, vectors: Int, _ body: (Int, Int, UnsafeMutablePointer<Lanes>) -> Void) {
+/// Runs `body` with `vectors` zeroed vectors of scratch. Made once per transform, not once per
+/// channel: at a few KiB it is on the heap, and per channel its malloc and free were 3% of a step.
+@inline(__always) private func withLaneScratch(vectors: Int, _ body: (UnsafeMutablePointer<Lanes>) -> Void) {
     withUnsafeTemporaryAllocation(of: Lanes.self, capacity: vectors) { scratch in
         guard let patch = scratch.baseAddress else { return }
         patch.initialize(repeating: Lanes(), count: vectors)
-        for first in stride(from: 0, to: tiles, by: laneCount) { body(first, min(laneCount, tiles - first), patch) }
+        body(patch)
     }
+}
+
+/// Runs `body` on each group of up to 16 consecutive tiles (or filters), as (first, count).
+@inline(__always) private func forEachTileGroup(tiles: Int, _ body: (Int, Int) -> Void) {
+    for first in stride(from: 0, to: tiles, by: laneCount) { body(first, min(laneCount, tiles - first)) }
 }
 
 /// Stores `count` vectors `k * positions` apart at `target`: whole when 16 tiles, else lane by lane.
@@ -211,7 +216,7 @@ private struct PaddedFrames {
 func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, inChannels: Int, outChannels: Int, outputs: Range<Int>) {
     let pairs = outChannels * inChannels, firstPair = outputs.lowerBound * inChannels
     // Vectors 0..<9: the filters; 9..<27: G g (6x3); 27..<63: (G g) G^T (6x6).
-    forEachTileGroup(tiles: outputs.count * inChannels, vectors: 63) { first, count, patch in
+    withLaneScratch(vectors: 63) { patch in forEachTileGroup(tiles: outputs.count * inChannels) { first, count in
         let g = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
         for lane in 0..<count {
             let filter = weight + (firstPair + first + lane) * 9
@@ -221,14 +226,14 @@ func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, 
         for c in 0..<3 { weightTransform(patch + c, 3, half + c, 3) }
         for r in 0..<6 { weightTransform(half + 3 * r, 1, result + 6 * r, 1) }
         storeLanes(result, vectors: 36, to: u + firstPair + first, positions: pairs, lanes: count)
-    }
+    } }
 }
 
 /// dWeight[co, ci] += G^T dU[., co, ci] G, 16 filters at a time as winogradF4TransformWeights.
 func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int) {
     let pairs = outChannels * inChannels
     // Vectors 0..<36: dU; 36..<54: dU G (6x3); 54..<63: G^T dU G (3x3).
-    forEachTileGroup(tiles: pairs, vectors: 63) { first, count, patch in
+    withLaneScratch(vectors: 63) { patch in forEachTileGroup(tiles: pairs) { first, count in
         loadLanes(patch, vectors: 36, from: du + first, positions: pairs, lanes: count)
         let half = patch + 36, result = patch + 54
         for r in 0..<6 { weightTransformAdjoint(patch + 6 * r, 1, half + 3 * r, 1) }
@@ -238,17 +243,17 @@ func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: 
             let filter = dWeight + (first + lane) * 9
             for k in 0..<9 { filter[k] += g[k &* laneCount &+ lane] }
         }
-    }
+    } }
 }
 
 /// V[k, c, t] = (B^T d B)[k] for each channel's 6x6 input tile d (zero outside the image).
 func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
-    PaddedFrames.with(batch: batch, side: side) { frames in
+    PaddedFrames.with(batch: batch, side: side) { frames in withLaneScratch(vectors: 36) { patch in
         for c in 0..<channels {
             frames.copy(from: input + c * batchStride * plane)
-            forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
+            forEachTileGroup(tiles: tiles) { first, count in
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
                 if movesRowsOfFourTiles(count: count, side: side) {
                     frames.gatherRowsOfFourTiles(first: first, into: d)
@@ -260,7 +265,7 @@ func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, cha
                 storeLanes(patch, vectors: 36, to: v + c * tiles + first, positions: positions, lanes: count)
             }
         }
-    }
+    } }
 }
 
 /// The adjoint of winogradF4TransformInput: each tile's B dV B^T is added back onto the input
@@ -269,9 +274,9 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
                                                batchStride: Int) {
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
-    PaddedFrames.with(batch: batch, side: side) { frames in
+    PaddedFrames.with(batch: batch, side: side) { frames in withLaneScratch(vectors: 36) { patch in
         for c in 0..<channels {
-            forEachTileGroup(tiles: tiles, vectors: 36) { first, count, patch in
+            forEachTileGroup(tiles: tiles) { first, count in
                 loadLanes(patch, vectors: 36, from: dv + c * tiles + first, positions: positions, lanes: count)
                 for r in 0..<6 { inputTransformAdjoint(patch + 6 * r, 1) }
                 for q in 0..<6 { inputTransformAdjoint(patch + q, 6) }
@@ -280,16 +285,16 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
             }
             frames.addAndClear(into: dInput + c * batchStride * plane)
         }
-    }
+    } }
 }
 
 /// out[c, n, tile] = A^T m A for each channel's 6x6 products m = M[., c, t].
 func winogradF4TransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
-    for c in 0..<channels {
+    withLaneScratch(vectors: 76) { patch in for c in 0..<channels {
         // Vectors 0..<36: the products; 36..<60: A^T m (4x6); 60..<76: the 4x4 outputs.
-        forEachTileGroup(tiles: tiles, vectors: 76) { first, count, patch in
+        forEachTileGroup(tiles: tiles) { first, count in
             loadLanes(patch, vectors: 36, from: m + c * tiles + first, positions: positions, lanes: count)
             let half = patch + 36, result = patch + 60
             for q in 0..<6 { outputTransform(patch + q, 6, half + q, 6) }
@@ -297,16 +302,16 @@ func winogradF4TransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, chan
             lanesToBlocks(out + c * batchStride * plane, UnsafeRawPointer(result).assumingMemoryBound(to: Float.self),
                           first: first, count: count, side: side)
         }
-    }
+    } }
 }
 
 /// The adjoint of winogradF4TransformOutput: dM[., c, t] = A dy A^T for each 4x4 output gradient dy.
 func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPointer, channels: Int, batch: Int, side: Int, batchStride: Int) {
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
-    for c in 0..<channels {
+    withLaneScratch(vectors: 76) { patch in for c in 0..<channels {
         // Vectors 0..<36: the result; 36..<52: the 4x4 gradients; 52..<76: dy A^T (4x6).
-        forEachTileGroup(tiles: tiles, vectors: 76) { first, count, patch in
+        forEachTileGroup(tiles: tiles) { first, count in
             let gradients = patch + 36, half = patch + 52
             blocksToLanes(UnsafeMutableRawPointer(gradients).assumingMemoryBound(to: Float.self), dOut + c * batchStride * plane,
                           first: first, count: count, side: side)
@@ -314,7 +319,7 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
             for q in 0..<6 { outputTransformAdjoint(half + q, 6, patch + q, 6) }
             storeLanes(patch, vectors: 36, to: dm + c * tiles + first, positions: positions, lanes: count)
         }
-    }
+    } }
 }
 
 /// Moving 4x4 output blocks between one channel's images and the lanes (value (r, q) of the
