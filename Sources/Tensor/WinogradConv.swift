@@ -38,33 +38,27 @@ public struct WinogradProducts {
         }
     }
 
-    /// dU[k] += dM[k] V[k]^T, in blocks of output rows where the products are long. OpenBLAS
-    /// takes its small-matrix kernel for this shape of product only when the block has at most
-    /// 1,200 values; over many tiles that kernel beat the packed one (the default network's second
-    /// stage, 256 tiles a chunk: 2.4 against 3.0-3.4 ms in `csn bench --kernels`, 4 alternating
-    /// runs), over few it lost (the third, 64 tiles: 3.3 against 2.7-3.2 ms).
+    /// dU[k] += (dM[k] V[k]^T)^T = V[k] dM[k]^T, kept as [P, Cin, Cout] (see WinogradSizes). The
+    /// product runs over the tiles, along which both operands lie, so one of them is turned
+    /// around first: dM[k], just made by the output adjoint and still in cache, into [T, Cout],
+    /// whose rows are the wide rows the kernel reads. (Turning V[k] around instead, with dU as
+    /// [P, Cout, Cin], read V from far memory in 16 rows at once: 7% of a step's samples.)
     public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
-        if tiles % 16 == 0, inChannels % 16 == 0, SmallGemm.covers(m: outChannels, n: inChannels, k: tiles) {
-            // The product runs over the tiles, along which both operands lie: V[k] is turned
-            // into [T, Cin] first, so that its rows are the 32-wide rows the kernel reads.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * inChannels) { scratch in
-                let vt = scratch.baseAddress!
+        if tiles % 16 == 0, outChannels % 16 == 0, SmallGemm.covers(m: inChannels, n: outChannels, k: tiles) {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * outChannels) { scratch in
+                guard let dmt = scratch.baseAddress else { return }
                 for k in 0..<positions {
-                    SmallGemm.transpose(v + k * vStride, rows: inChannels, columns: tiles, into: vt)
-                    SmallGemm.multiply(m: outChannels, n: inChannels, k: tiles, a: dm + k * mStride,
-                                       aRowStride: tiles, aColumnStride: 1, b: vt, ldb: inChannels,
-                                       c: du + k * outChannels * inChannels, ldc: inChannels, accumulate: true)
+                    SmallGemm.transpose(dm + k * mStride, rows: outChannels, columns: tiles, into: dmt)
+                    SmallGemm.multiply(m: inChannels, n: outChannels, k: tiles, a: v + k * vStride,
+                                       aRowStride: tiles, aColumnStride: 1, b: dmt, ldb: outChannels,
+                                       c: du + k * outChannels * inChannels, ldc: outChannels, accumulate: true)
                 }
             }
             return
         }
-        let rows = tiles >= 128 ? max(1, 1024 / max(1, inChannels)) : outChannels
         for k in 0..<positions {
-            for first in stride(from: 0, to: outChannels, by: rows) {
-                let count = min(rows, outChannels - first)
-                sgemm(transposeB: true, m: count, n: inChannels, k: tiles, a: dm + k * mStride + first * tiles,
-                      b: v + k * vStride, beta: 1, c: du + k * outChannels * inChannels + first * inChannels)
-            }
+            sgemm(transposeB: true, m: inChannels, n: outChannels, k: tiles, a: v + k * vStride, b: dm + k * mStride,
+                  beta: 1, c: du + k * outChannels * inChannels)
         }
     }
 

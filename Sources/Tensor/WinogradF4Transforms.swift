@@ -229,7 +229,7 @@ func winogradF4TransformWeights(_ u: FloatPointer, _ weight: ConstFloatPointer, 
     } }
 }
 
-/// dWeight[co, ci] += G^T dU[., co, ci] G, 16 filters at a time as winogradF4TransformWeights.
+/// dWeight[co, ci] += G^T dU[., ci, co] G, 16 filters at a time as winogradF4TransformWeights.
 func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int) {
     let pairs = outChannels * inChannels
     // Vectors 0..<36: dU; 36..<54: dU G (6x3); 54..<63: G^T dU G (3x3).
@@ -240,7 +240,9 @@ func winogradF4TransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: 
         for c in 0..<3 { weightTransformAdjoint(half + c, 3, result + c, 3) }
         let g = UnsafeMutableRawPointer(result).assumingMemoryBound(to: Float.self)
         for lane in 0..<count {
-            let filter = dWeight + (first + lane) * 9
+            // dU's pair index runs over (ci, co), the weights' over (co, ci).
+            let (ci, co) = (first + lane).quotientAndRemainder(dividingBy: outChannels)
+            let filter = dWeight + (co * inChannels + ci) * 9
             for k in 0..<9 { filter[k] += g[k &* laneCount &+ lane] }
         }
     } }

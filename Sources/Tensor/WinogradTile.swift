@@ -40,7 +40,8 @@ public enum WinogradSizes {
     public static func inputs(channels: Int, batch: Int, side: Int, tile: WinogradTile = .two) -> Int {
         tile.positions * positionStride(channels: channels, batch: batch, side: side, tile: tile)
     }
-    /// Transformed weights U or their gradient: [P, Cout, Cin].
+    /// Transformed weights U, [P, Cout, Cin], or their gradient dU, [P, Cin, Cout] (the layout
+    /// its product writes without a transposed operand from far memory; see WinogradProducts).
     public static func weights(inChannels: Int, outChannels: Int, tile: WinogradTile = .two) -> Int {
         tile.positions * inChannels * outChannels
     }

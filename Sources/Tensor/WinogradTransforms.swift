@@ -37,13 +37,15 @@ public func winogradTransformWeights(_ u: FloatPointer, _ weight: ConstFloatPoin
     }
 }
 
-/// The adjoint of winogradTransformWeights: dWeight[co, ci] += G^T dU[., co, ci] G.
+/// The adjoint of winogradTransformWeights: dWeight[co, ci] += G^T dU[., ci, co] G.
 public func winogradTransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _ du: ConstFloatPointer, inChannels: Int, outChannels: Int, tile: WinogradTile = .two) {
     if tile == .four { return winogradF4TransformWeightsAdjointAccumulate(dWeight, du, inChannels: inChannels, outChannels: outChannels) }
     let pairs = outChannels * inChannels
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { half in
         let t = half.baseAddress!
         for pair in 0..<pairs {
+            // dU's pair index runs over (ci, co), the weights' over (co, ci).
+            let (ci, co) = pair.quotientAndRemainder(dividingBy: outChannels)
             // G^T dU (3x4), column by column.
             for c in 0..<4 {
                 let z0 = du[c * pairs + pair], z1 = du[(4 + c) * pairs + pair]
@@ -51,7 +53,7 @@ public func winogradTransformWeightsAdjointAccumulate(_ dWeight: FloatPointer, _
                 t[c] = z0 + (z1 + z2) * 0.5; t[4 + c] = (z1 - z2) * 0.5; t[8 + c] = (z1 + z2) * 0.5 + z3
             }
             // (G^T dU) G (3x3), row by row.
-            let g = dWeight + pair * 9
+            let g = dWeight + (co * inChannels + ci) * 9
             for r in 0..<3 {
                 let z0 = t[4 * r], z1 = t[4 * r + 1], z2 = t[4 * r + 2], z3 = t[4 * r + 3]
                 g[3 * r] += z0 + (z1 + z2) * 0.5; g[3 * r + 1] += (z1 - z2) * 0.5; g[3 * r + 2] += (z1 + z2) * 0.5 + z3
