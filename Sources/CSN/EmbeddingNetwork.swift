@@ -41,13 +41,25 @@ public final class EmbeddingNetwork {
 
     /// Fewer input channels than this make the Winograd GEMMs too thin to pay for the transforms.
     public static let winogradMinimumChannels = 8
-    /// Images per Winograd call: a shard goes through in chunks, so the scratch for the products
-    /// is a chunk's, not a shard's, and a chunk's transformed inputs and products stay nearer the
-    /// core for the GEMMs that read them. With F(4x4) on the default model, chunks of 16 images
-    /// trained 10% faster than 32; once the kernels were compiled for the building CPU, chunks of
-    /// 8 trained faster than 16 in 16 of 22 alternating `csn bench` pairs (median ratio 1.04 and
-    /// 1.07 in two sets), at 230 MiB instead of 234; 4 was slower than 8. At most a shard.
+    /// Images per Winograd call, at most: a shard goes through in chunks, so the scratch for the
+    /// products is a chunk's, not a shard's, and a chunk's transformed inputs and products stay
+    /// nearer the core for the GEMMs that read them. With F(4x4) on the default model, chunks of 16
+    /// images trained 10% faster than 32; once the kernels were compiled for the building CPU,
+    /// chunks of 8 trained faster than 16 in 16 of 22 alternating `csn bench` pairs (median ratio
+    /// 1.04 and 1.07 in two sets), at 230 MiB instead of 234. At most a shard.
     public static let defaultWinogradChunk = 8
+    /// A stage's chunk is also small enough for its products M to fit in this many bytes, about
+    /// half of a core's L2 here: the output transform then reads them from L2. With the products
+    /// on SmallGemm, the second stage's chunk of 8 images made 1.2 MB of products, and chunks of 4
+    /// (590 KB, as the third stage's 8) took 10% less CPU time a step (task-clock over 60 steps,
+    /// 3 alternating pairs).
+    static let winogradProductsBudget = 640 * 1024
+
+    /// Images per Winograd chunk of a stage: at most `cap`, within winogradProductsBudget, at least 1.
+    static func winogradChunk(cap: Int, outChannels: Int, side: Int, tile: WinogradTile) -> Int {
+        let bytesPerImage = tile.positions * outChannels * WinogradSizes.tiles(batch: 1, side: side, tile: tile) * MemoryLayout<Float>.size
+        return max(1, min(cap, winogradProductsBudget / max(1, bytesPerImage)))
+    }
     let winogradChunk: Int
     /// The direct stage's chunk here: at most a shard.
     let directChunk: Int
@@ -141,7 +153,7 @@ public final class EmbeddingNetwork {
                 directColumns = cin * 9 * directChunk * side * side
                 directOutput = cout * directChunk * side * side
             } else if let tile {
-                let chunk = self.winogradChunk, chunks = (shard + chunk - 1) / chunk
+                let chunk = Self.winogradChunk(cap: self.winogradChunk, outChannels: cout, side: side, tile: tile), chunks = (shard + chunk - 1) / chunk
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 winogradInputSizes.append(chunks * inputs)
                 largestTransformedInput = max(largestTransformedInput, inputs)
@@ -383,12 +395,13 @@ public final class EmbeddingNetwork {
         return UnsafePointer(scratchMoments)
     }
 
-    /// Calls `body` for each chunk of `winogradChunk` images of a shard, with the chunk's images
+    /// Calls `body` for each chunk of the stage's images of a shard, with the chunk's images
     /// and the offset of its transformed input in the worker's cache for the stage.
     private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, tile: WinogradTile, _ body: (Range<Int>, Int) -> Void) {
-        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: winogradChunk, side: stage.side, tile: tile)
-        for (index, start) in stride(from: shard.lowerBound, to: shard.upperBound, by: winogradChunk).enumerated() {
-            body(start..<min(start + winogradChunk, shard.upperBound), index * cachedPerChunk)
+        let chunk = Self.winogradChunk(cap: winogradChunk, outChannels: stage.outChannels, side: stage.side, tile: tile)
+        let cachedPerChunk = WinogradSizes.inputs(channels: stage.inChannels, batch: chunk, side: stage.side, tile: tile)
+        for (index, start) in stride(from: shard.lowerBound, to: shard.upperBound, by: chunk).enumerated() {
+            body(start..<min(start + chunk, shard.upperBound), index * cachedPerChunk)
         }
     }
 
