@@ -56,7 +56,7 @@ public final class EmbeddingNetwork {
     static let winogradProductsBudget = 640 * 1024
 
     /// Images per Winograd chunk of a stage: at most `cap`, within winogradProductsBudget, at least 1.
-    static func winogradChunk(cap: Int, outChannels: Int, side: Int, tile: WinogradTile) -> Int {
+    public static func winogradChunk(cap: Int, outChannels: Int, side: Int, tile: WinogradTile) -> Int {
         let bytesPerImage = tile.positions * outChannels * WinogradSizes.tiles(batch: 1, side: side, tile: tile) * MemoryLayout<Float>.size
         return max(1, min(cap, winogradProductsBudget / max(1, bytesPerImage)))
     }
