@@ -53,7 +53,9 @@ for r in $(seq "$rounds"); do
     fi
   fi
   if [ $have_numpy = 1 ]; then
-    $numpy_python Tools/sgemm_ceiling.py --threads 2 | tee -a /tmp/sgemm-bench.txt | sed "s/^/sgemm ceiling    round $r: /" | grep "sgemm ceiling:"
+    # numpy's own OpenBLAS is current: free it from a machine-wide OPENBLAS_CORETYPE (and the L2
+    # size set with it), which would hold it to older kernels than its own choice.
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $numpy_python Tools/sgemm_ceiling.py --threads 2 | tee -a /tmp/sgemm-bench.txt | sed "s/^/sgemm ceiling    round $r: /" | grep "sgemm ceiling:"
   fi
 done
 csn_tps=$(awk '/training triplets/ {print $3}' /tmp/csn-bench.txt | median)

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """What this machine's BLAS does in single precision: the ceiling for csn's convolution GEMMs.
 
-Needs numpy only (its own OpenBLAS); the thread count is set before numpy loads.
+Needs numpy only (its own OpenBLAS; threadpoolctl, if present, names the kernels it runs); the
+thread count is set before numpy loads. Where OPENBLAS_CORETYPE is set for the whole machine
+(to keep older OpenBLAS builds on kernels that work there), `make bench` runs this without it, so
+that the ceiling is what a current numpy does on this CPU.
   python3 Tools/sgemm_ceiling.py [--threads 2] [--repeats 9]
 
 Median GFLOP/s (2*M*N*K flops over the wall time of one product, output preallocated) for a
@@ -47,9 +50,17 @@ def rate(m, k, n, repeats):
 def blas_name():
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        return f"{blas['name']} {blas.get('version', '')}".strip()
+        name = f"{blas['name']} {blas.get('version', '')}".strip()
     except Exception:  # older numpy has no mode="dicts"
-        return "numpy's BLAS"
+        name = "numpy's BLAS"
+    try:  # the kernel set OpenBLAS chose (or was told to use by OPENBLAS_CORETYPE)
+        import threadpoolctl
+        kernels = [i.get("architecture") for i in threadpoolctl.threadpool_info() if i.get("architecture")]
+        if kernels:
+            name += f" ({', '.join(kernels)} kernels)"
+    except ImportError:
+        pass
+    return name
 
 
 print(f"sgemm, numpy {np.__version__} with {blas_name()}, {args.threads} threads, median of {args.repeats}:")
