@@ -136,10 +136,23 @@ private struct PaddedFrames {
         }
     }
 
-    /// Copies `batch` consecutive planes into the frames' interiors.
+    /// Copies `batch` consecutive planes into the frames' interiors, a row at a time in vectors
+    /// where the side allows (as a call to memmove per row of 8 or 16 floats, the copy was 3-5% of
+    /// a step's samples).
     func copy(from planes: ConstFloatPointer) {
         for n in 0..<batch {
-            for y in 0..<side { (base + (n &* frame &+ (y &+ 1) &* padded &+ 1)).update(from: planes + (n &* side &+ y) &* side, count: side) }
+            for y in 0..<side {
+                let target = base + (n &* frame &+ (y &+ 1) &* padded &+ 1), source = planes + (n &* side &+ y) &* side
+                if side % 16 == 0 {
+                    for x in stride(from: 0, to: side, by: 16) {
+                        UnsafeMutableRawPointer(target + x).storeBytes(of: UnsafeRawPointer(source + x).loadUnaligned(as: Lanes.self), as: Lanes.self)
+                    }
+                } else if side == 8 {
+                    UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                } else {
+                    target.update(from: source, count: side)
+                }
+            }
         }
     }
 
