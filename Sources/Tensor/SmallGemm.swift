@@ -85,30 +85,29 @@ public enum SmallGemm {
     }
 
     /// Four rounds of splitting each pair of rows into its even and odd elements (rows 2i and
-    /// 2i+1 into rows i and i+8) transpose a 16 x 16 block.
+    /// 2i+1 into rows i and i+8) transpose a 16 x 16 block. The rows stay in registers.
     @inline(never)
     private static func transposeBlock(_ input: ConstFloatPointer, _ inputStride: Int, _ out: FloatPointer, _ outStride: Int) {
-        var rows = (Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes(),
-                    Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes(), Lanes())
-        withUnsafeMutableBytes(of: &rows) { raw in
-            let v = raw.baseAddress!.assumingMemoryBound(to: Lanes.self)
-            for i in 0..<16 { v[i] = load(input + i * inputStride) }
-            for _ in 0..<4 {
-                let pairs = (SIMD32(lowHalf: v[0], highHalf: v[1]), SIMD32(lowHalf: v[2], highHalf: v[3]),
-                             SIMD32(lowHalf: v[4], highHalf: v[5]), SIMD32(lowHalf: v[6], highHalf: v[7]),
-                             SIMD32(lowHalf: v[8], highHalf: v[9]), SIMD32(lowHalf: v[10], highHalf: v[11]),
-                             SIMD32(lowHalf: v[12], highHalf: v[13]), SIMD32(lowHalf: v[14], highHalf: v[15]))
-                v[0] = pairs.0.evenHalf; v[8] = pairs.0.oddHalf
-                v[1] = pairs.1.evenHalf; v[9] = pairs.1.oddHalf
-                v[2] = pairs.2.evenHalf; v[10] = pairs.2.oddHalf
-                v[3] = pairs.3.evenHalf; v[11] = pairs.3.oddHalf
-                v[4] = pairs.4.evenHalf; v[12] = pairs.4.oddHalf
-                v[5] = pairs.5.evenHalf; v[13] = pairs.5.oddHalf
-                v[6] = pairs.6.evenHalf; v[14] = pairs.6.oddHalf
-                v[7] = pairs.7.evenHalf; v[15] = pairs.7.oddHalf
-            }
-            for i in 0..<16 { UnsafeMutableRawPointer(out + i * outStride).storeBytes(of: v[i], as: Lanes.self) }
+        var r0 = load(input), r1 = load(input + inputStride), r2 = load(input + 2 * inputStride), r3 = load(input + 3 * inputStride)
+        var r4 = load(input + 4 * inputStride), r5 = load(input + 5 * inputStride), r6 = load(input + 6 * inputStride)
+        var r7 = load(input + 7 * inputStride), r8 = load(input + 8 * inputStride), r9 = load(input + 9 * inputStride)
+        var r10 = load(input + 10 * inputStride), r11 = load(input + 11 * inputStride), r12 = load(input + 12 * inputStride)
+        var r13 = load(input + 13 * inputStride), r14 = load(input + 14 * inputStride), r15 = load(input + 15 * inputStride)
+        for _ in 0..<4 {
+            let (n0, n8) = split(r0, r1), (n1, n9) = split(r2, r3), (n2, n10) = split(r4, r5), (n3, n11) = split(r6, r7)
+            let (n4, n12) = split(r8, r9), (n5, n13) = split(r10, r11), (n6, n14) = split(r12, r13), (n7, n15) = split(r14, r15)
+            (r0, r1, r2, r3, r4, r5, r6, r7) = (n0, n1, n2, n3, n4, n5, n6, n7)
+            (r8, r9, r10, r11, r12, r13, r14, r15) = (n8, n9, n10, n11, n12, n13, n14, n15)
         }
+        func store(_ row: Lanes, _ i: Int) { UnsafeMutableRawPointer(out + i * outStride).storeBytes(of: row, as: Lanes.self) }
+        store(r0, 0); store(r1, 1); store(r2, 2); store(r3, 3); store(r4, 4); store(r5, 5); store(r6, 6); store(r7, 7)
+        store(r8, 8); store(r9, 9); store(r10, 10); store(r11, 11); store(r12, 12); store(r13, 13); store(r14, 14); store(r15, 15)
+    }
+
+    /// A pair of rows' even elements and odd elements.
+    @inline(__always) private static func split(_ a: Lanes, _ b: Lanes) -> (Lanes, Lanes) {
+        let pair = SIMD32(lowHalf: a, highHalf: b)
+        return (pair.evenHalf, pair.oddHalf)
     }
 
     @inline(__always) private static func load(_ p: ConstFloatPointer) -> Lanes {
