@@ -108,7 +108,11 @@ $csn bench --steps 3 --ui --ui-rounds "${UI_ROUNDS:-6}" | grep -E "^frame|^train
 echo
 echo "== t-SNE: csn against openTSNE (FFT, Barnes-Hut) and scikit-learn on identical input =="
 if bench_has "sklearn, openTSNE"; then
-  "$BENCH_PYTHON" Tools/tsne_reference.py --sizes ${TSNE_SIZES:-10000 70000 1000000} --csn $csn
+  # As for the sgemm ceiling: scikit-learn and openTSNE run on numpy's current OpenBLAS, free of
+  # a machine-wide OPENBLAS_CORETYPE; csn, which the tool starts, gets the machine's setting back.
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    CSN_OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE-}" CSN_OPENBLAS_L2_SIZE="${OPENBLAS_L2_SIZE-}" \
+    "$BENCH_PYTHON" Tools/tsne_reference.py --sizes ${TSNE_SIZES:-10000 70000 1000000} --csn $csn
 else
   echo "scikit-learn or openTSNE not installed: make bench-venv (BENCH_PYTHON=$BENCH_PYTHON) - no comparison"
 fi

@@ -32,10 +32,23 @@ def data(n, d=50, clusters=20, seed=1):
     return (centres[labels] + rng.normal(size=(n, d))).astype(np.float32)
 
 
+def csn_environment():
+    """The environment for csn: `make bench` runs this tool without a machine-wide OPENBLAS_CORETYPE
+    (and OPENBLAS_L2_SIZE), so that numpy's current OpenBLAS picks its own kernels, and passes the
+    machine's values as CSN_OPENBLAS_*, which csn (on the system's older OpenBLAS) gets back."""
+    env = dict(os.environ)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        value = env.pop("CSN_" + name, None)
+        if value:
+            env[name] = value
+    return env
+
+
 def run_csn(binary, path, out, *extra):
     start = time.perf_counter()
     text = subprocess.run([binary, "tsne", "--input", path, "--out", out, "--iterations", "1000",
-                           "--perplexity", "30", "--threads", "2", *extra], check=True, capture_output=True, text=True).stdout
+                           "--perplexity", "30", "--threads", "2", *extra], check=True, capture_output=True, text=True,
+                          env=csn_environment()).stdout
     seconds = time.perf_counter() - start
     kl = float(re.search(r"KL divergence ([0-9.]+)", text).group(1))
     return np.loadtxt(out, delimiter=",", skiprows=1, usecols=(0, 1)), kl, seconds

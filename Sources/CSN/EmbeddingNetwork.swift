@@ -14,7 +14,7 @@ import Tensor
 /// Convolutions: stages with at least `winogradMinimumChannels` input channels run Winograd's
 /// F(4x4, 3x3) where the side is a multiple of 4 and F(2x2, 3x3) where it is only even (4x and
 /// 2.25x fewer GEMM FLOPs). The backward pass transforms a chunk's input again rather than keep
-/// the forward pass's (36/16 of the input's size, a third of a step's memory traffic): in
+/// the forward pass's (2.25-4 times the input's size, a large share of a step's memory traffic): in
 /// alternating runs the step took 3-8% less CPU time (task-clock, 5 pairs) and 21 MB less. The first
 /// stage, with one or three channels, is a direct stage (DirectConvStage.swift): its batch-norm
 /// statistics and weight gradient come from the input's patches, and its convolution output,
@@ -58,11 +58,11 @@ public final class EmbeddingNetwork {
     static let winogradProductsBudget = 640 * 1024
 
     /// Images per Winograd chunk of a stage: at most `cap`, within winogradProductsBudget, at least 1.
-    public static func winogradChunk(cap: Int, outChannels: Int, side: Int, tile: WinogradTile) -> Int {
+    public static func winogradChunkImages(cap: Int, outChannels: Int, side: Int, tile: WinogradTile) -> Int {
         let bytesPerImage = tile.positions * outChannels * WinogradSizes.tiles(batch: 1, side: side, tile: tile) * MemoryLayout<Float>.size
         return max(1, min(cap, winogradProductsBudget / max(1, bytesPerImage)))
     }
-    let winogradChunk: Int
+    let winogradChunkCap: Int
     /// The direct stage's chunk here: at most a shard.
     let directChunk: Int
     /// Images per convolution of the direct stage: a chunk's output (128 KiB per image on the
@@ -83,15 +83,17 @@ public final class EmbeddingNetwork {
         /// direct stage and im2col stages.
         let tile: WinogradTile?
         let transformedWeights: FloatBuffer?
+        /// Images per Winograd chunk (winogradChunkImages); the workers' scratch is sized for it.
+        let winogradChunk: Int
         let argmax: UnsafeMutablePointer<Int32>
         let convWeight, bnWeight, bnBias: Int  // offsets in the store
         var plane: Int { side * side }
         var pooledPlane: Int { plane / 4 }
     }
 
-    /// What each worker owns: its im2col columns and their gradient (im2col stages); per Winograd
-    /// stage its transformed input (kept for the backward pass), and scratch for the products and
-    /// the gradients of transformed inputs and weights; its weight-gradient accumulator (the
+    /// What each worker owns: its im2col columns and their gradient (im2col stages); scratch for a
+    /// Winograd chunk's transformed input (made again by the backward pass), its products and the
+    /// gradients of transformed inputs and weights; its weight-gradient accumulator (the
     /// direct stage's window sums) and its batch-norm partial sums (the forward pass's moments in
     /// Double, [2C]).
     private struct WorkerBuffers {
@@ -134,7 +136,7 @@ public final class EmbeddingNetwork {
         self.workers = max(1, workers)
         let n = maxBatch
         let shard = (n + self.workers - 1) / self.workers
-        self.winogradChunk = max(1, min(winogradChunk, shard))
+        winogradChunkCap = max(1, min(winogradChunk, shard))
         directChunk = max(1, min(Self.directChunk, shard))
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
@@ -145,6 +147,8 @@ public final class EmbeddingNetwork {
             let isDirect = shape.isDirectStage(s)
             let size = isDirect ? 0 : cout * n * side * side
             let tile = cin >= Self.winogradMinimumChannels ? WinogradTile.largest(forSide: side).map { min(largestTile, $0) } : nil
+            let cap = winogradChunkCap
+            let chunk = tile.map { Self.winogradChunkImages(cap: cap, outChannels: cout, side: side, tile: $0) } ?? 0
             largestStage = max(largestStage, size)
             if isDirect {
                 patchSize = cin * 9
@@ -152,7 +156,6 @@ public final class EmbeddingNetwork {
                 directColumns = cin * 9 * directChunk * side * side
                 directOutput = cout * directChunk * side * side
             } else if let tile {
-                let chunk = Self.winogradChunk(cap: self.winogradChunk, outChannels: cout, side: side, tile: tile)
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 largestTransformedInput = max(largestTransformedInput, inputs)
                 largestProducts = max(largestProducts, WinogradSizes.inputs(channels: cout, batch: chunk, side: side, tile: tile))
@@ -171,6 +174,7 @@ public final class EmbeddingNetwork {
                 runningRstd: FloatBuffer(count: cout),
                 tile: tile,
                 transformedWeights: tile.map { FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: $0)) },
+                winogradChunk: chunk,
                 argmax: .allocate(capacity: pooledSize),
                 convWeight: store.entry("\(prefix)conv\(s).weight").offset,
                 bnWeight: store.entry("\(prefix)bn\(s).weight").offset,
@@ -329,7 +333,7 @@ public final class EmbeddingNetwork {
                     }
                 } else if let u = stage.transformedWeights, let tile = stage.tile {
                     let v = buffers.transformedInputs
-                    forEachWinogradChunk(of: r, stage: stage, tile: tile) { images in
+                    forEachWinogradChunk(of: r, stage: stage) { images in
                         let from = images.lowerBound * plane
                         winogradConvForward(stage.convOutput.pointer + from, transformedInput: v.pointer, products: buffers.products.pointer,
                                             stageInput + from, transformedWeights: u.pointer, inChannels: stage.inChannels,
@@ -394,10 +398,9 @@ public final class EmbeddingNetwork {
     }
 
     /// Calls `body` with each chunk of the stage's images of a shard.
-    private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, tile: WinogradTile, _ body: (Range<Int>) -> Void) {
-        let chunk = Self.winogradChunk(cap: winogradChunk, outChannels: stage.outChannels, side: stage.side, tile: tile)
-        for start in stride(from: shard.lowerBound, to: shard.upperBound, by: chunk) {
-            body(start..<min(start + chunk, shard.upperBound))
+    private func forEachWinogradChunk(of shard: Range<Int>, stage: Stage, _ body: (Range<Int>) -> Void) {
+        for start in stride(from: shard.lowerBound, to: shard.upperBound, by: stage.winogradChunk) {
+            body(start..<min(start + stage.winogradChunk, shard.upperBound))
         }
     }
 
@@ -486,7 +489,7 @@ public final class EmbeddingNetwork {
                     let v = buffers.transformedInputs
                     let du = buffers.dTransformedWeights.pointer
                     du.update(repeating: 0, count: WinogradSizes.weights(inChannels: stage.inChannels, outChannels: cout, tile: tile))
-                    forEachWinogradChunk(of: r, stage: stage, tile: tile) { images in
+                    forEachWinogradChunk(of: r, stage: stage) { images in
                         let from = images.lowerBound * plane
                         winogradTransformInput(v.pointer, stageInput + from, channels: stage.inChannels, batch: images.count,
                                                side: stage.side, batchStride: n, tile: tile)

@@ -1,7 +1,8 @@
 import CBLAS
 
-/// The Winograd products' matrix multiplies on 512-bit vectors: C[m, n] = A B, or C += A B, for
-/// the small matrices of a chunk of tiles (m and k up to a few hundred, n a multiple of 32).
+/// Small matrix multiplies on 512-bit vectors (the Winograd products, the direct stage's short
+/// convolutions): C[m, n] = A B, or C += A B, with m and k up to a few hundred and n a multiple
+/// of 32.
 ///
 /// OpenBLAS picks its kernels by CPU model when it loads, and where its own choice is overridden
 /// (OPENBLAS_CORETYPE) or predates the CPU, its 256-bit kernels run at half of what a core with
@@ -11,8 +12,8 @@ import CBLAS
 ///
 /// Each 8 x 32 block of C is held in 16 vector registers while k runs, and each step adds an
 /// 8-row column of A (broadcast) times a 32-wide row of B: 16 fused multiply-adds for 2 loads of
-/// B and 8 broadcasts. Columns of 32 go outermost, so a k x 32 panel of B stays in L1 while the
-/// row blocks pass over it. Every output is summed over k in order, so results repeat exactly.
+/// B and 8 broadcasts. Columns of 32 go outermost, so a k x 32 panel of B stays in L1 (for k up to
+/// a few hundred) while the row blocks pass over it. Every output is summed over k in order, so results repeat exactly.
 public enum SmallGemm {
     /// Whether this build runs the kernel: its code uses 512-bit vectors only when compiled with
     /// AVX-512 (with fewer registers the 16 accumulators would spill).

@@ -1,12 +1,13 @@
 /// The 3x3 convolution of Conv2d by Winograd's minimal filtering (see WinogradTile): the same
 /// result with 16 multiplies per 2x2 output tile and channel pair where im2col takes 36 (F(2x2)),
 /// or 36 per 4x4 tile where it takes 144 (F(4x4)), in the forward pass and both backward
-/// products. Each transformed position k is one sgemm over the channels (see WinogradSizes for
-/// the layouts). Worth it when the GEMMs have enough input channels; the first layer (one or
+/// products. Each transformed position k is one matrix multiply over the channels (SmallGemm, or
+/// OpenBLAS's sgemm for the shapes it does not take; see WinogradSizes for the layouts). Worth it when the GEMMs have enough input channels; the first layer (one or
 /// three channels) is the network's direct stage (DirectConvStage.swift).
 ///
 /// The backward pass is the exact adjoint of the forward one, so its gradients are those of the
-/// computed function: dM = A dY A^T; dU[k] += dM[k] V[k]^T; dV[k] = U[k]^T dM[k]; dInput += B dV B^T.
+/// computed function: dM = A dY A^T; dU[k] += V[k] dM[k]^T (dU laid out [P, Cin, Cout]);
+/// dV[k] = U[k]^T dM[k]; dInput += B dV B^T.
 
 /// The GEMMs of each pass for `batch` images of side `side`: one per transformed position k (16
 /// or 36), over the channels.
@@ -44,7 +45,8 @@ public struct WinogradProducts {
     /// whose rows are the wide rows the kernel reads. (Turning V[k] around instead, with dU as
     /// [P, Cout, Cin], read V from far memory in 16 rows at once: 7% of a step's samples.)
     public func weightGradient(_ du: FloatPointer, _ dm: ConstFloatPointer, _ v: ConstFloatPointer) {
-        if tiles % 16 == 0, outChannels % 16 == 0, SmallGemm.covers(m: inChannels, n: outChannels, k: tiles) {
+        // The transpose takes whole 16 x 16 blocks; `covers` asks for outChannels in 32s.
+        if tiles % 16 == 0, SmallGemm.covers(m: inChannels, n: outChannels, k: tiles) {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * outChannels) { scratch in
                 guard let dmt = scratch.baseAddress else { return }
                 for k in 0..<positions {
@@ -92,7 +94,7 @@ public func winogradConvForward(_ out: FloatPointer, transformedInput v: FloatPo
 
 /// Accumulates dU += the transformed weight gradient (turn it into dWeight with
 /// winogradTransformWeightsAdjointAccumulate) and, when `dInput` is given, dInput += the input
-/// gradient. `v` must hold the forward pass's transformed input; `dm` [P, Cout, T] and `dv`
+/// gradient. `v` must hold the chunk's transformed input (as winogradConvForward made it); `dm` [P, Cout, T] and `dv`
 /// [P, Cin, T] are scratch.
 public func winogradConvBackward(_ dInput: FloatPointer?, dTransformedWeights du: FloatPointer,
                                  productsGradient dm: FloatPointer, inputsGradient dv: FloatPointer,

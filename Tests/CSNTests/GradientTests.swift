@@ -51,23 +51,31 @@ import TestSupport
     /// channels im2col. The step is small
     /// because batch norm makes the loss curve fast along the first layer's weights (at 3e-3 the
     /// difference is 2% off; at 1e-3 it converges on the analytic value).
-    /// A network of the direct stage alone checks it as the last stage too.
-    @Test(arguments: [(1, 8, WinogradTile.four, [8, 3]), (2, 8, .four, [8, 3]), (1, 2, .four, [8, 3]), (2, 2, .two, [8, 3]),
-                      (2, 2, .four, [4, 3]), (2, 2, .four, [4])])
-    func embeddingNetworkBackward(workers: Int, winogradChunk: Int, tile: WinogradTile, widths: [Int]) {
-        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: widths, embeddingDimension: 4)
+    /// A network of the direct stage alone checks it as the last stage too. On 32x32 images with
+    /// 32 channels in the second stage (side 16), a chunk of 2 images (32 tiles) takes all three
+    /// Winograd products through SmallGemm where the build has it, and the last chunk's single
+    /// image (16 tiles) its forward and input-gradient products through OpenBLAS.
+    @Test(arguments: [(1, 8, WinogradTile.four, [8, 3], 16), (2, 8, .four, [8, 3], 16), (1, 2, .four, [8, 3], 16),
+                      (2, 2, .two, [8, 3], 16), (2, 2, .four, [4, 3], 16), (2, 2, .four, [4], 16), (1, 2, .four, [8, 32], 32)])
+    func embeddingNetworkBackward(workers: Int, winogradChunk: Int, tile: WinogradTile, widths: [Int], imageSize: Int) {
+        let shape = NetworkShape(imageSize: imageSize, inputChannels: 1, widths: widths, embeddingDimension: 4)
+        if widths == [8, 32] {
+            #expect(EmbeddingNetwork.winogradChunkImages(cap: winogradChunk, outChannels: 32, side: 16, tile: tile) == 2)
+            #expect(SmallGemm.covers(m: 32, n: 32, k: 8) == SmallGemm.isAvailable && !SmallGemm.covers(m: 32, n: 16, k: 8))
+        }
         #expect(EmbeddingNetwork.winogradMinimumChannels <= 8 && EmbeddingNetwork.winogradMinimumChannels > 4)
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
         let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 3, workers: workers, winogradChunk: winogradChunk,
                                        largestTile: tile)
         var generator = SeededGenerator(seed: 31)
         network.initialize(using: &generator)
-        var images = [UInt8](repeating: 0, count: 3 * 256)
+        let pixels = imageSize * imageSize
+        var images = [UInt8](repeating: 0, count: 3 * pixels)
         for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
         let r = GradientCheck.random(3 * 4, seed: 32)
         func loss() -> Double {
-            images.withUnsafeBufferPointer { pixels in
-                network.loadImages(count: 3, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 }
+            images.withUnsafeBufferPointer { bytes in
+                network.loadImages(count: 3, bytesPerImage: pixels) { bytes.baseAddress! + $0 * pixels }
             }
             network.forward(training: true)
             return GradientCheck.projection(network.embeddings.pointer, r)

@@ -6,8 +6,8 @@ import TestSupport
 /// convolution through it against their definitions. Shapes are small: debug builds run SIMD code
 /// slowly.
 @Suite struct SmallGemmTests {
-    /// This machine's build has AVX-512 (csn is compiled for the building CPU), so the kernel must
-    /// run here; on another machine the products go to OpenBLAS and these tests check that path.
+    /// The kernel runs where the build has AVX-512 (csn is compiled for the building CPU); elsewhere
+    /// the products go to OpenBLAS, the kernel's own tests are skipped, and the rest check that path.
     @Test func coversOnlyWholeBlocks() {
         #expect(SmallGemm.covers(m: 8, n: 32, k: 1) == SmallGemm.isAvailable)
         #expect(SmallGemm.covers(m: 64, n: 128, k: 300) == SmallGemm.isAvailable)
@@ -93,17 +93,23 @@ import TestSupport
                 "max gaps: forward \(forwardGap), weight gradient \(weightGap), input gradient \(inputGap)")
     }
 
-    /// A convolution whose product the kernel takes (8 outputs, 2 images of 4x4: 32 columns).
+    /// A convolution whose product the kernel takes (8 outputs, 2 images of 4x4: 32 columns), on a
+    /// shard (images 1 and 2 of 3), so that C's rows are wider than the product: the shard's
+    /// outputs match the definition, and image 0's are left alone.
     @Test func convolutionThroughTheKernelMatchesTheNaiveOne() {
-        let (cin, cout, n, h, w) = (3, 8, 2, 4, 4)
-        #expect(SmallGemm.covers(m: cout, n: n * h * w, k: cin * 9) == SmallGemm.isAvailable)
-        let input = FloatBuffer(GradientCheck.random(cin * n * h * w, seed: 37))
+        let (cin, cout, batch, h, w) = (3, 8, 3, 4, 4)
+        let plane = h * w, shard = 2
+        #expect(SmallGemm.covers(m: cout, n: shard * plane, k: cin * 9) == SmallGemm.isAvailable)
+        let input = FloatBuffer(GradientCheck.random(cin * batch * plane, seed: 37))
         let weight = FloatBuffer(GradientCheck.random(cout * cin * 9, seed: 38))
-        let fast = FloatBuffer(count: cout * n * h * w), naive = FloatBuffer(count: fast.count)
-        let col = FloatBuffer(count: cin * 9 * n * h * w)
-        conv2dForward(fast.pointer, col.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
-        conv2dNaiveForward(naive.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: n, height: h, width: w)
-        let worst = (0..<fast.count).map { abs(fast[$0] - naive[$0]) }.max()!
+        let fast = FloatBuffer(count: cout * batch * plane), naive = FloatBuffer(count: fast.count)
+        let col = FloatBuffer(count: cin * 9 * shard * plane)
+        conv2dForward(fast.pointer + plane, col.pointer, input.pointer + plane, weight.pointer, inChannels: cin, outChannels: cout,
+                      batch: shard, height: h, width: w, batchStride: batch)
+        conv2dNaiveForward(naive.pointer, input.pointer, weight.pointer, inChannels: cin, outChannels: cout, batch: batch, height: h, width: w)
+        let shardValues = (0..<cout).flatMap { c in (plane..<(batch * plane)).map { c * batch * plane + $0 } }
+        let worst = shardValues.map { abs(fast[$0] - naive[$0]) }.max()!
         #expect(worst < 1e-5, "max |kernel convolution - naive| = \(worst)")
+        #expect((0..<cout).allSatisfy { c in (0..<plane).allSatisfy { fast[c * batch * plane + $0] == 0 } }, "image 0 untouched")
     }
 }

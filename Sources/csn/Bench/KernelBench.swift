@@ -103,7 +103,7 @@ enum KernelBench {
     /// One Winograd tile's phases, each on its own buffers, over the images in chunks as the network does.
     private static func winogradPhases(tile: WinogradTile, cin: Int, cout: Int, side: Int, images: Int, input: FloatBuffer, weight: FloatBuffer,
                                        out: FloatBuffer, dOut: FloatBuffer, dInput: FloatBuffer) -> [(String, () -> Void)] {
-        let chunk = min(images, EmbeddingNetwork.winogradChunk(cap: EmbeddingNetwork.defaultWinogradChunk, outChannels: cout, side: side, tile: tile))
+        let chunk = min(images, EmbeddingNetwork.winogradChunkImages(cap: EmbeddingNetwork.defaultWinogradChunk, outChannels: cout, side: side, tile: tile))
         let plane = side * side
         let products = WinogradProducts(inChannels: cin, outChannels: cout, batch: chunk, side: side, tile: tile)
         let u = FloatBuffer(count: WinogradSizes.weights(inChannels: cin, outChannels: cout, tile: tile)), du = FloatBuffer(count: u.count)
