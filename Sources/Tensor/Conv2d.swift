@@ -62,12 +62,6 @@ public func col2imAccumulate(_ dInput: FloatPointer, _ dCol: ConstFloatPointer, 
     }
 }
 
-/// SmallGemm takes a convolution's product up to this many columns. It goes through C's columns
-/// outermost: right for the direct stage's few images, but over a whole shard its writes spread
-/// over every row of a large C (1.55 against OpenBLAS's 1.14 ms for 96 images of the first stage
-/// in `csn bench --kernels`).
-let smallGemmColumnLimit = 8192
-
 /// out[Cout, N*H*W] = weight[Cout, Cin*9] x col[Cin*9, N*H*W]; `col` is filled here and can be
 /// reused by the backward pass if nothing overwrote it. `out` holds `outputBatchStride` images per
 /// channel (default: `batchStride`, the input's).
@@ -76,13 +70,8 @@ public func conv2dForward(_ out: FloatPointer, _ col: FloatPointer, _ input: Con
                           outputBatchStride: Int? = nil) {
     let plane = height * width
     im2col(col, input, channels: inChannels, batch: batch, height: height, width: width, batchStride: batchStride)
-    let n = batch * plane, k = inChannels * 9, ldc = (outputBatchStride ?? batchStride ?? batch) * plane
-    if n <= smallGemmColumnLimit, SmallGemm.covers(m: outChannels, n: n, k: k) {
-        SmallGemm.multiply(m: outChannels, n: n, k: k, a: weight, aRowStride: k, aColumnStride: 1, b: col, ldb: n,
-                           c: out, ldc: ldc, accumulate: false)
-    } else {
-        sgemm(m: outChannels, n: n, k: k, a: weight, b: col, beta: 0, c: out, ldc: ldc)
-    }
+    matrixMultiply(m: outChannels, n: batch * plane, k: inChannels * 9, a: weight, b: col, c: out,
+                   ldc: (outputBatchStride ?? batchStride ?? batch) * plane, accumulate: false)
 }
 
 /// Accumulates dWeight += dOut x col^T and, when `dInput` is given, dInput += col2im(weight^T x dOut).

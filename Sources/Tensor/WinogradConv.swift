@@ -25,17 +25,9 @@ public struct WinogradProducts {
 
     /// M[k] = U[k] V[k].
     public func forward(_ m: FloatPointer, _ u: ConstFloatPointer, _ v: ConstFloatPointer) {
-        if SmallGemm.covers(m: outChannels, n: tiles, k: inChannels) {
-            for k in 0..<positions {
-                SmallGemm.multiply(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
-                                   aRowStride: inChannels, aColumnStride: 1, b: v + k * vStride, ldb: tiles,
-                                   c: m + k * mStride, ldc: tiles, accumulate: false)
-            }
-            return
-        }
         for k in 0..<positions {
-            sgemm(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
-                  b: v + k * vStride, beta: 0, c: m + k * mStride)
+            matrixMultiply(m: outChannels, n: tiles, k: inChannels, a: u + k * outChannels * inChannels,
+                           b: v + k * vStride, c: m + k * mStride, accumulate: false)
         }
     }
 
@@ -66,17 +58,9 @@ public struct WinogradProducts {
 
     /// dV[k] = U[k]^T dM[k].
     public func inputGradient(_ dv: FloatPointer, _ u: ConstFloatPointer, _ dm: ConstFloatPointer) {
-        if SmallGemm.covers(m: inChannels, n: tiles, k: outChannels) {
-            for k in 0..<positions {
-                SmallGemm.multiply(m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
-                                   aRowStride: 1, aColumnStride: inChannels, b: dm + k * mStride, ldb: tiles,
-                                   c: dv + k * vStride, ldc: tiles, accumulate: false)
-            }
-            return
-        }
         for k in 0..<positions {
-            sgemm(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
-                  b: dm + k * mStride, beta: 0, c: dv + k * vStride)
+            matrixMultiply(transposeA: true, m: inChannels, n: tiles, k: outChannels, a: u + k * outChannels * inChannels,
+                           b: dm + k * mStride, c: dv + k * vStride, accumulate: false)
         }
     }
 }
