@@ -39,7 +39,9 @@ public final class ShardPool: @unchecked Sendable {
     private let jobPosted = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let jobDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    nonisolated(unsafe) private var job: ((Int) -> Void)? = nil
+    /// Between jobs, a job that does nothing (a late thread can only ever call that).
+    nonisolated(unsafe) private var job: (Int) -> Void = ShardPool.noJob
+    private static let noJob: @Sendable (Int) -> Void = { _ in }
     /// The current job's shards on pool threads: threads 1...jobHelpers run one each.
     nonisolated(unsafe) private var jobHelpers = 0
     nonisolated(unsafe) private var threads = 0
@@ -55,15 +57,16 @@ public final class ShardPool: @unchecked Sendable {
 
     /// Runs `shard(0)` on the calling thread and `shard(1)`...`shard(count - 1)` on pool threads,
     /// and returns when all are done; false (nothing run) when the pool is busy, when the job needs
-    /// more threads than `capacity`, or when the caller's priority is lowered (the UI's analysis
-    /// worker runs at idle priority: its shards must not run at normal priority on pool threads,
-    /// and threads it started would keep its priority).
+    /// more threads than `capacity` or than the system lets it start, or when the caller's
+    /// priority is lowered (the UI's analysis worker runs at idle priority: its shards must not run
+    /// at normal priority on pool threads, and threads it started would keep its priority).
     public func run(count: Int, _ shard: (Int) -> Void) -> Bool {
         let helpers = count - 1
         guard helpers >= 1, helpers <= capacity, Self.callerHasNormalPriority(),
               busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         if helpers > threads { startThreads(upTo: helpers) }
+        guard helpers <= threads else { return false }
         withoutActuallyEscaping(shard) { shard in
             job = shard
             jobHelpers = helpers
@@ -72,7 +75,7 @@ public final class ShardPool: @unchecked Sendable {
             if sleepingThreads.load(ordering: .sequentiallyConsistent) > 0 { broadcast(jobPosted) }
             shard(0)
             waitForShards()
-            job = nil
+            job = Self.noJob
         }
         return true
     }
@@ -81,7 +84,8 @@ public final class ShardPool: @unchecked Sendable {
         sched_getscheduler(0) == SCHED_OTHER && getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) <= 0
     }
 
-    /// Starts threads `threads + 1`...`count` (no job is under way: the caller holds `busy`).
+    /// Starts threads `threads + 1`...`count`, fewer if the system refuses one (no job is under way:
+    /// the caller holds `busy`).
     private func startThreads(upTo count: Int) {
         let seen = generation.load(ordering: .relaxed)
         for index in (threads + 1)...count {
@@ -90,17 +94,19 @@ public final class ShardPool: @unchecked Sendable {
             pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
             let start = Unmanaged.passRetained(ThreadStart(pool: self, index: index, seen: seen)).toOpaque()
             var thread = pthread_t()
-            if pthread_create(&thread, &attributes, { context in
+            let created = pthread_create(&thread, &attributes, { context in
                 guard let context else { return nil }
                 let start = Unmanaged<ShardPool.ThreadStart>.fromOpaque(context).takeRetainedValue()
                 start.pool.serve(index: start.index, seen: start.seen)
                 return nil
-            }, start) != 0 {
-                fatalError("csn: cannot start a worker thread")
-            }
+            }, start)
             pthread_attr_destroy(&attributes)
+            guard created == 0 else {
+                Unmanaged<ThreadStart>.fromOpaque(start).release()
+                return
+            }
+            threads = index
         }
-        threads = count
     }
 
     private final class ThreadStart {
@@ -123,7 +129,6 @@ public final class ShardPool: @unchecked Sendable {
     /// Calls the job in a frame of its own, so that the thread's reference to it is gone before
     /// `remaining` counts the shard done (the caller then ends the closure's lifetime).
     @inline(never) private func runShard(_ index: Int) {
-        guard let job else { preconditionFailure("a pool thread took a job that was not there") }
         job(index)
     }
 

@@ -1,5 +1,17 @@
 import CBLAS
 
+/// C[m, n] = op(A) B, or C += op(A) B when `accumulate`, with A [m, k] (or [k, m] when
+/// `transposeA`, packed) and B and C row-major: on SmallGemm where it covers the shape, else on
+/// OpenBLAS.
+public func matrixMultiply(transposeA: Bool = false, m: Int, n: Int, k: Int, a: ConstFloatPointer, b: ConstFloatPointer,
+                           ldb: Int? = nil, c: FloatPointer, ldc: Int? = nil, accumulate: Bool) {
+    guard SmallGemm.covers(m: m, n: n, k: k) else {
+        return sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+    SmallGemm.multiply(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : k, aColumnStride: transposeA ? m : 1,
+                       b: b, ldb: ldb ?? n, c: c, ldc: ldc ?? n, accumulate: accumulate)
+}
+
 /// Small matrix multiplies on 512-bit vectors (the Winograd products, the direct stage's short
 /// convolutions): C[m, n] = A B, or C += A B, with m and k up to a few hundred and n a multiple
 /// of 32.
@@ -13,19 +25,8 @@ import CBLAS
 /// Each 8 x 32 block of C is held in 16 vector registers while k runs, and each step adds an
 /// 8-row column of A (broadcast) times a 32-wide row of B: 16 fused multiply-adds for 2 loads of
 /// B and 8 broadcasts. Columns of 32 go outermost, so a k x 32 panel of B stays in L1 (for k up to
-/// a few hundred) while the row blocks pass over it. Every output is summed over k in order, so results repeat exactly.
-/// C[m, n] = op(A) B, or C += op(A) B when `accumulate`, with A [m, k] (or [k, m] when
-/// `transposeA`, packed) and B and C row-major: on SmallGemm where it covers the shape, else on
-/// OpenBLAS.
-public func matrixMultiply(transposeA: Bool = false, m: Int, n: Int, k: Int, a: ConstFloatPointer, b: ConstFloatPointer,
-                           ldb: Int? = nil, c: FloatPointer, ldc: Int? = nil, accumulate: Bool) {
-    guard SmallGemm.covers(m: m, n: n, k: k) else {
-        return sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
-    }
-    SmallGemm.multiply(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : k, aColumnStride: transposeA ? m : 1,
-                       b: b, ldb: ldb ?? n, c: c, ldc: ldc ?? n, accumulate: accumulate)
-}
-
+/// a few hundred) while the row blocks pass over it. Every output is summed over k in order, so
+/// results repeat exactly.
 public enum SmallGemm {
     /// Whether this build runs the kernel: its code uses 512-bit vectors only when compiled with
     /// AVX-512 (with fewer registers the 16 accumulators would spill).
