@@ -46,6 +46,7 @@ import TestSupport
         for (theta, tolerance) in [(Float(0), 1e-4), (0.5, 0.03)] {
             var config = TSNEConfig()
             config.theta = theta
+            config.repulsion = .barnesHut  // automatic is exact at this size
             let tsne = try TSNE(points: points, dimension: 8, config: config)
             tsne.optimize(iterations: 60, exact: true)  // move away from the tiny PCA start
             let exact = tsne.gradientForTesting(exact: true), approximate = tsne.gradientForTesting(exact: false)
@@ -53,6 +54,50 @@ import TestSupport
             let size = exact.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
             #expect(difference / size < tolerance, "theta \(theta): relative gradient error \(difference / size)")
         }
+    }
+
+    /// The vectorised exact repulsion against the plain loop: sizes with and without a tail of
+    /// fewer than sixteen points, rows split unevenly, points on top of each other.
+    @Test func vectorisedExactRepulsionMatchesThePlainLoop() {
+        var generator = SeededGenerator(seed: 11)
+        for n in [2, 15, 16, 17, 300, 1001] {
+            var layout = (0..<(2 * n)).map { _ in 20 * generator.normal() }
+            layout[2 * (n - 1)] = layout[0]  // a duplicate point: w = 1 at distance 0
+            layout[2 * (n - 1) + 1] = layout[1]
+            let xs = (0..<n).map { layout[2 * $0] }, ys = (0..<n).map { layout[2 * $0 + 1] }
+            var plain = [Float](repeating: 0, count: 2 * n), vectorised = [Float](repeating: .nan, count: 2 * n)
+            let plainZ = plain.withUnsafeMutableBufferPointer { TSNEGradient.exactRepulsion($0.baseAddress!, layout, count: n) }
+            let split = n / 3
+            let vectorisedZ = vectorised.withUnsafeMutableBufferPointer { r in
+                [0..<split, split..<n].reduce(0.0) { z, rows in
+                    z + TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs, ys: ys, count: n, rows: rows)
+                }
+            }
+            #expect(abs(vectorisedZ / plainZ - 1) < 1e-5, "\(n) points: Z \(vectorisedZ) against \(plainZ)")
+            let scale = plain.reduce(Float(0)) { max($0, abs($1)) }
+            let worst = zip(plain, vectorised).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(worst <= 1e-5 * scale, "\(n) points: a force off by \(worst) of \(scale)")
+        }
+    }
+
+    /// Automatic repulsion: exact on small maps, FFT on large ones; on a small map its KL divergence
+    /// is no worse than Barnes-Hut's.
+    @Test func automaticRepulsionIsExactOnSmallMaps() throws {
+        let config = TSNEConfig()
+        #expect(config.repulsion(pointCount: 500) == .exact)
+        #expect(config.repulsion(pointCount: TSNEConfig.exactBelowPoints) == .barnesHut || TSNEConfig.exactBelowPoints >= TSNEConfig.fftFromPoints)
+        #expect(config.repulsion(pointCount: TSNEConfig.fftFromPoints) == .fft)
+        let (points, _) = blobs()
+        var kl: [Double] = []
+        for repulsion in [TSNEConfig.Repulsion.automatic, .barnesHut] {
+            var chosen = config
+            chosen.repulsion = repulsion
+            let tsne = try TSNE(points: points, dimension: 8, config: chosen)
+            tsne.optimize(iterations: 400)
+            kl.append(tsne.currentKLDivergence())
+        }
+        // The exact sums are the better map (here 0.333 against 0.349): no worse than Barnes-Hut's.
+        #expect(kl[0] <= kl[1] * 1.02, "KL \(kl[0]) exact against \(kl[1]) Barnes-Hut")
     }
 
     @Test func separatedClustersStayApartAndTheRunRepeats() throws {

@@ -28,6 +28,8 @@ public final class TSNE {
     private var gradient: [Float]
     private var repulsion: [Float]
     private var tree = QuadTree()
+    /// The layout's coordinates apart, for the vectorised exact repulsion.
+    private var xs: [Float], ys: [Float]
     private let fftRepulsion: FFTRepulsion
     /// One depth-first stack and one partial Z per worker, allocated once.
     private let stacks: [UnsafeMutablePointer<Int32>]
@@ -67,6 +69,8 @@ public final class TSNE {
         gains = [Float](repeating: 1, count: 2 * n)
         gradient = [Float](repeating: 0, count: 2 * n)
         repulsion = [Float](repeating: 0, count: 2 * n)
+        xs = [Float](repeating: 0, count: n)
+        ys = [Float](repeating: 0, count: n)
         stacks = (0..<max(1, config.threads)).map { _ in .allocate(capacity: TSNEGradient.stackCapacity) }
         partialZ = .allocate(capacity: stacks.count)
         partialZ.initialize(repeating: 0)
@@ -78,7 +82,7 @@ public final class TSNE {
     }
 
     /// Runs `iterations` more iterations (fewer if `isCancelled` turns true, checked every
-    /// iteration). `exact` uses the O(N^2) repulsion instead of Barnes-Hut.
+    /// iteration). `exact` uses the plain O(N^2) loop (the tests' reference) whatever the config says.
     public func optimize(iterations: Int, exact: Bool = false, isCancelled: () -> Bool = { false },
                          progress: (Progress) -> Void = { _ in }) {
         let n = count
@@ -124,10 +128,13 @@ public final class TSNE {
                 repulsion.withUnsafeMutableBufferPointer { r in
                     g.update(repeating: 0)
                     nonisolated(unsafe) let g = g, r = r
+                    let method = config.repulsion(pointCount: n)
                     if exact {
                         z = TSNEGradient.exactRepulsion(r.baseAddress!, y.baseAddress!, count: n)
-                    } else if config.usesFFT(pointCount: n) {
+                    } else if method == .fft {
                         z = fftRepulsion.repulsion(r.baseAddress!, y.baseAddress!, count: n, threads: stacks.count)
+                    } else if method == .exact {
+                        z = vectorisedExactRepulsion(r, y)
                     } else {
                         tree.build(y.baseAddress!, count: n)
                         let tree = self.tree, stacks = self.stacks, theta = config.theta, partial = partialZ
@@ -146,6 +153,25 @@ public final class TSNE {
             }
         }
         return z
+    }
+
+    /// The exact repulsion on the workers, each over its rows; Z summed in worker order.
+    private func vectorisedExactRepulsion(_ r: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
+        let n = count
+        for i in 0..<n {
+            xs[i] = y[2 * i]
+            ys[i] = y[2 * i + 1]
+        }
+        let partial = partialZ
+        xs.withUnsafeBufferPointer { xs in
+            ys.withUnsafeBufferPointer { ys in
+                nonisolated(unsafe) let r = r, xs = xs, ys = ys
+                forEachShard(count: n, workers: stacks.count) { w, range in
+                    partial[w] = TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs.baseAddress!, ys: ys.baseAddress!, count: n, rows: range)
+                }
+            }
+        }
+        return partial.reduce(0, +)
     }
 
     /// KL(P || Q) with Q from the layout and normaliser `z` (exact or approximated).

@@ -1,4 +1,5 @@
 import Basics
+import Tensor
 
 /// t-SNE settings, with the defaults of scikit-learn, bhtsne and openTSNE.
 ///
@@ -31,8 +32,9 @@ public struct TSNEConfig: Sendable, Equatable {
     var fftMinimumBoxes = 50
 
     public enum Repulsion: String, Sendable, CaseIterable {
-        /// Barnes-Hut below `fftFromPoints`, FFT interpolation from there on.
+        /// Exact below `exactBelowPoints`, Barnes-Hut below `fftFromPoints`, FFT interpolation from there on.
         case automatic = "auto"
+        case exact
         case barnesHut = "bh"
         case fft
     }
@@ -45,7 +47,8 @@ public struct TSNEConfig: Sendable, Equatable {
     }
 
     /// From this many points the FFT repulsion is faster than Barnes-Hut (make bench measured
-    /// Barnes-Hut ahead at 10,000 points and FFT twice as fast at 20,000).
+    /// Barnes-Hut ahead at 10,000 points and FFT twice as fast at 20,000) and the exact one (FFT
+    /// 1.3x as fast at 20,000).
     public static let fftFromPoints = 15_000
     /// From this many points the approximate neighbour search is faster than the exact one.
     public static let approximateFromPoints = 50_000
@@ -56,8 +59,16 @@ public struct TSNEConfig: Sendable, Equatable {
         max(1, min(n - 1, Int(min(Double(n), neighboursPerPerplexity * perplexity))))
     }
 
-    func usesFFT(pointCount n: Int) -> Bool {
-        repulsion == .fft || (repulsion == .automatic && n >= Self.fftFromPoints)
+    /// Below this many points the exact repulsion, sixteen pairs at a time, is faster than
+    /// Barnes-Hut. Built for AVX-512 it led at every size up to 12,000 points (2.2x at 1,500, 2.3x at
+    /// 12,000, 1,000 iterations on 2 threads) and was level with FFT there; a portable build's
+    /// 128-bit lanes fall behind Barnes-Hut at about 3,000.
+    public static var exactBelowPoints: Int { SmallGemm.isAvailable ? 12_000 : 2_500 }
+
+    /// The repulsion used for `n` points: `repulsion`, with `.automatic` resolved.
+    func repulsion(pointCount n: Int) -> Repulsion {
+        guard repulsion == .automatic else { return repulsion }
+        return n < Self.exactBelowPoints ? .exact : n < Self.fftFromPoints ? .barnesHut : .fft
     }
 
     func usesApproximateNeighbours(pointCount n: Int) -> Bool {

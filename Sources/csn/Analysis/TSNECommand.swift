@@ -15,9 +15,11 @@ struct TSNECommand: ParsableCommand {
         and maps the result; draws it in braille coloured by the condition's values, or writes x, y \
         and the labels with --out. With --input FILE (one vector a line, tab- or comma-separated, or \
         a 2-D float32/float64 .npy): maps those vectors; --out writes x, y per input line. Up to \
-        1,000,000 points: from 15,000 the repulsion is FFT-interpolated (FIt-SNE's method) instead \
-        of Barnes-Hut, and from 50,000 the nearest neighbours are approximate (a random-projection \
-        forest refined by neighbours of neighbours); --method and --neighbours choose either way.
+        1,000,000 points: the repulsion is summed exactly on small maps (below 12,000 points when \
+        built for AVX-512, else 2,500), by Barnes-Hut up to 15,000 and FFT-interpolated from there \
+        (FIt-SNE's method), and from 50,000 the nearest neighbours are approximate (a \
+        random-projection forest refined by neighbours of neighbours); --method and --neighbours \
+        choose either way.
         """
     )
 
@@ -51,7 +53,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads = 2
 
-    @Option(help: "Repulsion: auto (Barnes-Hut below 15,000 points, FFT from there), bh or fft.")
+    @Option(help: "Repulsion: auto (as above), exact, bh (Barnes-Hut) or fft.")
     var method: TSNEConfig.Repulsion = .automatic
 
     @Option(help: "Nearest neighbours: auto (exact below 50,000 points), exact or approximate.")
