@@ -1,8 +1,13 @@
-/// The mean of paired ratios (in %) with its standard error and one-sided 95% lower bound
-/// (Student's t with n - 1 degrees of freedom): how far a bench can claim a ratio is at least
-/// some figure when single rounds are noisy.
+/// Paired ratios (in %) summarised two ways, for how far a bench can claim a ratio is at least
+/// some figure when single rounds are noisy:
+/// - the mean with its standard error and one-sided 95% lower bound (Student's t with n - 1
+///   degrees of freedom), which one disturbed round can drag down;
+/// - the median with its one-sided, distribution-free 95% lower bound (the sign test: the k-th
+///   smallest ratio, k the largest with P(Binomial(n, 1/2) <= k - 1) <= 0.05), which a few
+///   outlying rounds do not move.
 public struct PairedRatios: Sendable {
     public let mean, standardError, lowerBound: Double
+    public let median, medianLowerBound: Double
 
     /// One-sided 95% quantiles of Student's t for 1...20 degrees of freedom; beyond, 1.725 (the
     /// value at 20, slightly wider than the true one).
@@ -12,6 +17,10 @@ public struct PairedRatios: Sendable {
     public init(_ ratios: [Double]) {
         let n = ratios.count, average = n > 0 ? ratios.reduce(0, +) / Double(n) : .nan
         mean = average
+        let sorted = ratios.sorted()
+        median = n == 0 ? .nan : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        let rank = Self.signTestRank(count: n)
+        medianLowerBound = rank > 0 ? sorted[rank - 1] : .nan
         guard n > 1 else {
             standardError = .nan
             lowerBound = .nan
@@ -21,5 +30,22 @@ public struct PairedRatios: Sendable {
         let error = (variance / Double(n)).squareRoot()
         standardError = error
         lowerBound = average - Self.t95[min(n - 1, Self.t95.count) - 1] * error
+    }
+
+    /// The rank k (1-based) of the median's one-sided 95% lower bound among `n` sorted values:
+    /// the largest k with P(Binomial(n, 1/2) <= k - 1) <= 0.05, or 0 when even the smallest value
+    /// is not a bound at that level (fewer than 5 values).
+    static func signTestRank(count n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        var term = 1.0, cumulative = 0.0  // term = C(n, i); cumulative = sum of C(n, j) for j <= i, over 2^n
+        let total = Double(sign: .plus, exponent: n, significand: 1)
+        var rank = 0
+        for i in 0..<n {
+            if i > 0 { term = term * Double(n - i + 1) / Double(i) }
+            cumulative += term / total
+            guard cumulative <= 0.05 else { break }
+            rank = i + 1
+        }
+        return rank
     }
 }

@@ -101,7 +101,8 @@ enum UIBench {
         // order (A B, B A, ...), so that a drift of the machine's speed hits both alike (the UI
         // block's first map, untimed, lies between the two when the headless block goes first,
         // and before both when it goes second). The mean ratio is reported with its one-sided 95%
-        // lower bound: on a shared machine, 40 s blocks differed by 10-15%, so one pair says little.
+        // lower bound, and the median with its sign-test bound: on a shared machine, 40 s blocks
+        // differed by 10-15% and now and then one fell by a third, so one pair says little.
         var headless: [Double] = [], withUIRates: [Double] = [], whileMapping: [Double] = []
         let seconds = Double(max(20, steps / 10))
         for round in 0..<rounds {
@@ -114,8 +115,9 @@ enum UIBench {
         func percentages(_ values: [Double]) -> String {
             let ratios = zip(values, headless).map { 100 * $0 / $1 }
             let bound = PairedRatios(ratios)
-            return ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ") + "; median " + String(format: "%.1f%%", ratios.sorted()[rounds / 2])
-                + String(format: ", mean %.1f%% ± %.1f (standard error), 95%% lower bound %.1f%%", bound.mean, bound.standardError, bound.lowerBound)
+            return ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ")
+                + String(format: "; median %.1f%%, its 95%% lower bound (sign test) %.1f%%", bound.median, bound.medianLowerBound)
+                + String(format: "; mean %.1f%% ± %.1f (standard error), its 95%% lower bound %.1f%%", bound.mean, bound.standardError, bound.lowerBound)
         }
         print("training with the UI open (20 Hz frames; the Subspaces view, the Neighbours view opened every 8 s with 3 new queries), "
               + "\(rounds) rounds of \(Int(seconds)) s (after the first map) beside \(Int(seconds)) s headless, one training run: \(withUIRates.map { String(Int($0)) }.joined(separator: ", ")) "
