@@ -7,10 +7,10 @@ Optional tool, never a dependency of csn: `make bench-venv` (or `pip install sci
 Input: N points in 50-d, a seeded mixture of 20 Gaussian clusters, written once as .npy and read by
 every tool. Settings: perplexity 30, 1000 iterations (250 of them with early exaggeration 12), PCA
 initialisation, learning rate N / 12, 2 threads. Rows:
-  - csn: `csn tsne --input` with its automatic choices (Barnes-Hut below 15,000 points, FFT from
-    there; exact neighbours below 50,000, approximate from there); the whole process is timed,
-    file reading included;
-  - csn forced to Barnes-Hut (`--method bh`, up to 20,000 points), where the two methods meet;
+  - csn: `csn tsne --input` with its automatic choices (the exact repulsion below 12,000 points
+    when built for AVX-512, Barnes-Hut up to 15,000, FFT from there; exact neighbours below 50,000,
+    approximate from there); the whole process is timed, file reading included;
+  - csn forced to Barnes-Hut (`--method bh`, up to 20,000 points), where the methods meet;
   - openTSNE FFT (its default method, Annoy neighbours) and openTSNE Barnes-Hut (theta 0.5, up to
     20,000 points);
   - scikit-learn Barnes-Hut (up to 20,000 points: beyond, it takes too long to be useful).

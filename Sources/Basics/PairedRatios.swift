@@ -1,3 +1,5 @@
+import Foundation
+
 /// Paired ratios (in %) summarised two ways, for how far a bench can claim a ratio is at least
 /// some figure when single rounds are noisy:
 /// - the mean with its standard error and one-sided 95% lower bound (Student's t with n - 1
@@ -37,12 +39,11 @@ public struct PairedRatios: Sendable {
     /// is not a bound at that level (fewer than 5 values).
     static func signTestRank(count n: Int) -> Int {
         guard n > 0 else { return 0 }
-        var term = 1.0, cumulative = 0.0  // term = C(n, i); cumulative = sum of C(n, j) for j <= i, over 2^n
-        let total = Double(sign: .plus, exponent: n, significand: 1)
-        var rank = 0
+        // P(B = i) = C(n, i) / 2^n in logarithms: 2^n is beyond a Double from n = 1,024.
+        var logProbability = -Double(n) * log(2.0), cumulative = 0.0, rank = 0
         for i in 0..<n {
-            if i > 0 { term = term * Double(n - i + 1) / Double(i) }
-            cumulative += term / total
+            if i > 0 { logProbability += log(Double(n - i + 1)) - log(Double(i)) }
+            cumulative += exp(logProbability)
             guard cumulative <= 0.05 else { break }
             rank = i + 1
         }

@@ -104,7 +104,7 @@ import Testing
             }
             var exact = [Float](repeating: 0, count: 2 * n), grid = exact
             let exactZ = exact.withUnsafeMutableBufferPointer { e in
-                TSNEGradient.exactRepulsion(e.baseAddress!, layout, count: n)
+                TSNEGradient.plainExactRepulsion(e.baseAddress!, layout, count: n)
             }
             let fft = FFTRepulsion(boxesPerUnit: boxesPerUnit)
             let gridZ = grid.withUnsafeMutableBufferPointer { g in

@@ -41,36 +41,41 @@ import TestSupport
         }
     }
 
-    @Test func barnesHutGradientMatchesTheExactOne() throws {
+    /// Barnes-Hut's gradient, and the vectorised exact one on three workers (the coordinates
+    /// copied apart, rows in shards, Z summed from the shards), against the plain exact loop.
+    @Test func gradientsMatchThePlainExactOne() throws {
         let (points, _) = blobs(perCluster: 100)
-        for (theta, tolerance) in [(Float(0), 1e-4), (0.5, 0.03)] {
+        for (repulsion, theta, threads, tolerance) in [(TSNEConfig.Repulsion.barnesHut, Float(0), 2, 1e-4), (.barnesHut, 0.5, 2, 0.03),
+                                                       (.exact, 0.5, 3, 1e-5)] {
             var config = TSNEConfig()
             config.theta = theta
-            config.repulsion = .barnesHut  // automatic is exact at this size
+            config.repulsion = repulsion
+            config.threads = threads
             let tsne = try TSNE(points: points, dimension: 8, config: config)
             tsne.optimize(iterations: 60, exact: true)  // move away from the tiny PCA start
             let exact = tsne.gradientForTesting(exact: true), approximate = tsne.gradientForTesting(exact: false)
             let difference = zip(exact, approximate).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
             let size = exact.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
-            #expect(difference / size < tolerance, "theta \(theta): relative gradient error \(difference / size)")
+            #expect(difference / size < tolerance, "\(repulsion), theta \(theta): relative gradient error \(difference / size)")
         }
     }
 
-    /// The vectorised exact repulsion against the plain loop: sizes with and without a tail of
-    /// fewer than sixteen points, rows split unevenly, points on top of each other.
-    @Test func vectorisedExactRepulsionMatchesThePlainLoop() {
+    /// The vectorised exact repulsion against the plain loop, with fused multiply-adds and without
+    /// (a build takes one): sizes with and without a tail of fewer than sixteen points, rows split
+    /// unevenly, points on top of each other.
+    @Test(arguments: [true, false]) func vectorisedExactRepulsionMatchesThePlainLoop(fused: Bool) {
         var generator = SeededGenerator(seed: 11)
-        for n in [2, 15, 16, 17, 300, 1001] {
+        for n in [3, 15, 16, 17, 300, 1001] {
             var layout = (0..<(2 * n)).map { _ in 20 * generator.normal() }
             layout[2 * (n - 1)] = layout[0]  // a duplicate point: w = 1 at distance 0
             layout[2 * (n - 1) + 1] = layout[1]
             let xs = (0..<n).map { layout[2 * $0] }, ys = (0..<n).map { layout[2 * $0 + 1] }
             var plain = [Float](repeating: 0, count: 2 * n), vectorised = [Float](repeating: .nan, count: 2 * n)
-            let plainZ = plain.withUnsafeMutableBufferPointer { TSNEGradient.exactRepulsion($0.baseAddress!, layout, count: n) }
+            let plainZ = plain.withUnsafeMutableBufferPointer { TSNEGradient.plainExactRepulsion($0.baseAddress!, layout, count: n) }
             let split = n / 3
             let vectorisedZ = vectorised.withUnsafeMutableBufferPointer { r in
                 [0..<split, split..<n].reduce(0.0) { z, rows in
-                    z + TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs, ys: ys, count: n, rows: rows)
+                    z + TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs, ys: ys, count: n, rows: rows, fused: fused)
                 }
             }
             #expect(abs(vectorisedZ / plainZ - 1) < 1e-5, "\(n) points: Z \(vectorisedZ) against \(plainZ)")

@@ -29,6 +29,7 @@ import Testing
         #expect(PairedRatios.signTestRank(count: 10) == 2)
         #expect(PairedRatios.signTestRank(count: 20) == 6)
         #expect(PairedRatios.signTestRank(count: 100) == 42)
+        #expect(PairedRatios.signTestRank(count: 2000) == 963, "past 2^1024")
         let rounds: [Double] = [66, 97, 99, 95, 101, 98, 96, 100, 94, 102]
         let summary = PairedRatios(rounds)
         #expect(summary.median == 97.5)

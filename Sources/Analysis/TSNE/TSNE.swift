@@ -2,9 +2,9 @@ import Basics
 import Foundation
 import Tensor
 
-/// t-SNE (van der Maaten and Hinton, 2008) in two dimensions, with the repulsion approximated by
-/// Barnes-Hut (van der Maaten, 2014) for small maps and by FFT interpolation (FIt-SNE, Linderman
-/// et al. 2019) for large ones (TSNEConfig.repulsion).
+/// t-SNE (van der Maaten and Hinton, 2008) in two dimensions, with the repulsion summed exactly on
+/// small maps, approximated by Barnes-Hut (van der Maaten, 2014) on mid-sized ones and by FFT
+/// interpolation (FIt-SNE, Linderman et al. 2019) on large ones (TSNEConfig.repulsion(pointCount:)).
 ///
 /// Schedule and defaults follow scikit-learn, bhtsne and openTSNE (see TSNEConfig): early
 /// exaggeration 12 for 250 iterations with momentum 0.5, then momentum 0.8; per-coordinate gains
@@ -82,7 +82,7 @@ public final class TSNE {
     }
 
     /// Runs `iterations` more iterations (fewer if `isCancelled` turns true, checked every
-    /// iteration). `exact` uses the plain O(N^2) loop (the tests' reference) whatever the config says.
+    /// iteration). `exact` uses the plain O(N^2) loop (the tests' reference), whatever the config says.
     public func optimize(iterations: Int, exact: Bool = false, isCancelled: () -> Bool = { false },
                          progress: (Progress) -> Void = { _ in }) {
         let n = count
@@ -130,7 +130,7 @@ public final class TSNE {
                     nonisolated(unsafe) let g = g, r = r
                     let method = config.repulsion(pointCount: n)
                     if exact {
-                        z = TSNEGradient.exactRepulsion(r.baseAddress!, y.baseAddress!, count: n)
+                        z = TSNEGradient.plainExactRepulsion(r.baseAddress!, y.baseAddress!, count: n)
                     } else if method == .fft {
                         z = fftRepulsion.repulsion(r.baseAddress!, y.baseAddress!, count: n, threads: stacks.count)
                     } else if method == .exact {
@@ -142,7 +142,7 @@ public final class TSNE {
                             partial[w] = TSNEGradient.barnesHutRepulsion(r.baseAddress!, y.baseAddress!, tree: tree, theta: theta,
                                                                          rows: range, stack: stacks[w])
                         }
-                        z = partial.reduce(0, +)  // in worker order: repeatable
+                        z = partial.prefix(min(n, partial.count)).reduce(0, +)  // the shards run, in worker order: repeatable
                     }
                     forEachShard(count: n, workers: stacks.count) { _, range in
                         TSNEGradient.attractive(g.baseAddress!, y.baseAddress!, affinities, exaggeration: exaggeration, rows: range)
@@ -158,20 +158,20 @@ public final class TSNE {
     /// The exact repulsion on the workers, each over its rows; Z summed in worker order.
     private func vectorisedExactRepulsion(_ r: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
         let n = count
-        for i in 0..<n {
-            xs[i] = y[2 * i]
-            ys[i] = y[2 * i + 1]
-        }
         let partial = partialZ
-        xs.withUnsafeBufferPointer { xs in
-            ys.withUnsafeBufferPointer { ys in
-                nonisolated(unsafe) let r = r, xs = xs, ys = ys
+        xs.withUnsafeMutableBufferPointer { xs in
+            ys.withUnsafeMutableBufferPointer { ys in
+                for i in 0..<n {
+                    xs[i] = y[2 * i]
+                    ys[i] = y[2 * i + 1]
+                }
+                nonisolated(unsafe) let r = r, xs = UnsafeBufferPointer(xs), ys = UnsafeBufferPointer(ys)
                 forEachShard(count: n, workers: stacks.count) { w, range in
                     partial[w] = TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs.baseAddress!, ys: ys.baseAddress!, count: n, rows: range)
                 }
             }
         }
-        return partial.reduce(0, +)
+        return partial.prefix(min(n, partial.count)).reduce(0, +)  // the shards run, in worker order
     }
 
     /// KL(P || Q) with Q from the layout and normaliser `z` (exact or approximated).
@@ -205,7 +205,8 @@ public final class TSNE {
         klDivergence(z: computeGradient(exaggeration: 1, exact: false))
     }
 
-    /// The gradient at the current layout (for tests comparing Barnes-Hut with the exact one).
+    /// The gradient at the current layout (for tests): from the plain exact loop, or by the
+    /// config's method.
     func gradientForTesting(exact: Bool, exaggeration: Float = 1) -> [Float] {
         computeGradient(exaggeration: exaggeration, exact: exact)
         return gradient

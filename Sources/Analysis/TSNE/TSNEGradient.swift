@@ -50,7 +50,7 @@ enum TSNEGradient {
 
     /// Exact repulsion, the plain loop: writes the unnormalised forces sum_j w_ij^2 (y_i - y_j) to
     /// `repulsion` and returns Z. The reference for tests; maps use the vectorised one below.
-    static func exactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, count n: Int) -> Double {
+    static func plainExactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, _ layout: UnsafePointer<Float>, count n: Int) -> Double {
         var z = 0.0
         for i in 0..<n {
             var fx: Float = 0, fy: Float = 0
@@ -68,20 +68,21 @@ enum TSNEGradient {
     }
 
     /// Exact repulsion for rows `range`, sixteen points j at a time, with the coordinates apart in
-    /// `xs` and `ys`: the same sums as `exactRepulsion`, and faster than Barnes-Hut's walk on small
+    /// `xs` and `ys`: the same sums as `plainExactRepulsion`, and faster than Barnes-Hut's walk on small
     /// maps (TSNEConfig.exactBelowPoints). Returns the rows' part of Z. A row's own term (w = 1, no
     /// force) is summed with the rest and taken out of Z after.
     static func exactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, xs: UnsafePointer<Float>, ys: UnsafePointer<Float>,
                                count n: Int, rows range: Range<Int>) -> Double {
         // Built for AVX-512 (and so FMA), fused multiply-adds keep the lanes whole; plain ones
-        // there were split into pieces, and fused ones without FMA are a library call per lane.
+        // there were split into pieces, and fused ones without FMA (baseline x86-64) are a
+        // library call per lane. Other targets (AVX2, arm64) take the plain path, unmeasured.
         SmallGemm.isAvailable
             ? exactRepulsion(repulsion, xs: xs, ys: ys, count: n, rows: range, fused: true)
             : exactRepulsion(repulsion, xs: xs, ys: ys, count: n, rows: range, fused: false)
     }
 
     @inline(__always)
-    private static func exactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, xs: UnsafePointer<Float>, ys: UnsafePointer<Float>,
+    static func exactRepulsion(_ repulsion: UnsafeMutablePointer<Float>, xs: UnsafePointer<Float>, ys: UnsafePointer<Float>,
                                        count n: Int, rows range: Range<Int>, fused: Bool) -> Double {
         typealias Lanes = SIMD16<Float>
         @inline(__always) func multiplyAdd(_ a: Lanes, _ b: Lanes, _ c: Lanes) -> Lanes { fused ? c.addingProduct(a, b) : c + a * b }

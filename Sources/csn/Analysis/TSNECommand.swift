@@ -19,7 +19,7 @@ struct TSNECommand: ParsableCommand {
         built for AVX-512, else 2,500), by Barnes-Hut up to 15,000 and FFT-interpolated from there \
         (FIt-SNE's method), and from 50,000 the nearest neighbours are approximate (a \
         random-projection forest refined by neighbours of neighbours); --method and --neighbours \
-        choose either way.
+        choose for themselves.
         """
     )
 
@@ -53,7 +53,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads = 2
 
-    @Option(help: "Repulsion: auto (as above), exact, bh (Barnes-Hut) or fft.")
+    @Option(help: "Repulsion: auto (as above), exact (O(N^2): slow on large maps), bh (Barnes-Hut) or fft.")
     var method: TSNEConfig.Repulsion = .automatic
 
     @Option(help: "Nearest neighbours: auto (exact below 50,000 points), exact or approximate.")

@@ -116,7 +116,8 @@ enum UIBench {
             let ratios = zip(values, headless).map { 100 * $0 / $1 }
             let bound = PairedRatios(ratios)
             return ratios.map { String(format: "%.0f%%", $0) }.joined(separator: ", ")
-                + String(format: "; median %.1f%%, its 95%% lower bound (sign test) %.1f%%", bound.median, bound.medianLowerBound)
+                + String(format: "; median %.1f%%, its 95%% lower bound (sign test) ", bound.median)
+                + (bound.medianLowerBound.isNaN ? "none (fewer than 5 rounds)" : String(format: "%.1f%%", bound.medianLowerBound))
                 + String(format: "; mean %.1f%% ± %.1f (standard error), its 95%% lower bound %.1f%%", bound.mean, bound.standardError, bound.lowerBound)
         }
         print("training with the UI open (20 Hz frames; the Subspaces view, the Neighbours view opened every 8 s with 3 new queries), "
