@@ -137,12 +137,10 @@ public final class TSNE {
                         z = vectorisedExactRepulsion(r, y)
                     } else {
                         tree.build(y.baseAddress!, count: n)
-                        let tree = self.tree, stacks = self.stacks, theta = config.theta, partial = partialZ
-                        forEachShard(count: n, workers: stacks.count) { w, range in
-                            partial[w] = TSNEGradient.barnesHutRepulsion(r.baseAddress!, y.baseAddress!, tree: tree, theta: theta,
-                                                                         rows: range, stack: stacks[w])
+                        let tree = self.tree, stacks = self.stacks, theta = config.theta
+                        z = sumOverShards { w, range in
+                            TSNEGradient.barnesHutRepulsion(r.baseAddress!, y.baseAddress!, tree: tree, theta: theta, rows: range, stack: stacks[w])
                         }
-                        z = partial.prefix(min(n, partial.count)).reduce(0, +)  // the shards run, in worker order: repeatable
                     }
                     forEachShard(count: n, workers: stacks.count) { _, range in
                         TSNEGradient.attractive(g.baseAddress!, y.baseAddress!, affinities, exaggeration: exaggeration, rows: range)
@@ -155,49 +153,49 @@ public final class TSNE {
         return z
     }
 
-    /// The exact repulsion on the workers, each over its rows; Z summed in worker order.
+    /// Runs `shard` over the rows on the workers and adds up what the shards that ran return, in
+    /// worker order, so that the sum repeats exactly.
+    private func sumOverShards(_ shard: (Int, Range<Int>) -> Double) -> Double {
+        let partial = partialZ, n = count
+        forEachShard(count: n, workers: stacks.count) { w, range in partial[w] = shard(w, range) }
+        return partial.prefix(min(n, partial.count)).reduce(0, +)
+    }
+
+    /// The exact repulsion on the workers, each over its rows; returns Z.
     private func vectorisedExactRepulsion(_ r: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
         let n = count
-        let partial = partialZ
-        xs.withUnsafeMutableBufferPointer { xs in
+        return xs.withUnsafeMutableBufferPointer { xs in
             ys.withUnsafeMutableBufferPointer { ys in
                 for i in 0..<n {
                     xs[i] = y[2 * i]
                     ys[i] = y[2 * i + 1]
                 }
                 nonisolated(unsafe) let r = r, xs = UnsafeBufferPointer(xs), ys = UnsafeBufferPointer(ys)
-                forEachShard(count: n, workers: stacks.count) { w, range in
-                    partial[w] = TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs.baseAddress!, ys: ys.baseAddress!, count: n, rows: range)
+                return sumOverShards { _, range in
+                    TSNEGradient.exactRepulsion(r.baseAddress!, xs: xs.baseAddress!, ys: ys.baseAddress!, count: n, rows: range)
                 }
             }
         }
-        return partial.prefix(min(n, partial.count)).reduce(0, +)  // the shards run, in worker order
     }
 
     /// KL(P || Q) with Q from the layout and normaliser `z` (exact or approximated).
     func klDivergence(z: Double) -> Double {
-        let workers = max(1, config.threads)
-        var partial = [Double](repeating: 0, count: workers)
-        partial.withUnsafeMutableBufferPointer { partial in
-            nonisolated(unsafe) let partial = partial
-            let p = affinities
-            layout.withUnsafeBufferPointer { y in
-                forEachShard(count: count, workers: workers) { w, range in
-                    var kl = 0.0
-                    for i in range {
-                        for e in p.rowStart[i]..<p.rowStart[i + 1] {
-                            let j = Int(p.columns[e]), pij = Double(p.values[e])
-                            guard pij > 0 else { continue }
-                            let dx = Double(y[2 * i] - y[2 * j]), dy = Double(y[2 * i + 1] - y[2 * j + 1])
-                            let q = 1 / (1 + dx * dx + dy * dy) / z
-                            kl += pij * log(pij / max(q, 1e-300))
-                        }
+        let p = affinities
+        return layout.withUnsafeBufferPointer { y in
+            sumOverShards { _, range in
+                var kl = 0.0
+                for i in range {
+                    for e in p.rowStart[i]..<p.rowStart[i + 1] {
+                        let j = Int(p.columns[e]), pij = Double(p.values[e])
+                        guard pij > 0 else { continue }
+                        let dx = Double(y[2 * i] - y[2 * j]), dy = Double(y[2 * i + 1] - y[2 * j + 1])
+                        let q = 1 / (1 + dx * dx + dy * dy) / z
+                        kl += pij * log(pij / max(q, 1e-300))
                     }
-                    partial[w] = kl
                 }
+                return kl
             }
         }
-        return partial.reduce(0, +)  // in worker order: repeatable
     }
 
     /// The KL divergence of the current map (Z as the gradient approximates it).
