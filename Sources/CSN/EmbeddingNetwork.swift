@@ -18,7 +18,8 @@ import Tensor
 /// alternating runs the step took 3-8% less CPU time (task-clock, 5 pairs) and 21 MB less. The first
 /// stage, with one or three channels, is a direct stage (DirectConvStage.swift): its batch-norm
 /// statistics and weight gradient come from the input's patches, and its convolution output,
-/// made a few images at a time by im2col + sgemm, is pooled at once and never stored. A later
+/// made in registers sixteen pooling windows at a time (DirectStageRows.swift; elsewhere a few
+/// images at a time by im2col + sgemm), is pooled at once and never stored. A later
 /// stage with few input channels (a narrow network) runs im2col + sgemm, whose column buffer is
 /// recomputed in the backward pass rather than cached.
 ///
@@ -102,6 +103,8 @@ public final class EmbeddingNetwork {
         /// The direct stage's scratch: a padded image, a chunk's columns and output, and the
         /// shard's patch moments [K * K Gram | K sums].
         let padded, directColumns, directOutput: FloatBuffer
+        /// The direct stage's window phases of one image, where DirectStageRows applies (else empty).
+        let phases: FloatBuffer
         let patchMoments: UnsafeMutablePointer<Double>
         let transformedInputs, products, dTransformedInputs, dTransformedWeights: FloatBuffer
     }
@@ -140,7 +143,7 @@ public final class EmbeddingNetwork {
         directChunk = max(1, min(Self.directChunk, shard))
         var largestStage = 0, largestCol = 0, largestWeight = 0, widest = 0
         var largestProducts = 0, largestTransformedInput = 0, largestTransformedWeights = 0
-        var patchSize = 0, paddedSize = 0, directColumns = 0, directOutput = 0
+        var patchSize = 0, paddedSize = 0, directColumns = 0, directOutput = 0, phases = 0
         var dPooled: [FloatBuffer] = []
         for s in shape.widths.indices {
             let cin = shape.inputChannels(atStage: s), cout = shape.widths[s], side = shape.side(atStage: s)
@@ -155,6 +158,7 @@ public final class EmbeddingNetwork {
                 paddedSize = PaddedImage.count(channels: cin, side: side)
                 directColumns = cin * 9 * directChunk * side * side
                 directOutput = cout * directChunk * side * side
+                if DirectStageRows.applies(side: side) { phases = DirectStageRows.phaseCount(channels: cin, side: side) }
             } else if let tile {
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 largestTransformedInput = max(largestTransformedInput, inputs)
@@ -186,7 +190,7 @@ public final class EmbeddingNetwork {
                           dWeight: FloatBuffer(count: largestWeight), sums: FloatBuffer(count: 2 * widest),
                           moments: Self.zeroedDoubles(2 * widest),
                           padded: FloatBuffer(count: paddedSize), directColumns: FloatBuffer(count: directColumns),
-                          directOutput: FloatBuffer(count: directOutput),
+                          directOutput: FloatBuffer(count: directOutput), phases: FloatBuffer(count: phases),
                           patchMoments: Self.zeroedDoubles(patchSize * patchSize + patchSize),
                           transformedInputs: FloatBuffer(count: largestTransformedInput),
                           products: FloatBuffer(count: largestProducts),
@@ -411,6 +415,14 @@ public final class EmbeddingNetwork {
         let at = r.lowerBound * stage.pooledPlane
         if stage.isDirect {
             let buffers = workerBuffers[w]
+            if DirectStageRows.applies(side: stage.side) {
+                DirectStageRows.convolveNormalisePool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,
+                                                      padded: buffers.padded.pointer, phases: buffers.phases.pointer,
+                                                      input.pointer + r.lowerBound * stage.plane, weight: p + stage.convWeight, center: center,
+                                                      rstd: rstd, gamma: p + stage.bnWeight, beta: p + stage.bnBias, inChannels: stage.inChannels,
+                                                      outChannels: stage.outChannels, images: r.count, side: stage.side, batchStride: batch)
+                return
+            }
             directConvBatchNormReluPool(stage.pooled.pointer + at, stage.argmax + at, windowInput: stage.windowInput.pointer + at,
                                         columns: buffers.directColumns.pointer, output: buffers.directOutput.pointer,
                                         input.pointer + r.lowerBound * stage.plane, weight: p + stage.convWeight, center: center, rstd: rstd,
@@ -473,6 +485,13 @@ public final class EmbeddingNetwork {
                 if stage.isDirect {
                     // The window sums of the weight gradient; the rest is added below for the batch.
                     buffers.dWeight.pointer.update(repeating: 0, count: cout * patchSize)
+                    if DirectStageRows.applies(side: stage.side) {
+                        DirectStageRows.accumulateWindowPatchSums(buffers.dWeight.pointer, padded: buffers.padded.pointer, phases: buffers.phases.pointer,
+                                                                  dPooled: dPooled[s].pointer + pooledAt, argmax: stage.argmax + pooledAt,
+                                                                  stageInput + at, inChannels: stage.inChannels, outChannels: cout,
+                                                                  images: r.count, side: stage.side, batchStride: n)
+                        return
+                    }
                     accumulateWindowPatchSums(buffers.dWeight.pointer, padded: buffers.padded.pointer, dPooled: dPooled[s].pointer + pooledAt,
                                               argmax: stage.argmax + pooledAt, stageInput + at, inChannels: stage.inChannels,
                                               outChannels: cout, images: r.count, side: stage.side, batchStride: n)

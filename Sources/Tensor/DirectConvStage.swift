@@ -13,6 +13,8 @@
 /// each window's maximum (and only where the pooled output is positive), so the first sum visits
 /// the pooled windows alone. This replaced a stored output of the network's largest size, a pass
 /// for its statistics, a dense gradient written and read back, and a GEMM over all positions.
+/// Where DirectStageRows applies (an AVX-512 build, rows of whole groups of sixteen windows), the
+/// network uses its kernels for the forward pass and the window sums instead of the two below.
 
 /// The forward pass of the stage on a shard, once the statistics are known: for `chunk` images at
 /// a time, im2col into `columns` [K, chunk * side^2] and the convolution into `output`

@@ -7,9 +7,10 @@ import TestSupport
 /// two-pass batch norm, the fused pool and the dense backward pass with im2col's weight gradient.
 /// Run in two shards (three images, then two) as two workers would, in chunks of two images (the
 /// last chunk of the first shard partial), one or three input channels, and sides whose rows end
-/// in a partial block of eight values (6, 10) or none (8, 16).
+/// in a partial block of eight values (6, 10) or none (8, 16), or hold whole groups of sixteen
+/// windows (32, 64), where a build for AVX-512 also checks DirectStageRows' kernels.
 @Suite struct DirectConvStageTests {
-    static let shapes: [(Int, Int)] = [(1, 8), (1, 10), (3, 6), (3, 16)]
+    static let shapes: [(Int, Int)] = [(1, 8), (1, 10), (3, 6), (3, 16), (1, 32), (3, 32), (1, 64)]
 
     @Test(arguments: shapes) func directStageMatchesTheSeparateKernels(inChannels cin: Int, side: Int) {
         let (cout, n) = (5, 5)
@@ -57,22 +58,35 @@ import TestSupport
             #expect(abs(directRstd[c] / rstd[c] - 1) < 1e-4, "rstd \(directRstd[c]) vs \(rstd[c])")
         }
 
-        // The forward pass in chunks of two images within each shard.
-        let directPooled = FloatBuffer(count: pooled.count), directWindowInput = FloatBuffer(count: pooled.count)
-        let directArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: pooled.count)
-        defer { directArgmax.deallocate() }
+        // The forward pass in chunks of two images within each shard, and by rows of windows.
         let columns = FloatBuffer(count: k * 2 * plane), output = FloatBuffer(count: cout * 2 * plane)
-        for shard in shards {
-            let at = shard.lowerBound * pooledPlane
-            directConvBatchNormReluPool(directPooled.pointer + at, directArgmax + at, windowInput: directWindowInput.pointer + at,
-                                        columns: columns.pointer, output: output.pointer, input.pointer + shard.lowerBound * plane,
-                                        weight: weight.pointer, center: mean.pointer, rstd: rstd.pointer, gamma: gamma.pointer,
-                                        beta: beta.pointer, inChannels: cin, outChannels: cout, images: shard.count, side: side,
-                                        batchStride: n, chunk: 2)
+        let phases = FloatBuffer(count: DirectStageRows.phaseCount(channels: cin, side: side))
+        let rows = DirectStageRows.applies(side: side)
+        for byRows in rows ? [false, true] : [false] {
+            let directPooled = FloatBuffer(count: pooled.count), directWindowInput = FloatBuffer(count: pooled.count)
+            let directArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: pooled.count)
+            defer { directArgmax.deallocate() }
+            for shard in shards {
+                let at = shard.lowerBound * pooledPlane, shardInput = input.pointer + shard.lowerBound * plane
+                if byRows {
+                    DirectStageRows.convolveNormalisePool(directPooled.pointer + at, directArgmax + at, windowInput: directWindowInput.pointer + at,
+                                                          padded: padded.pointer, phases: phases.pointer, shardInput, weight: weight.pointer,
+                                                          center: mean.pointer, rstd: rstd.pointer, gamma: gamma.pointer, beta: beta.pointer,
+                                                          inChannels: cin, outChannels: cout, images: shard.count, side: side, batchStride: n)
+                } else {
+                    directConvBatchNormReluPool(directPooled.pointer + at, directArgmax + at, windowInput: directWindowInput.pointer + at,
+                                                columns: columns.pointer, output: output.pointer, shardInput,
+                                                weight: weight.pointer, center: mean.pointer, rstd: rstd.pointer, gamma: gamma.pointer,
+                                                beta: beta.pointer, inChannels: cin, outChannels: cout, images: shard.count, side: side,
+                                                batchStride: n, chunk: 2)
+                }
+            }
+            let pooledGap = (0..<pooled.count).map { abs(directPooled[$0] - pooled[$0]) }.max()!
+            let inputGap = (0..<pooled.count).map { abs(directWindowInput[$0] - windowInput[$0]) }.max()!
+            #expect(pooledGap < 1e-5, "pooled (by rows: \(byRows)): max difference \(pooledGap)")
+            #expect(inputGap < 1e-5, "window inputs (by rows: \(byRows)): max difference \(inputGap)")
+            #expect((0..<pooled.count).allSatisfy { directArgmax[$0] == argmax[$0] }, "the same window maxima (by rows: \(byRows))")
         }
-        let pooledGap = (0..<pooled.count).map { abs(directPooled[$0] - pooled[$0]) }.max()!
-        #expect(pooledGap < 1e-5, "pooled: max difference \(pooledGap)")
-        #expect((0..<pooled.count).allSatisfy { directArgmax[$0] == argmax[$0] }, "the same window maxima")
         #expect(pooled.array.contains(0) && pooled.array.contains { $0 > 0 }, "some windows are gated, some not")
 
         // Backward: the dense gradient through batch norm, then im2col's weight gradient...
@@ -91,19 +105,26 @@ import TestSupport
         conv2dBackward(nil, expected.pointer, dCol.pointer, dx.pointer, col.pointer, weight.pointer,
                        inChannels: cin, outChannels: cout, batch: n, height: side, width: side)
         // ... against the window sums of each shard and the batch's patch terms.
-        let windowSums = FloatBuffer(count: weight.count), direct = FloatBuffer(count: weight.count, repeating: 0.25)
-        for shard in shards {
-            let at = shard.lowerBound * pooledPlane
-            accumulateWindowPatchSums(windowSums.pointer, padded: padded.pointer, dPooled: dPooled.pointer + at, argmax: argmax + at,
-                                      input.pointer + shard.lowerBound * plane, inChannels: cin, outChannels: cout,
-                                      images: shard.count, side: side, batchStride: n)
-        }
-        directConvWeightGradient(direct.pointer, windowPatchSums: windowSums.pointer, gram: moments, sums: moments + k * k,
-                                 weight: weight.pointer, mean: mean.pointer, rstd: rstd.pointer, gamma: gamma.pointer,
-                                 sumDy: sums.pointer, sumDyXhat: sums.pointer + cout, outChannels: cout, patchSize: k, total: spatial)
         let size = expected.array.map { Double($0 * $0) }.reduce(0, +).squareRoot()
-        let gap = (0..<weight.count).map { Double(direct[$0] - 0.25 - expected[$0]) }.map { $0 * $0 }.reduce(0, +).squareRoot()
         #expect(size > 0.1, "the weights get a gradient")
-        #expect(gap / size < 1e-4, "weight gradient accumulated: relative difference \(gap / size)")
+        for byRows in rows ? [false, true] : [false] {
+            let windowSums = FloatBuffer(count: weight.count), direct = FloatBuffer(count: weight.count, repeating: 0.25)
+            for shard in shards {
+                let at = shard.lowerBound * pooledPlane, shardInput = input.pointer + shard.lowerBound * plane
+                if byRows {
+                    DirectStageRows.accumulateWindowPatchSums(windowSums.pointer, padded: padded.pointer, phases: phases.pointer,
+                                                              dPooled: dPooled.pointer + at, argmax: argmax + at, shardInput, inChannels: cin,
+                                                              outChannels: cout, images: shard.count, side: side, batchStride: n)
+                } else {
+                    accumulateWindowPatchSums(windowSums.pointer, padded: padded.pointer, dPooled: dPooled.pointer + at, argmax: argmax + at,
+                                              shardInput, inChannels: cin, outChannels: cout, images: shard.count, side: side, batchStride: n)
+                }
+            }
+            directConvWeightGradient(direct.pointer, windowPatchSums: windowSums.pointer, gram: moments, sums: moments + k * k,
+                                     weight: weight.pointer, mean: mean.pointer, rstd: rstd.pointer, gamma: gamma.pointer,
+                                     sumDy: sums.pointer, sumDyXhat: sums.pointer + cout, outChannels: cout, patchSize: k, total: spatial)
+            let gap = (0..<weight.count).map { Double(direct[$0] - 0.25 - expected[$0]) }.map { $0 * $0 }.reduce(0, +).squareRoot()
+            #expect(gap / size < 1e-4, "weight gradient accumulated (by rows: \(byRows)): relative difference \(gap / size)")
+        }
     }
 }

@@ -82,7 +82,19 @@ enum KernelBench {
         let padded = FloatBuffer(count: PaddedImage.count(channels: cin, side: side))
         let columns = FloatBuffer(count: k * chunk * plane), output = FloatBuffer(count: cout * chunk * plane)
         var moments = [Double](repeating: 0, count: k * k + k)
-        return [
+        let phases = FloatBuffer(count: DirectStageRows.phaseCount(channels: cin, side: side))
+        let rows: [(String, () -> Void)] = !DirectStageRows.applies(side: side) ? [] : [
+            ("direct, rows of 16 windows: convolution + batch norm + ReLU + max-pool", {
+                DirectStageRows.convolveNormalisePool(pooled.pointer, argmax, windowInput: windowInput.pointer, padded: padded.pointer,
+                                                      phases: phases.pointer, input.pointer, weight: weight.pointer, center: center.pointer,
+                                                      rstd: scale.pointer, gamma: scale.pointer, beta: center.pointer, inChannels: cin,
+                                                      outChannels: cout, images: images, side: side, batchStride: images) }),
+            ("direct, rows of 16 windows: window patch sums (backward)", {
+                DirectStageRows.accumulateWindowPatchSums(dWeight.pointer, padded: padded.pointer, phases: phases.pointer,
+                                                          dPooled: dPooled.pointer, argmax: argmax, input.pointer, inChannels: cin,
+                                                          outChannels: cout, images: images, side: side, batchStride: images) }),
+        ]
+        return rows + [
             ("direct: patch moments", {
                 moments.withUnsafeMutableBufferPointer { buffer in
                     guard let gram = buffer.baseAddress else { return }
