@@ -10,3 +10,15 @@ static inline int csn_built_with_avx512(void) {
     return 0;
 #endif
 }
+
+// Asks the CPU to bring the cache line holding `address` into its caches, without waiting for it
+// (Swift has no prefetch). For reads that start a new 4 KiB page, where the hardware's own
+// prefetchers stop.
+static inline void csn_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
+// The same for a line about to be written.
+static inline void csn_prefetch_for_writing(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}

@@ -7,6 +7,8 @@
 /// the columns of a 6x6 (or 4x4) patch and then to its rows; the 1-D ones below work in place on
 /// six values `s` floats apart.
 
+import CBLAS
+
 /// The transforms of inputs and outputs work on 16 tiles at once, consecutive in V and M: each
 /// tile's values are gathered into one lane of 36 (or 16) SIMD16 vectors, transformed lane-wise,
 /// and the vectors stored whole, one cache line per position. (One tile at a time, the
@@ -178,6 +180,16 @@ private struct PaddedFrames {
     }
 }
 
+/// Prefetches `count` floats from `start`, a cache line at a time: the next channel's planes, while
+/// this one's tiles are transformed. Each channel's planes of a chunk are a few KiB apart from the
+/// next channel's, read once, and mostly not in cache; the hardware's prefetchers, which stop at
+/// page boundaries, left their first lines to wait for memory.
+@inline(__always) private func prefetch(_ start: UnsafePointer<Float>, count: Int, forWriting: Bool = false) {
+    for offset in stride(from: 0, to: count, by: 16) {
+        if forWriting { csn_prefetch_for_writing(start + offset) } else { csn_prefetch(start + offset) }
+    }
+}
+
 /// Runs `body` on each group of up to 16 consecutive tiles (or filters), as (first, count).
 @inline(__always) private func forEachTileGroup(tiles: Int, _ body: (Int, Int) -> Void) {
     for first in stride(from: 0, to: tiles, by: laneCount) { body(first, min(laneCount, tiles - first)) }
@@ -267,6 +279,7 @@ func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, cha
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     PaddedFrames.with(batch: batch, side: side) { frames in withLaneScratch(vectors: 36) { patch in
         for c in 0..<channels {
+            if c + 1 < channels { prefetch(input + (c + 1) * batchStride * plane, count: batch * plane) }
             frames.copy(from: input + c * batchStride * plane)
             forEachTileGroup(tiles: tiles) { first, count in
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
@@ -291,6 +304,7 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     PaddedFrames.with(batch: batch, side: side) { frames in withLaneScratch(vectors: 36) { patch in
         for c in 0..<channels {
+            if c + 1 < channels { prefetch(dInput + (c + 1) * batchStride * plane, count: batch * plane, forWriting: true) }
             forEachTileGroup(tiles: tiles) { first, count in
                 loadLanes(patch, vectors: 36, from: dv + c * tiles + first, positions: positions, lanes: count)
                 for r in 0..<6 { inputTransformAdjoint(patch + 6 * r, 1) }
@@ -308,6 +322,7 @@ func winogradF4TransformOutput(_ out: FloatPointer, _ m: ConstFloatPointer, chan
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     withLaneScratch(vectors: 76) { patch in for c in 0..<channels {
+        if c + 1 < channels { prefetch(out + (c + 1) * batchStride * plane, count: batch * plane, forWriting: true) }
         // Vectors 0..<36: the products; 36..<60: A^T m (4x6); 60..<76: the 4x4 outputs.
         forEachTileGroup(tiles: tiles) { first, count in
             loadLanes(patch, vectors: 36, from: m + c * tiles + first, positions: positions, lanes: count)
@@ -325,6 +340,7 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
     let tilesPerRow = side / 4, tiles = batch * tilesPerRow * tilesPerRow, plane = side * side
     let positions = WinogradSizes.positionStride(channels: channels, batch: batch, side: side, tile: .four)
     withLaneScratch(vectors: 76) { patch in for c in 0..<channels {
+        if c + 1 < channels { prefetch(dOut + (c + 1) * batchStride * plane, count: batch * plane) }
         // Vectors 0..<36: the result; 36..<52: the 4x4 gradients; 52..<76: dy A^T (4x6).
         forEachTileGroup(tiles: tiles) { first, count in
             let gradients = patch + 36, half = patch + 52
