@@ -116,7 +116,7 @@ private struct PaddedFrames {
     }
 
     /// What forEachTileInput gathers into `d` (value (r, q) of lane t at (6r + q) * 16 + t), for
-    /// a whole group in rows of four neighbouring tiles (movesRowsOfFourTiles): each row of four
+    /// a whole group in rows of four neighbouring tiles (GroupMoves.rowsOfFourTiles): each row of four
     /// tiles' inputs (18 pixels, the tiles four apart) is loaded once and split into its six
     /// columns, instead of 24 loads and stores of one float.
     @inline(__always) func gatherRowsOfFourTiles(first: Int, into d: FloatPointer) {
@@ -135,6 +135,70 @@ private struct PaddedFrames {
                 store(q0, 0); store(q1, 1); store(q2, 2); store(q3, 3); store(q4, 4); store(q5, 5)
             }
             for _ in 0..<4 { tile.advance() }
+        }
+    }
+
+    /// The adjoint of gatherRowsOfFourTiles: adds each tile's 36 values in `d` (the lanes' layout
+    /// there) onto its pixels of the frames, a row of four tiles at a time. Columns 0...3 of the
+    /// four tiles interleave into the row's first 16 pixels; columns 4 and 5 fall on the next
+    /// tile's columns 0 and 1 (the tiles overlap by two), the last tile's on pixels 16 and 17.
+    @inline(__always) func scatterRowsOfFourTiles(first: Int, from d: ConstFloatPointer) {
+        var tile = TileCursor(tile: first, side: side)
+        for quad in stride(from: 0, to: laneCount, by: 4) {
+            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
+            for r in 0..<6 {
+                let row = corner + r &* padded, source = d + (6 &* r &* laneCount &+ quad)
+                func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD4<Float>.self) }
+                let q4 = column(4), q5 = column(5)
+                let left = column(0) + SIMD4(0, q4[0], q4[1], q4[2]), second = column(1) + SIMD4(0, q5[0], q5[1], q5[2])
+                let values = interleave(interleave(left, column(2)), interleave(second, column(3)))
+                let head = UnsafeMutableRawPointer(row)
+                head.storeBytes(of: head.loadUnaligned(as: SIMD16<Float>.self) + values, as: SIMD16<Float>.self)
+                row[16] += q4[3]
+                row[17] += q5[3]
+            }
+            for _ in 0..<4 { tile.advance() }
+        }
+    }
+
+    /// gatherRowsOfFourTiles for rows of two tiles (GroupMoves.rowsOfTwoTiles): a row of two tiles'
+    /// inputs is 10 pixels, column q of the pair is pixels q and q + 4.
+    @inline(__always) func gatherRowsOfTwoTiles(first: Int, into d: FloatPointer) {
+        var tile = TileCursor(tile: first, side: side)
+        for pair in stride(from: 0, to: laneCount, by: 2) {
+            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
+            for r in 0..<6 {
+                let row = corner + r &* padded, target = d + (6 &* r &* laneCount &+ pair)
+                let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
+                let columns = interleave(head.lowHalf, head.highHalf)  // (p0, p4, p1, p5, p2, p6, p3, p7)
+                func store(_ column: SIMD2<Float>, _ q: Int) {
+                    UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD2<Float>.self)
+                }
+                store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
+                store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
+                store(SIMD2(head[4], row[8]), 4); store(SIMD2(head[5], row[9]), 5)
+            }
+            tile.advance(); tile.advance()
+        }
+    }
+
+    /// The adjoint of gatherRowsOfTwoTiles: columns 0...3 of the pair fill pixels 0...7, and
+    /// columns 4 and 5 add onto the second tile's columns 0 and 1 and onto pixels 8 and 9.
+    @inline(__always) func scatterRowsOfTwoTiles(first: Int, from d: ConstFloatPointer) {
+        var tile = TileCursor(tile: first, side: side)
+        for pair in stride(from: 0, to: laneCount, by: 2) {
+            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
+            for r in 0..<6 {
+                let row = corner + r &* padded, source = d + (6 &* r &* laneCount &+ pair)
+                func column(_ q: Int) -> SIMD2<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD2<Float>.self) }
+                let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3), q4 = column(4), q5 = column(5)
+                let values = SIMD8(q0[0], q1[0], q2[0], q3[0], q0[1] + q4[0], q1[1] + q5[0], q2[1], q3[1])
+                let head = UnsafeMutableRawPointer(row)
+                head.storeBytes(of: head.loadUnaligned(as: SIMD8<Float>.self) + values, as: SIMD8<Float>.self)
+                row[8] += q4[1]
+                row[9] += q5[1]
+            }
+            tile.advance(); tile.advance()
         }
     }
 
@@ -283,10 +347,10 @@ func winogradF4TransformInput(_ v: FloatPointer, _ input: ConstFloatPointer, cha
             frames.copy(from: input + c * batchStride * plane)
             forEachTileGroup(tiles: tiles) { first, count in
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
-                if movesRowsOfFourTiles(count: count, side: side) {
-                    frames.gatherRowsOfFourTiles(first: first, into: d)
-                } else {
-                    frames.forEachTileInput(first: first, count: count) { pixel, value in d[value] = pixel.pointee }
+                switch GroupMoves(count: count, side: side) {
+                case .rowsOfFourTiles: frames.gatherRowsOfFourTiles(first: first, into: d)
+                case .rowsOfTwoTiles: frames.gatherRowsOfTwoTiles(first: first, into: d)
+                case .oneByOne: frames.forEachTileInput(first: first, count: count) { pixel, value in d[value] = pixel.pointee }
                 }
                 for q in 0..<6 { inputTransform(patch + q, 6) }   // B^T d
                 for r in 0..<6 { inputTransform(patch + 6 * r, 1) }  // (B^T d) B
@@ -310,7 +374,11 @@ func winogradF4TransformInputAdjointAccumulate(_ dInput: FloatPointer, _ dv: Con
                 for r in 0..<6 { inputTransformAdjoint(patch + 6 * r, 1) }
                 for q in 0..<6 { inputTransformAdjoint(patch + q, 6) }
                 let d = UnsafeMutableRawPointer(patch).assumingMemoryBound(to: Float.self)
-                frames.forEachTileInput(first: first, count: count) { pixel, value in pixel.pointee += d[value] }
+                switch GroupMoves(count: count, side: side) {
+                case .rowsOfFourTiles: frames.scatterRowsOfFourTiles(first: first, from: d)
+                case .rowsOfTwoTiles: frames.scatterRowsOfTwoTiles(first: first, from: d)
+                case .oneByOne: frames.forEachTileInput(first: first, count: count) { pixel, value in pixel.pointee += d[value] }
+                }
             }
             frames.addAndClear(into: dInput + c * batchStride * plane)
         }
@@ -359,9 +427,16 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
 /// columns q by deinterleaving; one float at a time, these moves took most of the output
 /// transforms' time.
 
-/// Whether four tiles' rows can move as one 16-float row: the row holds a multiple of four tiles
-/// and the group is whole.
-@inline(__always) private func movesRowsOfFourTiles(count: Int, side: Int) -> Bool { side % 16 == 0 && count == laneCount }
+/// How a group of tiles moves: four tiles' rows as one 16-float row (the row holds a multiple of
+/// four tiles), two tiles' rows as one 8-float row (a multiple of two: the third stage's side of
+/// 8), or one value at a time (a partial group, or an odd number of tiles in a row).
+private enum GroupMoves {
+    case rowsOfFourTiles, rowsOfTwoTiles, oneByOne
+
+    @inline(__always) init(count: Int, side: Int) {
+        if count != laneCount || side % 8 != 0 { self = .oneByOne } else { self = side % 16 == 0 ? .rowsOfFourTiles : .rowsOfTwoTiles }
+    }
+}
 
 /// Calls `body(pixel, value)` for each value of the 4x4 blocks of tiles first..<first + count, one
 /// at a time: `pixel` among the channel's images, `value` among the lanes.
@@ -386,10 +461,33 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
     }
 }
 
+/// Calls `body(pixel, value)` for each row r of each two neighbouring tiles of a whole group, as
+/// forEachRowOfFourTiles.
+@inline(__always) private func forEachRowOfTwoTiles(first: Int, side: Int, _ body: (Int, Int) -> Void) {
+    var tile = TileCursor(tile: first, side: side)
+    for pair in stride(from: 0, to: laneCount, by: 2) {
+        for r in 0..<4 { body(tile.offset &+ r &* side, 4 &* r &* laneCount &+ pair) }
+        tile.advance(); tile.advance()
+    }
+}
+
 /// Copies the 4x4 blocks of tiles first..<first + count from `images` into the lanes `y`.
 @inline(__always) private func blocksToLanes(_ y: FloatPointer, _ images: ConstFloatPointer, first: Int, count: Int, side: Int) {
-    guard movesRowsOfFourTiles(count: count, side: side) else {
+    switch GroupMoves(count: count, side: side) {
+    case .oneByOne:
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in y[value] = images[pixel] }
+    case .rowsOfTwoTiles:
+        // Two tiles' row r is 8 pixels; column q of the pair is pixels q and q + 4.
+        return forEachRowOfTwoTiles(first: first, side: side) { pixel, value in
+            let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD8<Float>.self)
+            let columns = interleave(row.lowHalf, row.highHalf)
+            func store(_ column: SIMD2<Float>, _ q: Int) {
+                UnsafeMutableRawPointer(y + (value &+ q &* laneCount)).storeBytes(of: column, as: SIMD2<Float>.self)
+            }
+            store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
+            store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
+        }
+    case .rowsOfFourTiles: break
     }
     forEachRowOfFourTiles(first: first, side: side) { pixel, value in
         let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD16<Float>.self)
@@ -403,8 +501,17 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
 
 /// Copies the lanes `y` of tiles first..<first + count into their 4x4 blocks of `images`.
 @inline(__always) private func lanesToBlocks(_ images: FloatPointer, _ y: ConstFloatPointer, first: Int, count: Int, side: Int) {
-    guard movesRowsOfFourTiles(count: count, side: side) else {
+    switch GroupMoves(count: count, side: side) {
+    case .oneByOne:
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in images[pixel] = y[value] }
+    case .rowsOfTwoTiles:
+        return forEachRowOfTwoTiles(first: first, side: side) { pixel, value in
+            func column(_ q: Int) -> SIMD2<Float> { UnsafeRawPointer(y + (value &+ q &* laneCount)).loadUnaligned(as: SIMD2<Float>.self) }
+            let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3)
+            let row = SIMD8(q0[0], q1[0], q2[0], q3[0], q0[1], q1[1], q2[1], q3[1])
+            UnsafeMutableRawPointer(images + pixel).storeBytes(of: row, as: SIMD8<Float>.self)
+        }
+    case .rowsOfFourTiles: break
     }
     forEachRowOfFourTiles(first: first, side: side) { pixel, value in
         func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(y + (value &+ q &* laneCount)).loadUnaligned(as: SIMD4<Float>.self) }
