@@ -115,26 +115,34 @@ private struct PaddedFrames {
         }
     }
 
+    /// Calls `body(row, value)` for each of the 6 input rows of each `width` neighbouring tiles of
+    /// a whole group (`width` divides the tiles of a row): `row` where the tiles' row r starts in
+    /// the frames, `value` where value (r, 0) of the first of them is among the lanes (value (r, q)
+    /// is q * 16 further).
+    @inline(__always) func forEachInputRow(ofTiles width: Int, first: Int, _ body: (FloatPointer, Int) -> Void) {
+        var tile = TileCursor(tile: first, side: side)
+        for lane in stride(from: 0, to: laneCount, by: width) {
+            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
+            for r in 0..<6 { body(corner + r &* padded, 6 &* r &* laneCount &+ lane) }
+            for _ in 0..<width { tile.advance() }
+        }
+    }
+
     /// What forEachTileInput gathers into `d` (value (r, q) of lane t at (6r + q) * 16 + t), for
     /// a whole group in rows of four neighbouring tiles (GroupMoves.rowsOfFourTiles): each row of four
     /// tiles' inputs (18 pixels, the tiles four apart) is loaded once and split into its six
     /// columns, instead of 24 loads and stores of one float.
     @inline(__always) func gatherRowsOfFourTiles(first: Int, into d: FloatPointer) {
-        var tile = TileCursor(tile: first, side: side)
-        for quad in stride(from: 0, to: laneCount, by: 4) {
-            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
-            for r in 0..<6 {
-                let row = corner + r &* padded, target = d + (6 &* r &* laneCount &+ quad)
-                let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
-                let even = head.evenHalf, odd = head.oddHalf
-                let q0 = even.evenHalf, q1 = odd.evenHalf, q2 = even.oddHalf, q3 = odd.oddHalf
-                let q4 = SIMD4(q0[1], q0[2], q0[3], row[16]), q5 = SIMD4(q1[1], q1[2], q1[3], row[17])
-                func store(_ column: SIMD4<Float>, _ q: Int) {
-                    UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD4<Float>.self)
-                }
-                store(q0, 0); store(q1, 1); store(q2, 2); store(q3, 3); store(q4, 4); store(q5, 5)
+        forEachInputRow(ofTiles: 4, first: first) { row, value in
+            let target = d + value
+            let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+            let even = head.evenHalf, odd = head.oddHalf
+            let q0 = even.evenHalf, q1 = odd.evenHalf, q2 = even.oddHalf, q3 = odd.oddHalf
+            let q4 = SIMD4(q0[1], q0[2], q0[3], row[16]), q5 = SIMD4(q1[1], q1[2], q1[3], row[17])
+            func store(_ column: SIMD4<Float>, _ q: Int) {
+                UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD4<Float>.self)
             }
-            for _ in 0..<4 { tile.advance() }
+            store(q0, 0); store(q1, 1); store(q2, 2); store(q3, 3); store(q4, 4); store(q5, 5)
         }
     }
 
@@ -143,62 +151,47 @@ private struct PaddedFrames {
     /// four tiles interleave into the row's first 16 pixels; columns 4 and 5 fall on the next
     /// tile's columns 0 and 1 (the tiles overlap by two), the last tile's on pixels 16 and 17.
     @inline(__always) func scatterRowsOfFourTiles(first: Int, from d: ConstFloatPointer) {
-        var tile = TileCursor(tile: first, side: side)
-        for quad in stride(from: 0, to: laneCount, by: 4) {
-            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
-            for r in 0..<6 {
-                let row = corner + r &* padded, source = d + (6 &* r &* laneCount &+ quad)
-                func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD4<Float>.self) }
-                let q4 = column(4), q5 = column(5)
-                let left = column(0) + SIMD4(0, q4[0], q4[1], q4[2]), second = column(1) + SIMD4(0, q5[0], q5[1], q5[2])
-                let values = interleave(interleave(left, column(2)), interleave(second, column(3)))
-                let head = UnsafeMutableRawPointer(row)
-                head.storeBytes(of: head.loadUnaligned(as: SIMD16<Float>.self) + values, as: SIMD16<Float>.self)
-                row[16] += q4[3]
-                row[17] += q5[3]
-            }
-            for _ in 0..<4 { tile.advance() }
+        forEachInputRow(ofTiles: 4, first: first) { row, value in
+            let source = d + value
+            func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD4<Float>.self) }
+            let q4 = column(4), q5 = column(5)
+            let left = column(0) + SIMD4(0, q4[0], q4[1], q4[2]), second = column(1) + SIMD4(0, q5[0], q5[1], q5[2])
+            let values = interleave(interleave(left, column(2)), interleave(second, column(3)))
+            let head = UnsafeMutableRawPointer(row)
+            head.storeBytes(of: head.loadUnaligned(as: SIMD16<Float>.self) + values, as: SIMD16<Float>.self)
+            row[16] += q4[3]
+            row[17] += q5[3]
         }
     }
 
     /// gatherRowsOfFourTiles for rows of two tiles (GroupMoves.rowsOfTwoTiles): a row of two tiles'
     /// inputs is 10 pixels, column q of the pair is pixels q and q + 4.
     @inline(__always) func gatherRowsOfTwoTiles(first: Int, into d: FloatPointer) {
-        var tile = TileCursor(tile: first, side: side)
-        for pair in stride(from: 0, to: laneCount, by: 2) {
-            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
-            for r in 0..<6 {
-                let row = corner + r &* padded, target = d + (6 &* r &* laneCount &+ pair)
-                let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
-                let columns = interleave(head.lowHalf, head.highHalf)  // (p0, p4, p1, p5, p2, p6, p3, p7)
-                func store(_ column: SIMD2<Float>, _ q: Int) {
-                    UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD2<Float>.self)
-                }
-                store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
-                store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
-                store(SIMD2(head[4], row[8]), 4); store(SIMD2(head[5], row[9]), 5)
+        forEachInputRow(ofTiles: 2, first: first) { row, value in
+            let target = d + value
+            let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
+            let columns = interleave(head.lowHalf, head.highHalf)  // (p0, p4, p1, p5, p2, p6, p3, p7)
+            func store(_ column: SIMD2<Float>, _ q: Int) {
+                UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD2<Float>.self)
             }
-            tile.advance(); tile.advance()
+            store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
+            store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
+            store(SIMD2(head[4], row[8]), 4); store(SIMD2(head[5], row[9]), 5)
         }
     }
 
     /// The adjoint of gatherRowsOfTwoTiles: columns 0...3 of the pair fill pixels 0...7, and
     /// columns 4 and 5 add onto the second tile's columns 0 and 1 and onto pixels 8 and 9.
     @inline(__always) func scatterRowsOfTwoTiles(first: Int, from d: ConstFloatPointer) {
-        var tile = TileCursor(tile: first, side: side)
-        for pair in stride(from: 0, to: laneCount, by: 2) {
-            let corner = base + (tile.image &* frame &+ tile.y &* padded &+ tile.x)
-            for r in 0..<6 {
-                let row = corner + r &* padded, source = d + (6 &* r &* laneCount &+ pair)
-                func column(_ q: Int) -> SIMD2<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD2<Float>.self) }
-                let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3), q4 = column(4), q5 = column(5)
-                let values = SIMD8(q0[0], q1[0], q2[0], q3[0], q0[1] + q4[0], q1[1] + q5[0], q2[1], q3[1])
-                let head = UnsafeMutableRawPointer(row)
-                head.storeBytes(of: head.loadUnaligned(as: SIMD8<Float>.self) + values, as: SIMD8<Float>.self)
-                row[8] += q4[1]
-                row[9] += q5[1]
-            }
-            tile.advance(); tile.advance()
+        forEachInputRow(ofTiles: 2, first: first) { row, value in
+            let source = d + value
+            func column(_ q: Int) -> SIMD2<Float> { UnsafeRawPointer(source + q &* laneCount).loadUnaligned(as: SIMD2<Float>.self) }
+            let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3), q4 = column(4), q5 = column(5)
+            let values = SIMD8(q0[0], q1[0], q2[0], q3[0], q0[1] + q4[0], q1[1] + q5[0], q2[1], q3[1])
+            let head = UnsafeMutableRawPointer(row)
+            head.storeBytes(of: head.loadUnaligned(as: SIMD8<Float>.self) + values, as: SIMD8<Float>.self)
+            row[8] += q4[1]
+            row[9] += q5[1]
         }
     }
 
@@ -450,24 +443,15 @@ private enum GroupMoves {
     }
 }
 
-/// Calls `body(pixel, value)` for each row r of each four neighbouring tiles of a whole group:
-/// `pixel` where the four tiles' row r starts among the channel's images, `value` where value
-/// (r, 0) of the first of them is among the lanes (value (r, q) is q * 16 further).
-@inline(__always) private func forEachRowOfFourTiles(first: Int, side: Int, _ body: (Int, Int) -> Void) {
+/// Calls `body(pixel, value)` for each row r of each `width` neighbouring tiles of a whole group
+/// (`width` divides the tiles of a row): `pixel` where the tiles' row r starts among the channel's
+/// images, `value` where value (r, 0) of the first of them is among the lanes (value (r, q) is
+/// q * 16 further).
+@inline(__always) private func forEachBlockRow(ofTiles width: Int, first: Int, side: Int, _ body: (Int, Int) -> Void) {
     var tile = TileCursor(tile: first, side: side)
-    for quad in stride(from: 0, to: laneCount, by: 4) {
-        for r in 0..<4 { body(tile.offset &+ r &* side, 4 &* r &* laneCount &+ quad) }
-        for _ in 0..<4 { tile.advance() }
-    }
-}
-
-/// Calls `body(pixel, value)` for each row r of each two neighbouring tiles of a whole group, as
-/// forEachRowOfFourTiles.
-@inline(__always) private func forEachRowOfTwoTiles(first: Int, side: Int, _ body: (Int, Int) -> Void) {
-    var tile = TileCursor(tile: first, side: side)
-    for pair in stride(from: 0, to: laneCount, by: 2) {
-        for r in 0..<4 { body(tile.offset &+ r &* side, 4 &* r &* laneCount &+ pair) }
-        tile.advance(); tile.advance()
+    for lane in stride(from: 0, to: laneCount, by: width) {
+        for r in 0..<4 { body(tile.offset &+ r &* side, 4 &* r &* laneCount &+ lane) }
+        for _ in 0..<width { tile.advance() }
     }
 }
 
@@ -478,7 +462,7 @@ private enum GroupMoves {
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in y[value] = images[pixel] }
     case .rowsOfTwoTiles:
         // Two tiles' row r is 8 pixels; column q of the pair is pixels q and q + 4.
-        return forEachRowOfTwoTiles(first: first, side: side) { pixel, value in
+        return forEachBlockRow(ofTiles: 2, first: first, side: side) { pixel, value in
             let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD8<Float>.self)
             let columns = interleave(row.lowHalf, row.highHalf)
             func store(_ column: SIMD2<Float>, _ q: Int) {
@@ -489,7 +473,7 @@ private enum GroupMoves {
         }
     case .rowsOfFourTiles: break
     }
-    forEachRowOfFourTiles(first: first, side: side) { pixel, value in
+    forEachBlockRow(ofTiles: 4, first: first, side: side) { pixel, value in
         let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD16<Float>.self)
         let even = row.evenHalf, odd = row.oddHalf
         func store(_ column: SIMD4<Float>, _ q: Int) {
@@ -505,7 +489,7 @@ private enum GroupMoves {
     case .oneByOne:
         return forEachBlockValue(first: first, count: count, side: side) { pixel, value in images[pixel] = y[value] }
     case .rowsOfTwoTiles:
-        return forEachRowOfTwoTiles(first: first, side: side) { pixel, value in
+        return forEachBlockRow(ofTiles: 2, first: first, side: side) { pixel, value in
             func column(_ q: Int) -> SIMD2<Float> { UnsafeRawPointer(y + (value &+ q &* laneCount)).loadUnaligned(as: SIMD2<Float>.self) }
             let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3)
             let row = SIMD8(q0[0], q1[0], q2[0], q3[0], q0[1], q1[1], q2[1], q3[1])
@@ -513,7 +497,7 @@ private enum GroupMoves {
         }
     case .rowsOfFourTiles: break
     }
-    forEachRowOfFourTiles(first: first, side: side) { pixel, value in
+    forEachBlockRow(ofTiles: 4, first: first, side: side) { pixel, value in
         func column(_ q: Int) -> SIMD4<Float> { UnsafeRawPointer(y + (value &+ q &* laneCount)).loadUnaligned(as: SIMD4<Float>.self) }
         let row = interleave(interleave(column(0), column(2)), interleave(column(1), column(3)))
         UnsafeMutableRawPointer(images + pixel).storeBytes(of: row, as: SIMD16<Float>.self)
