@@ -127,6 +127,10 @@ public final class EmbeddingNetwork {
     private let dPooled: [FloatBuffer]
     public let embeddings: FloatBuffer
     private let fcWeight: Int, fcBias: Int
+    /// The linear layer's weight transposed, [features, D], for its forward product on SmallGemm:
+    /// made by the workers in the last stage's sweep, a block of 16 outputs at a time; nil where
+    /// the build or the sizes leave the product to OpenBLAS.
+    private let fcTransposed: FloatBuffer?
     private var batch = 0
 
     /// `largestTile` caps the Winograd tile (tests and benches compare the two).
@@ -209,6 +213,8 @@ public final class EmbeddingNetwork {
         patchMoments = Self.zeroedDoubles(patchSize * patchSize + patchSize)
         self.patchSize = patchSize
         embeddings = FloatBuffer(count: n * shape.embeddingDimension)
+        let features = shape.flattenedFeatures, d = shape.embeddingDimension
+        fcTransposed = SmallGemm.isAvailable && d % 32 == 0 && features % 16 == 0 ? FloatBuffer(count: features * d) : nil
         fcWeight = store.entry("\(prefix)fc.weight").offset
         fcBias = store.entry("\(prefix)fc.bias").offset
     }
@@ -321,7 +327,7 @@ public final class EmbeddingNetwork {
             // its statistics; in inference, the convolution and its batch norm.
             forEachShard(count: n, workers: workers) { w, r in
                 let buffers = workerBuffers[w], at = r.lowerBound * plane
-                if let next { transformWeights(of: next, share: w, of: shards) }
+                if let next { transformWeights(of: next, share: w, of: shards) } else { transposeLinearWeight(share: w, of: shards) }
                 if training && s > 0 {
                     normaliseAndPool(stages[s - 1], worker: w, r, center: stages[s - 1].mean.pointer, rstd: stages[s - 1].rstd.pointer)
                 }
@@ -372,8 +378,18 @@ public final class EmbeddingNetwork {
             if training { normaliseAndPool(last, worker: w, r, center: last.mean.pointer, rstd: last.rstd.pointer) }
             channelMajorToRows(rows.pointer, pooled, channels: last.outChannels, batch: n, spatial: finalSpatial, images: r)
             linearForward(embeddings.pointer + r.lowerBound * d, rows.pointer + r.lowerBound * features, p + fcWeight, p + fcBias,
-                          batch: r.count, inFeatures: features, outFeatures: d)
+                          batch: r.count, inFeatures: features, outFeatures: d, transposedWeight: fcTransposed.map { UnsafePointer($0.pointer) })
         }
+    }
+
+    /// Worker `share`'s part (of `shares`) of the linear layer's transposed weight, in blocks of 16
+    /// output features.
+    private func transposeLinearWeight(share: Int, of shares: Int) {
+        guard let transposed = fcTransposed else { return }
+        let blocks = shape.embeddingDimension / 16
+        linearTransposeWeight(transposed.pointer, store.values.pointer + fcWeight, inFeatures: shape.flattenedFeatures,
+                              outFeatures: shape.embeddingDimension,
+                              outputs: (16 * (share * blocks / shares))..<(16 * ((share + 1) * blocks / shares)))
     }
 
     /// Worker `share`'s part (of `shares`) of a Winograd stage's transformed weights.

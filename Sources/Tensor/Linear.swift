@@ -1,9 +1,29 @@
 /// Fully connected layer on sample-major rows: out[N, Fout] = input[N, Fin] x weight[Fout, Fin]^T + bias.
+/// Its products run on SmallGemm where it covers them (as the network's: OpenBLAS's 256-bit
+/// kernels here are half its speed), else on OpenBLAS.
 
+/// `transposedWeight` [Fin, Fout], when given, is weight^T (linearTransposeWeight), which the
+/// forward product needs on SmallGemm; without it the product goes to OpenBLAS.
 public func linearForward(_ out: FloatPointer, _ input: ConstFloatPointer, _ weight: ConstFloatPointer,
-                          _ bias: ConstFloatPointer, batch: Int, inFeatures: Int, outFeatures: Int) {
+                          _ bias: ConstFloatPointer, batch: Int, inFeatures: Int, outFeatures: Int,
+                          transposedWeight: ConstFloatPointer? = nil) {
     for n in 0..<batch { (out + n * outFeatures).update(from: bias, count: outFeatures) }
+    if let transposedWeight, SmallGemm.covers(m: batch, n: outFeatures, k: inFeatures) {
+        return SmallGemm.multiply(m: batch, n: outFeatures, k: inFeatures, a: input, aRowStride: inFeatures, aColumnStride: 1,
+                                  b: transposedWeight, ldb: outFeatures, c: out, ldc: outFeatures, accumulate: true)
+    }
     sgemm(transposeB: true, m: batch, n: outFeatures, k: inFeatures, a: input, b: weight, beta: 1, c: out)
+}
+
+/// transposed[Fin, Fout] = weight^T for the output features `outputs` (whose bounds are
+/// multiples of 16, as is Fin): threads that take disjoint ranges write disjoint memory.
+public func linearTransposeWeight(_ transposed: FloatPointer, _ weight: ConstFloatPointer, inFeatures: Int, outFeatures: Int,
+                                  outputs: Range<Int>) {
+    guard !outputs.isEmpty else { return }
+    precondition(inFeatures % 16 == 0 && outputs.lowerBound % 16 == 0 && outputs.count % 16 == 0,
+                 "the weight is transposed in blocks of 16 x 16")
+    SmallGemm.transpose(weight + outputs.lowerBound * inFeatures, rows: outputs.count, columns: inFeatures,
+                        into: transposed + outputs.lowerBound, outStride: outFeatures)
 }
 
 /// Accumulates dWeight += dOut^T x input, dBias += column sums of dOut, dInput += dOut x weight.
@@ -22,8 +42,15 @@ public func linearBackward(_ dInput: FloatPointer?, _ dWeight: FloatPointer, _ d
 public func linearWeightGradient(_ dWeight: FloatPointer, _ dBias: FloatPointer, _ dOut: ConstFloatPointer, _ input: ConstFloatPointer,
                                  batch: Int, inFeatures: Int, outFeatures: Int, outputs: Range<Int>) {
     guard !outputs.isEmpty else { return }
-    sgemm(transposeA: true, m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, lda: outFeatures,
-          b: input, beta: 1, c: dWeight + outputs.lowerBound * inFeatures)
+    if SmallGemm.covers(m: outputs.count, n: inFeatures, k: batch) {
+        // A = dOut^T: its row i (output feature) runs down dOut's column.
+        SmallGemm.multiply(m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, aRowStride: 1,
+                           aColumnStride: outFeatures, b: input, ldb: inFeatures, c: dWeight + outputs.lowerBound * inFeatures,
+                           ldc: inFeatures, accumulate: true)
+    } else {
+        sgemm(transposeA: true, m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, lda: outFeatures,
+              b: input, beta: 1, c: dWeight + outputs.lowerBound * inFeatures)
+    }
     for n in 0..<batch {
         let row = dOut + n * outFeatures
         for o in outputs { dBias[o] += row[o] }
@@ -34,8 +61,8 @@ public func linearWeightGradient(_ dWeight: FloatPointer, _ dBias: FloatPointer,
 public func linearInputGradient(_ dInput: FloatPointer, _ dOut: ConstFloatPointer, _ weight: ConstFloatPointer,
                                 rows: Range<Int>, inFeatures: Int, outFeatures: Int) {
     guard !rows.isEmpty else { return }
-    sgemm(m: rows.count, n: inFeatures, k: outFeatures, a: dOut + rows.lowerBound * outFeatures, b: weight, beta: 1,
-          c: dInput + rows.lowerBound * inFeatures)
+    matrixMultiply(m: rows.count, n: inFeatures, k: outFeatures, a: dOut + rows.lowerBound * outFeatures, b: weight,
+                   c: dInput + rows.lowerBound * inFeatures, accumulate: true)
 }
 
 /// [C, N, S] (channel-major) to [N, C*S] rows, so that sample n's features are contiguous; only the

@@ -93,12 +93,15 @@ public enum SmallGemm {
     }
 
     /// out[c, r] = input[r, c] for a rows x columns matrix, both sides multiples of 16: each 16 x 16
-    /// block goes through registers, so every load and store is a whole 64-byte line.
-    public static func transpose(_ input: ConstFloatPointer, rows: Int, columns: Int, into out: FloatPointer) {
+    /// block goes through registers, so every load and store is a whole 64-byte line. Rows of out
+    /// are `outStride` apart (default `rows`: a packed transpose), so that rows of a wider matrix's
+    /// transpose can be written a block of rows at a time.
+    public static func transpose(_ input: ConstFloatPointer, rows: Int, columns: Int, into out: FloatPointer, outStride: Int? = nil) {
         precondition(rows % 16 == 0 && columns % 16 == 0, "SmallGemm.transpose needs sides in multiples of 16")
-        for r in stride(from: 0, to: rows, by: 16) {
-            for c in stride(from: 0, to: columns, by: 16) {
-                transposeBlock(input + r * columns + c, columns, out + c * rows + r, rows)
+        let stride = outStride ?? rows
+        for r in Swift.stride(from: 0, to: rows, by: 16) {
+            for c in Swift.stride(from: 0, to: columns, by: 16) {
+                transposeBlock(input + r * columns + c, columns, out + c * stride + r, stride)
             }
         }
     }

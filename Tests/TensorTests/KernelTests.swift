@@ -371,6 +371,46 @@ import TestSupport
         }
     }
 
+    /// Sizes that SmallGemm takes: the forward product with the weight transposed in two parts of
+    /// 16 outputs (as two workers make it), the weight gradient in two parts of outputs, and the
+    /// input gradient, against their definitions.
+    @Test(.enabled(if: SmallGemm.isAvailable, "this build leaves every product to OpenBLAS")) func linearLayerOnSmallGemm() {
+        let (n, fin, fout) = (16, 64, 32)
+        let input = GradientCheck.random(n * fin, seed: 16), weight = GradientCheck.random(fout * fin, seed: 17)
+        let bias = GradientCheck.random(fout, seed: 18), dOut = GradientCheck.random(n * fout, seed: 19)
+        let transposed = FloatBuffer(count: fin * fout, repeating: .nan), out = FloatBuffer(count: n * fout)
+        let dWeight = FloatBuffer(count: fout * fin, repeating: 0.5), dInput = FloatBuffer(count: n * fin, repeating: 0.25)
+        let dBias = FloatBuffer(count: fout)
+        input.withUnsafeBufferPointer { x in weight.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in
+            dOut.withUnsafeBufferPointer { g in
+                for part in [0..<16, 16..<32] {
+                    linearTransposeWeight(transposed.pointer, w.baseAddress!, inFeatures: fin, outFeatures: fout, outputs: part)
+                    linearWeightGradient(dWeight.pointer, dBias.pointer, g.baseAddress!, x.baseAddress!, batch: n, inFeatures: fin,
+                                         outFeatures: fout, outputs: part)
+                }
+                linearForward(out.pointer, x.baseAddress!, w.baseAddress!, b.baseAddress!, batch: n, inFeatures: fin, outFeatures: fout,
+                              transposedWeight: UnsafePointer(transposed.pointer))
+                linearInputGradient(dInput.pointer, g.baseAddress!, w.baseAddress!, rows: 0..<n, inFeatures: fin, outFeatures: fout)
+            }
+        } } }
+        func expectClose(_ name: String, _ got: FloatBuffer, _ expected: (Int) -> Double) {
+            let worst = (0..<got.count).map { abs(Double(got[$0]) - expected($0)) }.max()!
+            #expect(worst < 1e-5, "\(name): largest difference \(worst)")
+        }
+        expectClose("output", out) { i in
+            let (row, o) = i.quotientAndRemainder(dividingBy: fout)
+            return Double(bias[o]) + (0..<fin).reduce(0.0) { $0 + Double(input[row * fin + $1]) * Double(weight[o * fin + $1]) }
+        }
+        expectClose("weight gradient", dWeight) { i in
+            let (o, f) = i.quotientAndRemainder(dividingBy: fin)
+            return 0.5 + (0..<n).reduce(0.0) { $0 + Double(dOut[$1 * fout + o]) * Double(input[$1 * fin + f]) }
+        }
+        expectClose("input gradient", dInput) { i in
+            let (row, f) = i.quotientAndRemainder(dividingBy: fin)
+            return 0.25 + (0..<fout).reduce(0.0) { $0 + Double(dOut[row * fout + $1]) * Double(weight[$1 * fin + f]) }
+        }
+    }
+
     @Test func layoutConversionIsItsOwnAdjoint() {
         let (c, n, s) = (3, 4, 5)
         let x = FloatBuffer(GradientCheck.random(c * n * s, seed: 14)), y = FloatBuffer(GradientCheck.random(c * n * s, seed: 15))
