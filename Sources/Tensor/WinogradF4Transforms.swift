@@ -7,8 +7,6 @@
 /// the columns of a 6x6 (or 4x4) patch and then to its rows; the 1-D ones below work in place on
 /// six values `s` floats apart.
 
-import CBLAS
-
 /// The transforms of inputs and outputs work on 16 tiles at once, consecutive in V and M: each
 /// tile's values are gathered into one lane of 36 (or 16) SIMD16 vectors, transformed lane-wise,
 /// and the vectors stored whole, one cache line per position. (One tile at a time, the
@@ -234,16 +232,6 @@ private struct PaddedFrames {
         guard let patch = scratch.baseAddress else { return }
         patch.initialize(repeating: Lanes(), count: vectors)
         body(patch)
-    }
-}
-
-/// Prefetches `count` floats from `start`, a cache line at a time: the next channel's planes, while
-/// this one's tiles are transformed. Each channel's planes of a chunk are a few KiB apart from the
-/// next channel's, read once, and mostly not in cache; the hardware's prefetchers, which stop at
-/// page boundaries, left their first lines to wait for memory.
-@inline(__always) private func prefetch(_ start: UnsafePointer<Float>, count: Int, forWriting: Bool = false) {
-    for offset in stride(from: 0, to: count, by: 16) {
-        if forWriting { csn_prefetch_for_writing(start + offset) } else { csn_prefetch(start + offset) }
     }
 }
 
