@@ -160,9 +160,12 @@ public final class EmbeddingNetwork {
             if isDirect {
                 patchSize = cin * 9
                 paddedSize = PaddedImage.count(channels: cin, side: side)
-                directColumns = cin * 9 * directChunk * side * side
-                directOutput = cout * directChunk * side * side
-                if DirectStageRows.applies(side: side) { phases = DirectStageRows.phaseCount(channels: cin, side: side) }
+                if DirectStageRows.applies(side: side) {
+                    phases = DirectStageRows.phaseCount(channels: cin, side: side)
+                } else {
+                    directColumns = cin * 9 * directChunk * side * side
+                    directOutput = cout * directChunk * side * side
+                }
             } else if let tile {
                 let inputs = WinogradSizes.inputs(channels: cin, batch: chunk, side: side, tile: tile)
                 largestTransformedInput = max(largestTransformedInput, inputs)

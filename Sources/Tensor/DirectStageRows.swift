@@ -56,6 +56,12 @@ private func fillWindowPhases(_ phases: FloatPointer, padded: ConstFloatPointer,
     c = c.addingProduct(left, p2).addingProduct(right, p3)
 }
 
+/// 0, 2, ..., 30: the left columns of sixteen windows, as offsets in their rows. (A function, not
+/// a global constant: a global is initialised lazily, behind a check in every loop that reads it.)
+@inline(__always) private func leftColumns() -> SIMD16<Int32> {
+    SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+}
+
 /// Sixteen lanes of phase `phase` of a padded row, from window `ox` on (`row` from phaseRow).
 @inline(__always) private func phase(_ row: ConstFloatPointer, _ phase: Int, outSide: Int, ox: Int) -> Lanes {
     UnsafeRawPointer(row + phase * outSide + ox).loadUnaligned(as: Lanes.self)
@@ -125,7 +131,7 @@ private func addWindowPatchSums(_ target: FloatPointer, phases: ConstFloatPointe
                                 maxima: UnsafePointer<Int32>, side: Int) {
     let outSide = side / 2, rowLength = 4 * outSide
     let zero = Lanes(), one = SIMD16<Int32>(repeating: 1), belowEdge = SIMD16<Int32>(repeating: Int32(side - 1))
-    let evenLanes = SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+    let evenLanes = leftColumns()
     // Entry (ky, kx) of the patch sums, in sixteen lanes.
     var s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero, s8 = zero
     for oy in 0..<outSide {
@@ -174,7 +180,7 @@ private func convolveNormalisePoolChannel(_ pooled: FloatPointer, _ argmax: Unsa
                                           gamma g: Float, beta b: Float, inChannels: Int, side: Int) {
     let outSide = side / 2
     let sign: Float = g * r < 0 ? -1 : 1
-    let evenLanes = SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+    let evenLanes = leftColumns()
     for oy in 0..<outSide {
         for ox in stride(from: 0, to: outSide, by: 16) {
             var topLeft = Lanes(), topRight = Lanes(), bottomLeft = Lanes(), bottomRight = Lanes()

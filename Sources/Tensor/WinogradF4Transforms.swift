@@ -405,8 +405,8 @@ func winogradF4TransformOutputAdjoint(_ dm: FloatPointer, _ dOut: ConstFloatPoin
 /// Moving 4x4 output blocks between one channel's images and the lanes (value (r, q) of the
 /// group's tile `lane` at y[(4r + q) * 16 + lane]). Where a row holds a multiple of four tiles, four
 /// neighbouring tiles' row r is one 16-float load or store, split into (or joined from) its
-/// columns q by deinterleaving; one float at a time, these moves took most of the output
-/// transforms' time.
+/// columns q by deinterleaving; where it holds an even number, two tiles' row r is one 8-float
+/// load or store. One float at a time, these moves took most of the output transforms' time.
 
 /// How a group of tiles moves: four tiles' rows as one 16-float row (the row holds a multiple of
 /// four tiles), two tiles' rows as one 8-float row (a multiple of two: the third stage's side of

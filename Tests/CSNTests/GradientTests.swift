@@ -113,19 +113,21 @@ import TestSupport
 @Suite struct ShardingTests {
     /// Embeddings (training and inference), gradients and running means of one seeded network
     /// after a warm-up step on `warmUp` images (0: none), then a step on `count` images.
-    private func step(workers: Int, winogradChunk: Int, warmUp: Int = 0, count: Int) -> [(String, [Float])] {
-        let shape = NetworkShape(imageSize: 16, inputChannels: 1, widths: [8, 6], embeddingDimension: 8)
-        var images = [UInt8](repeating: 0, count: 7 * 256)
+    private func step(workers: Int, winogradChunk: Int, warmUp: Int = 0, count: Int, imageSize: Int = 16, widths: [Int] = [8, 6],
+                      dimension: Int = 8) -> [(String, [Float])] {
+        let shape = NetworkShape(imageSize: imageSize, inputChannels: 1, widths: widths, embeddingDimension: dimension)
+        let pixels = imageSize * imageSize, largest = max(7, count)
+        var images = [UInt8](repeating: 0, count: largest * pixels)
         var generator = SeededGenerator(seed: 50)
         for i in images.indices { images[i] = UInt8(truncatingIfNeeded: generator.next()) }
         let store = ParameterStore(shapes: shape.parameterShapes(prefix: "n."))
-        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: 7, workers: workers, winogradChunk: winogradChunk)
+        let network = EmbeddingNetwork(shape: shape, store: store, prefix: "n.", maxBatch: largest, workers: workers, winogradChunk: winogradChunk)
         var parameters = SeededGenerator(seed: 51)
         network.initialize(using: &parameters)
         for n in [warmUp, count] where n > 0 {
-            images.withUnsafeBufferPointer { pixels in network.loadImages(count: n, bytesPerImage: 256) { pixels.baseAddress! + $0 * 256 } }
+            images.withUnsafeBufferPointer { bytes in network.loadImages(count: n, bytesPerImage: pixels) { bytes.baseAddress! + $0 * pixels } }
             network.forward(training: true)
-            let dOut = FloatBuffer(GradientCheck.random(n * 8, seed: 52))
+            let dOut = FloatBuffer(GradientCheck.random(n * dimension, seed: 52))
             store.gradients.zero()
             withExtendedLifetime(dOut) { network.backward(dOut.pointer) }
         }
@@ -142,6 +144,19 @@ import TestSupport
             let size = a.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
             #expect(difference / size < 1e-5, "\(name): relative difference \(difference / size)")
         }
+    }
+
+    /// The first stage by rows of windows (32x32 images) and the linear layer on SmallGemm where the
+    /// build has it (32 dimensions): one worker and two take every product there; three (shards of
+    /// 5, 5 and 6) leave the linear layer's to OpenBLAS, and one of them transposes no block of the
+    /// weight.
+    @Test func workersAgreeWithTheFastPaths() {
+        func run(_ workers: Int) -> [(String, [Float])] {
+            step(workers: workers, winogradChunk: 8, count: 16, imageSize: 32, widths: [8, 16], dimension: 32)
+        }
+        let one = run(1)
+        expectClose(one, run(2))
+        expectClose(one, run(3))
     }
 
     @Test func twoWorkersGiveTheSameEmbeddingsAndGradientsAsOne() {

@@ -62,6 +62,7 @@ import TestSupport
         let columns = FloatBuffer(count: k * 2 * plane), output = FloatBuffer(count: cout * 2 * plane)
         let phases = FloatBuffer(count: DirectStageRows.phaseCount(channels: cin, side: side))
         let rows = DirectStageRows.applies(side: side)
+        #expect(rows == (SmallGemm.isAvailable && side % 32 == 0), "the row kernels run where the build and side allow")
         for byRows in rows ? [false, true] : [false] {
             let directPooled = FloatBuffer(count: pooled.count), directWindowInput = FloatBuffer(count: pooled.count)
             let directArgmax = UnsafeMutablePointer<Int32>.allocate(capacity: pooled.count)
