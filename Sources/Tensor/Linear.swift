@@ -3,14 +3,13 @@
 /// kernels here are half its speed), else on OpenBLAS.
 
 /// `transposedWeight` [Fin, Fout], when given, is weight^T (linearTransposeWeight), which the
-/// forward product needs on SmallGemm; without it the product goes to OpenBLAS.
+/// forward product needs on SmallGemm; without it the product goes to OpenBLAS (B transposed).
 public func linearForward(_ out: FloatPointer, _ input: ConstFloatPointer, _ weight: ConstFloatPointer,
                           _ bias: ConstFloatPointer, batch: Int, inFeatures: Int, outFeatures: Int,
                           transposedWeight: ConstFloatPointer? = nil) {
     for n in 0..<batch { (out + n * outFeatures).update(from: bias, count: outFeatures) }
-    if let transposedWeight, SmallGemm.covers(m: batch, n: outFeatures, k: inFeatures) {
-        return SmallGemm.multiply(m: batch, n: outFeatures, k: inFeatures, a: input, aRowStride: inFeatures, aColumnStride: 1,
-                                  b: transposedWeight, ldb: outFeatures, c: out, ldc: outFeatures, accumulate: true)
+    if let transposedWeight {
+        return matrixMultiply(m: batch, n: outFeatures, k: inFeatures, a: input, b: transposedWeight, c: out, accumulate: true)
     }
     sgemm(transposeB: true, m: batch, n: outFeatures, k: inFeatures, a: input, b: weight, beta: 1, c: out)
 }
@@ -42,15 +41,8 @@ public func linearBackward(_ dInput: FloatPointer?, _ dWeight: FloatPointer, _ d
 public func linearWeightGradient(_ dWeight: FloatPointer, _ dBias: FloatPointer, _ dOut: ConstFloatPointer, _ input: ConstFloatPointer,
                                  batch: Int, inFeatures: Int, outFeatures: Int, outputs: Range<Int>) {
     guard !outputs.isEmpty else { return }
-    if SmallGemm.covers(m: outputs.count, n: inFeatures, k: batch) {
-        // A = dOut^T: its row i (output feature) runs down dOut's column.
-        SmallGemm.multiply(m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, aRowStride: 1,
-                           aColumnStride: outFeatures, b: input, ldb: inFeatures, c: dWeight + outputs.lowerBound * inFeatures,
-                           ldc: inFeatures, accumulate: true)
-    } else {
-        sgemm(transposeA: true, m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, lda: outFeatures,
-              b: input, beta: 1, c: dWeight + outputs.lowerBound * inFeatures)
-    }
+    matrixMultiply(transposeA: true, m: outputs.count, n: inFeatures, k: batch, a: dOut + outputs.lowerBound, lda: outFeatures,
+                   b: input, c: dWeight + outputs.lowerBound * inFeatures, accumulate: true)
     for n in 0..<batch {
         let row = dOut + n * outFeatures
         for o in outputs { dBias[o] += row[o] }

@@ -1,14 +1,15 @@
 import CBLAS
 
 /// C[m, n] = op(A) B, or C += op(A) B when `accumulate`, with A [m, k] (or [k, m] when
-/// `transposeA`, packed) and B and C row-major: on SmallGemm where it covers the shape, else on
-/// OpenBLAS.
-public func matrixMultiply(transposeA: Bool = false, m: Int, n: Int, k: Int, a: ConstFloatPointer, b: ConstFloatPointer,
-                           ldb: Int? = nil, c: FloatPointer, ldc: Int? = nil, accumulate: Bool) {
+/// `transposeA`; rows `lda` apart, by default packed) and B and C row-major: on SmallGemm where it
+/// covers the shape, else on OpenBLAS.
+public func matrixMultiply(transposeA: Bool = false, m: Int, n: Int, k: Int, a: ConstFloatPointer, lda: Int? = nil,
+                           b: ConstFloatPointer, ldb: Int? = nil, c: FloatPointer, ldc: Int? = nil, accumulate: Bool) {
     guard SmallGemm.covers(m: m, n: n, k: k) else {
-        return sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+        return sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
-    SmallGemm.multiply(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : k, aColumnStride: transposeA ? m : 1,
+    let rowStride = lda ?? (transposeA ? m : k)
+    SmallGemm.multiply(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : rowStride, aColumnStride: transposeA ? rowStride : 1,
                        b: b, ldb: ldb ?? n, c: c, ldc: ldc ?? n, accumulate: accumulate)
 }
 

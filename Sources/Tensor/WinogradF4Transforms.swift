@@ -168,12 +168,10 @@ private struct PaddedFrames {
         forEachInputRow(ofTiles: 2, first: first) { row, value in
             let target = d + value
             let head = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
-            let columns = interleave(head.lowHalf, head.highHalf)  // (p0, p4, p1, p5, p2, p6, p3, p7)
+            storePairColumns(head, to: target)
             func store(_ column: SIMD2<Float>, _ q: Int) {
                 UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD2<Float>.self)
             }
-            store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
-            store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
             store(SIMD2(head[4], row[8]), 4); store(SIMD2(head[5], row[9]), 5)
         }
     }
@@ -451,13 +449,7 @@ private enum GroupMoves {
     case .rowsOfTwoTiles:
         // Two tiles' row r is 8 pixels; column q of the pair is pixels q and q + 4.
         return forEachBlockRow(ofTiles: 2, first: first, side: side) { pixel, value in
-            let row = UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD8<Float>.self)
-            let columns = interleave(row.lowHalf, row.highHalf)
-            func store(_ column: SIMD2<Float>, _ q: Int) {
-                UnsafeMutableRawPointer(y + (value &+ q &* laneCount)).storeBytes(of: column, as: SIMD2<Float>.self)
-            }
-            store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
-            store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
+            storePairColumns(UnsafeRawPointer(images + pixel).loadUnaligned(as: SIMD8<Float>.self), to: y + value)
         }
     case .rowsOfFourTiles: break
     }
@@ -490,6 +482,17 @@ private enum GroupMoves {
         let row = interleave(interleave(column(0), column(2)), interleave(column(1), column(3)))
         UnsafeMutableRawPointer(images + pixel).storeBytes(of: row, as: SIMD16<Float>.self)
     }
+}
+
+/// Splits two tiles' row of 8 values into its columns 0...3 (pixels q and q + 4) and stores each
+/// as two lanes, column q at `target` + q * 16.
+@inline(__always) private func storePairColumns(_ row: SIMD8<Float>, to target: FloatPointer) {
+    let columns = interleave(row.lowHalf, row.highHalf)  // (p0, p4, p1, p5, p2, p6, p3, p7)
+    func store(_ column: SIMD2<Float>, _ q: Int) {
+        UnsafeMutableRawPointer(target + q &* laneCount).storeBytes(of: column, as: SIMD2<Float>.self)
+    }
+    store(columns.lowHalf.lowHalf, 0); store(columns.lowHalf.highHalf, 1)
+    store(columns.highHalf.lowHalf, 2); store(columns.highHalf.highHalf, 3)
 }
 
 /// (a0, b0, a1, b1, ...): the inverse of evenHalf and oddHalf.
